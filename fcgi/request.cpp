@@ -1,0 +1,1 @@
+#include "fcgi/request.hpp"

@@ -1,0 +1,24 @@
+// What one poll response carries. Waiters released together with the same
+// messages share one Batch, and so one encoded body.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gateway/cursor.hpp"
+#include "gateway/message.hpp"
+
+namespace comet {
+
+struct Batch {
+  Cursor cursor;                     // where the client continues from
+  std::vector<MessagePtr> messages;  // publish order
+  std::vector<std::string> gaps;     // channels whose messages were lost
+  // {"cursor":"..","messages":[..],"gaps":[..]} ("gaps" left out when empty)
+  std::shared_ptr<const std::string> body;
+};
+
+using BatchPtr = std::shared_ptr<const Batch>;
+
+}  // namespace comet
