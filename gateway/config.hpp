@@ -1,0 +1,43 @@
+// Command-line flags and the config file: every flag has a file form
+// ("name = value", one per line, '#' comments); the command line wins.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fcgi/limits.hpp"
+#include "gateway/hub.hpp"
+#include "gateway/log.hpp"
+#include "gateway/poll_params.hpp"
+#include "gateway/redis_url.hpp"
+
+namespace comet {
+
+struct Config {
+  std::vector<std::string> listen;
+  RedisUrl redis;
+  std::string prefix = "comet:";
+  PollLimits poll;
+  HubOptions hub;
+  fcgi::Limits fcgi;
+  std::vector<std::string> cors_origins;
+  std::chrono::milliseconds heartbeat_interval{5000};
+  std::chrono::milliseconds shutdown_grace{10000};
+  LogLevel log_level = LogLevel::info;
+  std::string config_file;
+};
+
+// What the command line asked for: run with a config, or print and exit.
+struct CommandLine {
+  enum class Action { run, help, version } action = Action::run;
+  Config config;
+  std::string text;  // --help / --version output
+};
+
+// Throws std::runtime_error with a message fit for the user on bad input.
+CommandLine parse_command_line(int argc, const char* const* argv);
+
+}  // namespace comet

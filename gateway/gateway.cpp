@@ -1,0 +1,344 @@
+#include "gateway/gateway.hpp"
+
+#include <algorithm>
+#include <random>
+#include <stdexcept>
+
+#include "gateway/channel_name.hpp"
+#include "gateway/http_response.hpp"
+#include "gateway/log.hpp"
+#include "gateway/poll_params.hpp"
+#include "gateway/poll_waiter.hpp"
+#include "gateway/route.hpp"
+
+namespace comet {
+namespace {
+
+std::uint64_t random_epoch() {
+  std::random_device rd;
+  std::uint64_t e = 0;
+  while (e == 0) e = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  return e;
+}
+
+HubOptions seeded(HubOptions o) {
+  o.seed = random_epoch();
+  return o;
+}
+
+RedisSubscriberOptions redis_options(const Config& c) {
+  RedisSubscriberOptions o;
+  o.url = c.redis;
+  o.prefix = c.prefix;
+  o.heartbeat_interval = c.heartbeat_interval;
+  return o;
+}
+
+constexpr std::string_view kGetOnly = "GET, OPTIONS";
+
+}  // namespace
+
+Gateway::Gateway(boost::asio::io_context& io, Config config)
+    : io_(io),
+      config_(std::move(config)),
+      hub_(seeded(config_.hub), random_epoch()),
+      server_(io, *this, config_.fcgi),
+      redis_(io, redis_options(config_),
+             RedisSubscriberCallbacks{[this](std::string_view ch, std::string_view payload) {
+                                        on_redis_message(ch, payload);
+                                      },
+                                      [this] {
+                                        hub_.flush(Clock::now());
+                                        schedule_wakeup();
+                                      },
+                                      [this](bool resumed) {
+                                        if (resumed) {
+                                          // Whatever was published while we were away is lost for
+                                          // plain channels: every older cursor now names a gap.
+                                          log(LogLevel::warn, "hub",
+                                              "subscription resumed: reporting a gap to " +
+                                                  std::to_string(hub_.parked()) +
+                                                  " parked requests");
+                                          hub_.gap_all(Clock::now());
+                                        }
+                                      },
+                                      [] {}}),
+      wakeup_timer_(io),
+      signals_(io) {}
+
+Gateway::~Gateway() = default;
+
+void Gateway::start() {
+  for (const auto& addr : config_.listen) {
+    server_.listen(addr);
+  }
+  for (std::size_t i = 0; i < config_.listen.size(); ++i) {
+    log(LogLevel::info, "fcgi", "listening on " + server_.local_endpoint(i));
+  }
+  log(LogLevel::info, "redis",
+      "subscribing to " + config_.prefix + "* at " + config_.redis.redacted());
+  redis_.start();
+
+  signals_.add(SIGTERM);
+  signals_.add(SIGINT);
+  signals_.add(SIGHUP);
+  wait_signal();
+}
+
+void Gateway::wait_signal() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      // Nothing is read from disk after start: say so rather than pretend
+      // to reload.
+      log(LogLevel::info, "main", "SIGHUP: nothing to reload; parked requests kept");
+      wait_signal();
+      return;
+    }
+    log(LogLevel::info, "main",
+        std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": shutting down");
+    shutdown();
+  });
+}
+
+void Gateway::shutdown() {
+  if (draining_) return;
+  draining_ = true;
+  const auto parked = hub_.parked();
+  // Every parked poll gets a valid, empty answer with its cursor, so its
+  // client resumes elsewhere (or after the restart) without loss.
+  hub_.release_all();
+  log(LogLevel::info, "main", "answered " + std::to_string(parked) + " parked requests");
+  wakeup_timer_.cancel();
+  server_.shutdown(config_.shutdown_grace, [this] {
+    redis_.stop();
+    signals_.cancel();
+    log(LogLevel::info, "main", "stopped");
+    io_.stop();
+  });
+}
+
+void Gateway::on_redis_message(std::string_view channel, std::string_view payload) {
+  if (!is_valid_channel_name(channel)) {
+    // Published by something else under our prefix: no client can name it.
+    if (invalid_channel_messages_++ % 1000 == 0) {
+      log(LogLevel::warn, "redis",
+          "ignoring a message on a channel name clients cannot use (1 in 1000 logged)");
+    }
+    return;
+  }
+  hub_.publish(channel, payload, Clock::now());
+}
+
+void Gateway::schedule_wakeup() {
+  const auto next = hub_.next_wakeup();
+  if (!next || draining_) return;
+  if (wakeup_at_ && *wakeup_at_ <= *next) return;
+  wakeup_at_ = *next;
+  wakeup_timer_.expires_at(*next);
+  wakeup_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    wakeup_at_.reset();
+    hub_.expire(Clock::now());
+    schedule_wakeup();
+  });
+}
+
+void Gateway::on_request(const fcgi::RequestPtr& request) {
+  const auto param = [&](std::string_view name) { return request->param(name); };
+  const Endpoint endpoint = endpoint_for_path(request_path(param));
+  const std::string_view method = request->param("REQUEST_METHOD");
+
+  if (endpoint == Endpoint::unknown) {
+    send_error(*request,
+               {404, "not_found", "no such endpoint (poll, sse, publish, stats, health)"});
+    return;
+  }
+  if (method == "OPTIONS") {
+    handle_options(*request, endpoint == Endpoint::publish ? "POST, OPTIONS" : kGetOnly);
+    return;
+  }
+  const bool want_post = endpoint == Endpoint::publish;
+  if ((want_post && method != "POST") || (!want_post && method != "GET")) {
+    const std::string allow =
+        std::string("Allow: ") + (want_post ? "POST, OPTIONS" : "GET, OPTIONS") + "\r\n";
+    send_error(*request,
+               {405, "method_not_allowed",
+                std::string(endpoint_name(endpoint)) + " takes " + (want_post ? "POST" : "GET")},
+               allow);
+    return;
+  }
+
+  auto query = Query::parse(request->param("QUERY_STRING"));
+  if (!query) {
+    send_error(*request, {400, "bad_query", "malformed percent-encoding in the query string"});
+    return;
+  }
+  switch (endpoint) {
+    case Endpoint::poll:
+      handle_poll(request, *query);
+      break;
+    case Endpoint::sse:
+      handle_sse(request, *query);
+      break;
+    case Endpoint::publish:
+      send_error(*request, {403, "publish_disabled",
+                            "publishing over HTTP is off; publish with Redis PUBLISH " +
+                                config_.prefix + "NAME"});
+      break;
+    case Endpoint::stats:
+      handle_stats(*request);
+      break;
+    case Endpoint::health:
+      handle_health(*request);
+      break;
+    case Endpoint::unknown:
+      break;
+  }
+}
+
+void Gateway::handle_poll(const fcgi::RequestPtr& request, const Query& query) {
+  if (draining_) {
+    send_error(*request, {503, "shutting_down", "the gateway is restarting; retry"},
+               "Retry-After: 1\r\n");
+    return;
+  }
+  auto parsed = parse_poll_params(query, {}, config_.poll);
+  if (auto* err = std::get_if<HttpError>(&parsed)) {
+    send_error(*request, *err);
+    return;
+  }
+  auto& p = std::get<PollParams>(parsed);
+  if (p.timeout.count() > 0 && !hub_.can_park()) {
+    send_error(*request, {503, "overloaded", "too many parked requests; retry"},
+               "Retry-After: 2\r\n");
+    return;
+  }
+  std::string origin = allowed_origin(*request);
+  request->drop_inputs();
+  auto* waiter = new PollWaiter(*this, request, std::move(p.callback), std::move(origin));
+  BatchPtr now_batch;
+  try {
+    now_batch = hub_.poll(*waiter, p.channels, p.since, p.timeout, Clock::now());
+  } catch (const std::invalid_argument&) {
+    send_error(*request, {400, "bad_cursor", "since is ahead of every cursor this gateway issued"});
+    // Not parked: the hub throws before linking.
+    PollWaiter::destroy_unparked(waiter);
+    return;
+  }
+  if (now_batch) {
+    send_batch(*request, *now_batch, waiter->callback(), waiter->origin());
+    PollWaiter::destroy_unparked(waiter);
+    return;
+  }
+  schedule_wakeup();
+}
+
+void Gateway::send_batch(fcgi::Request& request, const Batch& batch, const std::string& callback,
+                         const std::string& origin) {
+  const auto now = Clock::now();
+  for (const auto& m : batch.messages) {
+    stats_.delivery_latency().observe(std::chrono::duration<double>(now - m->received).count());
+  }
+  fcgi::Response r;
+  const std::size_t body_size = batch.body->size();
+  if (callback.empty()) {
+    r.head = response_head(200, "application/json", body_size);
+  } else {
+    r.head = response_head(200, "application/javascript", callback.size() + 1 + body_size + 2);
+  }
+  cors_headers(r.head, origin);
+  r.head += "\r\n";
+  if (!callback.empty()) {
+    r.head += callback;
+    r.head += '(';
+    r.tail = ");";
+  }
+  r.body = batch.body;
+  stats_.count_response(200);
+  request.respond(std::move(r));
+}
+
+void Gateway::handle_sse(const fcgi::RequestPtr& request, const Query& query) {
+  if (draining_) {
+    send_error(*request, {503, "shutting_down", "the gateway is restarting; retry"},
+               "Retry-After: 1\r\n");
+    return;
+  }
+  (void)query;
+  send_error(*request, {501, "not_implemented", "sse is not available in this build"});
+}
+
+void Gateway::handle_stats(fcgi::Request& request) {
+  Gauges g;
+  g.parked = hub_.parked();
+  g.fcgi_connections = server_.connections();
+  g.channels = hub_.channels();
+  g.redis_up = redis_.up();
+  g.redis_reconnects = redis_.reconnects();
+  stats_.count_response(200);  // counted before rendering, so this response is included
+  std::string body = stats_.render(g, hub_.counters());
+  fcgi::Response r;
+  r.head = response_head(200, "text/plain; version=0.0.4; charset=utf-8", body.size()) + "\r\n";
+  r.body = std::make_shared<const std::string>(std::move(body));
+  request.respond(std::move(r));
+}
+
+void Gateway::handle_health(fcgi::Request& request) {
+  if (redis_.up() && !draining_) {
+    send_simple(request, 200, "application/json", "{\"redis\":\"up\"}");
+  } else if (draining_) {
+    send_simple(request, 503, "application/json", "{\"redis\":\"up\",\"state\":\"draining\"}",
+                "Retry-After: 1\r\n");
+  } else {
+    send_simple(request, 503, "application/json", "{\"redis\":\"down\"}", "Retry-After: 1\r\n");
+  }
+}
+
+void Gateway::handle_options(fcgi::Request& request, std::string_view allow) {
+  std::string head = "Status: 204 No Content\r\nAllow: " + std::string(allow) + "\r\n";
+  const std::string origin = allowed_origin(request);
+  if (!origin.empty()) {
+    cors_headers(head, origin);
+    head += "Access-Control-Allow-Methods: " + std::string(allow) +
+            "\r\nAccess-Control-Allow-Headers: Content-Type, Last-Event-ID\r\n"
+            "Access-Control-Max-Age: 600\r\n";
+  }
+  head += "\r\n";
+  stats_.count_response(204);
+  request.respond(fcgi::Response{std::move(head), nullptr, {}});
+}
+
+std::string Gateway::allowed_origin(const fcgi::Request& request) const {
+  const std::string_view origin = request.param("HTTP_ORIGIN");
+  if (origin.empty()) return {};
+  for (const auto& allowed : config_.cors_origins) {
+    if (allowed == "*" || allowed == origin) return std::string(origin);
+  }
+  return {};
+}
+
+void Gateway::cors_headers(std::string& head, const std::string& origin) const {
+  if (origin.empty()) return;
+  head += "Access-Control-Allow-Origin: ";
+  head += origin;
+  head += "\r\nVary: Origin\r\n";
+}
+
+void Gateway::send_error(fcgi::Request& request, const HttpError& error, std::string_view extra) {
+  send_simple(request, error.status, "application/json", error_body(error), extra);
+}
+
+void Gateway::send_simple(fcgi::Request& request, int status, std::string_view content_type,
+                          std::string body, std::string_view extra) {
+  fcgi::Response r;
+  r.head = response_head(status, content_type, body.size());
+  r.head += extra;
+  cors_headers(r.head, allowed_origin(request));
+  r.head += "\r\n";
+  r.body = std::make_shared<const std::string>(std::move(body));
+  stats_.count_response(status);
+  request.respond(std::move(r));
+}
+
+}  // namespace comet

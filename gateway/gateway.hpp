@@ -1,0 +1,69 @@
+// The gateway: HTTP semantics of poll/sse/publish/stats/health on top of the
+// FastCGI server, the Hub and the Redis subscriber, all owned by one
+// io_context. Also the process lifecycle: signals, graceful shutdown.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <optional>
+
+#include "fcgi/server.hpp"
+#include "gateway/config.hpp"
+#include "gateway/hub.hpp"
+#include "gateway/redis_subscriber.hpp"
+#include "gateway/stats.hpp"
+
+namespace comet {
+
+class Gateway final : public fcgi::Handler {
+ public:
+  Gateway(boost::asio::io_context& io, Config config);
+  ~Gateway();
+
+  // Binds every listener (throws on failure), connects to Redis, installs
+  // signal handlers. The caller then runs the io_context.
+  void start();
+  // Answers every parked request, stops accepting, lets writes drain, then
+  // stops the io_context. What SIGTERM/SIGINT do.
+  void shutdown();
+
+  void on_request(const fcgi::RequestPtr& request) override;
+
+  Hub& hub() { return hub_; }
+  bool draining() const { return draining_; }
+  // Writes a poll response (JSON or JSONP) for `batch`.
+  void send_batch(fcgi::Request& request, const Batch& batch, const std::string& callback,
+                  const std::string& origin);
+
+ private:
+  void handle_poll(const fcgi::RequestPtr& request, const Query& query);
+  void handle_sse(const fcgi::RequestPtr& request, const Query& query);
+  void handle_stats(fcgi::Request& request);
+  void handle_health(fcgi::Request& request);
+  void handle_options(fcgi::Request& request, std::string_view allow);
+  void send_error(fcgi::Request& request, const HttpError& error, std::string_view extra = {});
+  void send_simple(fcgi::Request& request, int status, std::string_view content_type,
+                   std::string body, std::string_view extra = {});
+  std::string allowed_origin(const fcgi::Request& request) const;
+  void cors_headers(std::string& head, const std::string& origin) const;
+
+  void wait_signal();
+  // Keeps one timer armed at the Hub's next wakeup (deadlines, age-out).
+  void schedule_wakeup();
+  void on_redis_message(std::string_view channel, std::string_view payload);
+
+  boost::asio::io_context& io_;
+  Config config_;
+  Hub hub_;
+  Stats stats_;
+  fcgi::Server server_;
+  RedisSubscriber redis_;
+  boost::asio::steady_timer wakeup_timer_;
+  std::optional<Clock::time_point> wakeup_at_;
+  boost::asio::signal_set signals_;
+  bool draining_ = false;
+  std::uint64_t invalid_channel_messages_ = 0;
+};
+
+}  // namespace comet
