@@ -57,6 +57,11 @@ po::options_description make_options() {
      "seconds a web server may take to send a whole request")
     ("cors-origin", po::value<std::vector<std::string>>()->composing(),
      "an Origin allowed to read responses (CORS); repeatable; none by default")
+    ("sse-keepalive", po::value<double>()->default_value(15),
+     "seconds between keep-alive lines on an idle SSE stream")
+    ("sse-lifetime", po::value<double>()->default_value(600),
+     "seconds an SSE stream lasts before the gateway ends it (the browser reconnects "
+     "with Last-Event-ID and loses nothing)")
     ("heartbeat-interval", po::value<double>()->default_value(5),
      "seconds between Redis heartbeats; 3 missed ones mean the subscription is dead")
     ("shutdown-grace", po::value<double>()->default_value(10),
@@ -146,6 +151,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   c.fcgi.read_timeout = seconds_option(vm, "read-timeout", 0.1);
   if (vm.count("cors-origin")) c.cors_origins = vm["cors-origin"].as<std::vector<std::string>>();
   c.heartbeat_interval = seconds_option(vm, "heartbeat-interval", 0.05);
+  c.sse_keepalive = seconds_option(vm, "sse-keepalive", 1);
+  c.sse_lifetime = seconds_option(vm, "sse-lifetime", 1);
   c.shutdown_grace = seconds_option(vm, "shutdown-grace", 0);
   try {
     c.log_level = parse_log_level(vm["log-level"].as<std::string>());

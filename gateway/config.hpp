@@ -25,6 +25,8 @@ struct Config {
   fcgi::Limits fcgi;
   std::vector<std::string> cors_origins;
   std::chrono::milliseconds heartbeat_interval{5000};
+  std::chrono::milliseconds sse_keepalive{15000};
+  std::chrono::milliseconds sse_lifetime{600000};
   std::chrono::milliseconds shutdown_grace{10000};
   LogLevel log_level = LogLevel::info;
   std::string config_file;

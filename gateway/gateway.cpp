@@ -10,6 +10,7 @@
 #include "gateway/poll_params.hpp"
 #include "gateway/poll_waiter.hpp"
 #include "gateway/route.hpp"
+#include "gateway/sse_waiter.hpp"
 
 namespace comet {
 namespace {
@@ -236,10 +237,7 @@ void Gateway::handle_poll(const fcgi::RequestPtr& request, const Query& query) {
 
 void Gateway::send_batch(fcgi::Request& request, const Batch& batch, const std::string& callback,
                          const std::string& origin) {
-  const auto now = Clock::now();
-  for (const auto& m : batch.messages) {
-    stats_.delivery_latency().observe(std::chrono::duration<double>(now - m->received).count());
-  }
+  count_delivery(batch);
   fcgi::Response r;
   const std::size_t body_size = batch.body->size();
   if (callback.empty()) {
@@ -265,8 +263,44 @@ void Gateway::handle_sse(const fcgi::RequestPtr& request, const Query& query) {
                "Retry-After: 1\r\n");
     return;
   }
-  (void)query;
-  send_error(*request, {501, "not_implemented", "sse is not available in this build"});
+  PollLimits limits = config_.poll;
+  limits.max_timeout = limits.default_timeout = std::chrono::milliseconds(0);  // unused for SSE
+  auto parsed = parse_poll_params(query, request->param("HTTP_LAST_EVENT_ID"), limits);
+  if (auto* err = std::get_if<HttpError>(&parsed)) {
+    send_error(*request, *err);
+    return;
+  }
+  auto& p = std::get<PollParams>(parsed);
+  if (p.since.kind == Since::Kind::cursor && p.since.cursor.epoch == hub_.epoch() &&
+      p.since.cursor.seq > hub_.head().seq) {
+    send_error(*request, {400, "bad_cursor", "since is ahead of every cursor this gateway issued"});
+    return;
+  }
+  if (!hub_.can_park()) {
+    send_error(*request, {503, "overloaded", "too many parked requests; retry"},
+               "Retry-After: 2\r\n");
+    return;
+  }
+  std::string head =
+      "Status: 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+      "X-Accel-Buffering: no\r\n";
+  cors_headers(head, allowed_origin(*request));
+  head += "\r\nretry: 2000\n\n";
+  request->drop_inputs();
+  stats_.count_response(200);
+  // Streams end after their lifetime, with jitter so that a restart's
+  // reconnects spread out.
+  const auto lifetime = std::chrono::duration_cast<Clock::duration>(
+      config_.sse_lifetime * (1.0 - std::uniform_real_distribution<double>(0, 0.1)(rng_)));
+  SseWaiter::open(*this, request, std::move(p.channels), p.since, std::move(head),
+                  Clock::now() + lifetime);
+}
+
+void Gateway::count_delivery(const Batch& batch) {
+  const auto now = Clock::now();
+  for (const auto& m : batch.messages) {
+    stats_.delivery_latency().observe(std::chrono::duration<double>(now - m->received).count());
+  }
 }
 
 void Gateway::handle_stats(fcgi::Request& request) {

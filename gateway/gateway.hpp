@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <optional>
+#include <random>
 
 #include "fcgi/server.hpp"
 #include "gateway/config.hpp"
@@ -32,6 +33,9 @@ class Gateway final : public fcgi::Handler {
 
   Hub& hub() { return hub_; }
   bool draining() const { return draining_; }
+  Clock::duration sse_keepalive() const { return config_.sse_keepalive; }
+  // Observes the delivery latency of every message in `batch`.
+  void count_delivery(const Batch& batch);
   // Writes a poll response (JSON or JSONP) for `batch`.
   void send_batch(fcgi::Request& request, const Batch& batch, const std::string& callback,
                   const std::string& origin);
@@ -62,6 +66,7 @@ class Gateway final : public fcgi::Handler {
   boost::asio::steady_timer wakeup_timer_;
   std::optional<Clock::time_point> wakeup_at_;
   boost::asio::signal_set signals_;
+  std::minstd_rand rng_{std::random_device{}()};
   bool draining_ = false;
   std::uint64_t invalid_channel_messages_ = 0;
 };

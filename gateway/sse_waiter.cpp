@@ -1,0 +1,80 @@
+#include "gateway/sse_waiter.hpp"
+
+#include "gateway/gateway.hpp"
+#include "gateway/json.hpp"
+
+namespace comet {
+
+SseWaiter::SseWaiter(Gateway& gateway, fcgi::RequestPtr request, std::vector<std::string> channels,
+                     Clock::time_point end_at)
+    : gateway_(gateway),
+      request_(std::move(request)),
+      channels_(std::move(channels)),
+      end_at_(end_at) {
+  request_->set_abort_listener(this);
+}
+
+SseWaiter::~SseWaiter() {
+  request_->set_abort_listener(nullptr);
+}
+
+void SseWaiter::open(Gateway& gateway, fcgi::RequestPtr request, std::vector<std::string> channels,
+                     const Since& since, std::string head, Clock::time_point end_at) {
+  request->write(fcgi::Response{std::move(head), nullptr, {}});
+  auto* w = new SseWaiter(gateway, std::move(request), std::move(channels), end_at);
+  w->pump(nullptr, since);
+}
+
+std::string SseWaiter::encode(const Batch& batch) {
+  std::string out;
+  if (!batch.gaps.empty()) {
+    out += "event: gap\ndata: {\"channels\":[";
+    for (std::size_t i = 0; i < batch.gaps.size(); ++i) {
+      if (i) out += ',';
+      append_json_string(out, batch.gaps[i]);
+    }
+    out += "]}\n\n";
+  }
+  for (const auto& m : batch.messages) {
+    out += "id: ";
+    out += format_cursor({batch.cursor.epoch, m->seq});
+    out += "\ndata: ";
+    out += m->json;  // JSON has no raw newlines: one data line
+    out += "\n\n";
+  }
+  // Moves Last-Event-ID to where the client resumes, without an event.
+  out += "id: ";
+  out += format_cursor(batch.cursor);
+  out += "\n\n";
+  return out;
+}
+
+void SseWaiter::pump(BatchPtr batch, Since since) {
+  for (;;) {
+    if (batch) {
+      gateway_.count_delivery(*batch);
+      request_->write(fcgi::Response{{}, std::make_shared<const std::string>(encode(*batch)), {}});
+      since = Since{Since::Kind::cursor, batch->cursor};
+    }
+    const auto now = Clock::now();
+    if (gateway_.draining() || now >= end_at_ || request_->finished()) {
+      request_->end();
+      delete this;
+      return;
+    }
+    const auto wait = std::min<Clock::duration>(gateway_.sse_keepalive(), end_at_ - now);
+    batch = gateway_.hub().poll(*this, channels_, since, wait, now);
+    if (!batch) return;  // parked
+  }
+}
+
+void SseWaiter::on_release(const BatchPtr& batch) {
+  pump(batch, {});
+}
+
+void SseWaiter::on_abort() {
+  gateway_.hub().cancel(*this);
+  delete this;
+}
+
+}  // namespace comet

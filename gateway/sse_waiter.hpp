@@ -1,0 +1,45 @@
+// A Server-Sent Events stream: a waiter that, once released, writes its
+// events and parks again from the cursor it reached. Ends itself after its
+// lifetime (so restarts drain smoothly) or at shutdown, and deletes itself.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fcgi/request.hpp"
+#include "gateway/clock.hpp"
+#include "gateway/cursor.hpp"
+#include "gateway/waiter.hpp"
+
+namespace comet {
+
+class Gateway;
+
+class SseWaiter final : public Waiter, public fcgi::AbortListener {
+ public:
+  // Writes the stream's head and first events; the object owns itself from
+  // here on.
+  static void open(Gateway& gateway, fcgi::RequestPtr request, std::vector<std::string> channels,
+                   const Since& since, std::string head, Clock::time_point end_at);
+
+  // The text of one batch as events: messages as default-type events whose
+  // id is the cursor after them, gaps as a `gap` event, an `id:` line so the
+  // browser's Last-Event-ID always names where to resume.
+  static std::string encode(const Batch& batch);
+
+ private:
+  SseWaiter(Gateway& gateway, fcgi::RequestPtr request, std::vector<std::string> channels,
+            Clock::time_point end_at);
+  ~SseWaiter() override;
+  void on_release(const BatchPtr& batch) override;
+  void on_abort() override;
+  // Writes batches until one would have to wait, then parks; or ends.
+  void pump(BatchPtr batch, Since since);
+
+  Gateway& gateway_;
+  fcgi::RequestPtr request_;
+  std::vector<std::string> channels_;
+  Clock::time_point end_at_;
+};
+
+}  // namespace comet
