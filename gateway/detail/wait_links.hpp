@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "gateway/detail/intrusive_list.hpp"
 
@@ -36,6 +37,12 @@ struct WaiterLinks {
   DeadlineNode deadline;
   ChannelNode first;
 };
+
+// The casts below are only sound for standard-layout types (their first
+// member is pointer-interconvertible with them).
+static_assert(std::is_standard_layout_v<DeadlineNode>);
+static_assert(std::is_standard_layout_v<ChannelNode>);
+static_assert(std::is_standard_layout_v<WaiterLinks>);
 
 inline ChannelNode* channel_node_of(ListNode* n) {
   return reinterpret_cast<ChannelNode*>(n);
