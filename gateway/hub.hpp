@@ -5,14 +5,21 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <random>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "gateway/batch.hpp"
 #include "gateway/clock.hpp"
 #include "gateway/cursor.hpp"
+#include "gateway/detail/deadline_wheel.hpp"
 #include "gateway/waiter.hpp"
 
 namespace comet {
@@ -73,11 +80,16 @@ class Hub {
   // Returns the batch when there is something to say now (messages, gaps,
   // timeout == 0); otherwise parks `w` until flush/gap_all/expire/
   // release_all and returns nullptr. A cursor from a future position of
-  // this epoch is not ours: throws std::invalid_argument (HTTP 400).
+  // this epoch is not ours: throws std::invalid_argument (HTTP 400), as does
+  // an empty `channels`. Parking past max_waiters throws std::length_error:
+  // check can_park() first (HTTP 503). A `w` still parked is re-polled (its
+  // old poll is cancelled). Completes no waiter other than by returning.
+  // Batch gaps list channel names sorted, without duplicates.
   BatchPtr poll(Waiter& w, std::span<const std::string> channels, const Since& since,
                 Clock::duration timeout, Clock::time_point now);
   bool can_park() const;
   // Unlinks a parked waiter without answering it (the client went away).
+  // Also withdraws an on_release still pending in the current release pass.
   void cancel(Waiter& w);
 
   // Releases waiters whose deadline has passed with an empty batch, drops
@@ -85,21 +97,91 @@ class Hub {
   // Completes waiters.
   void expire(Clock::time_point now);
   // When expire() has work next: the next deadline slot, or the oldest
-  // buffered message's age-out; nullopt when there is nothing to do.
+  // buffered message's age-out; nullopt when there is nothing to do. May be
+  // the last time seen (already past) when channels wait to be forgotten,
+  // and a little early (never late) after deadlines a wheel turn away.
   std::optional<Clock::time_point> next_wakeup() const;
 
   // Shutdown: every parked waiter gets an empty batch with its cursor.
-  // Completes waiters.
+  // (Should messages be published and not yet flushed, they are in it rather
+  // than skipped.) Completes waiters.
   void release_all();
 
   std::size_t parked() const;
   std::size_t channels() const;  // with waiters or buffered messages
   const HubCounters& counters() const;
 
+  // Destroying the Hub detaches parked waiters without answering them.
+  // Calling into the Hub from on_release: poll, cancel, publish and flush
+  // are fine; destroying the Hub is not.
+
  private:
-  struct Impl;
-  Impl* impl_;
   friend class Waiter;
+  using Channel = detail::Channel;
+
+  // A requested channel: its name and, when the Hub knows it, the channel.
+  struct ChannelRef {
+    std::string_view name;
+    Channel* channel;  // nullptr: unknown (never seen, or forgotten)
+  };
+  struct AgeLess {
+    bool operator()(const std::pair<Clock::time_point, Channel*>& a,
+                    const std::pair<Clock::time_point, Channel*>& b) const {
+      if (a.first != b.first) return a.first < b.first;
+      return std::less<Channel*>()(a.second, b.second);
+    }
+  };
+
+  Channel& get_or_create(std::string_view name);
+  void note_maybe_idle(Channel& c);
+  void evict_front(Channel& c);
+  void file_by_age(Channel& c);
+  void evict_aged(Clock::time_point now);
+  void forget_idle_channels();
+
+  // Poll and release compute batches with this one function, so that a
+  // released waiter gets exactly what poll() would have answered.
+  BatchPtr make_batch(std::span<const ChannelRef> channels, std::uint64_t since,
+                      bool report_gaps) const;
+  // The smallest seq > `since` at which the answer for `channels` changes
+  // (a buffered message, a drop, a gap_all); 0 when none does: the key
+  // under which waiters get the same batch within one release pass.
+  std::uint64_t next_change(std::span<const ChannelRef> channels, std::uint64_t since) const;
+  void count(const Batch& b);
+
+  detail::ChannelNode& node(Waiter& w, std::uint32_t i);
+  void park(Waiter& w, std::span<const std::string_view> names, std::uint64_t since,
+            Clock::duration timeout, Clock::time_point now);
+  // Unlinks from every channel queue and the wheel; keeps the nodes'
+  // channel pointers so the batch can still be computed.
+  void unlink(Waiter& w);
+  // Computes the batches for waiters already unlinked, then calls their
+  // on_release; forgets idle channels in between when asked (expire).
+  void release(std::vector<Waiter*>& waiters, bool forget_channels);
+  void collect_wheel(std::vector<detail::DeadlineNode*>& nodes, std::vector<Waiter*>& out);
+  void see(Clock::time_point now);
+
+  HubOptions options_;
+  std::uint64_t epoch_;
+  std::uint64_t last_seq_ = 0;
+  // Every cursor before it names a gap on every channel (gap_all).
+  std::uint64_t gap_seq_ = 0;
+  // The newest seq dropped by any forgotten channel: an unknown channel may
+  // be a forgotten one, so a cursor before it gets a gap there.
+  std::uint64_t forgotten_seq_ = 0;
+  // Keys are views of Channel::name; the unique_ptr keeps channels (their
+  // queue sentinels) at fixed addresses.
+  std::unordered_map<std::string_view, std::unique_ptr<Channel>> channels_;
+  std::vector<Channel*> dirty_;
+  std::vector<Channel*> candidates_;  // may be idle: forgotten in expire()
+  // Non-empty channels by (a lower bound of) their oldest message's
+  // receipt: next_wakeup() needs the earliest age-out without a scan.
+  std::set<std::pair<Clock::time_point, Channel*>, AgeLess> age_index_;
+  detail::DeadlineWheel wheel_;
+  std::mt19937_64 rng_;
+  std::size_t parked_ = 0;
+  std::optional<Clock::time_point> last_now_;
+  HubCounters counters_;
 };
 
 }  // namespace comet

@@ -13,7 +13,7 @@ namespace comet {
 struct Message {
   std::uint64_t seq = 0;  // position in the gateway's single order
   Clock::time_point received;
-  std::string channel;    // name without the Redis prefix
+  std::string channel;  // name without the Redis prefix
   // The message object of API.md, encoded once at receipt:
   // {"channel":"..","id":"..","data":".."} (or "data_base64").
   std::string json;
