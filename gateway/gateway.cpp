@@ -53,15 +53,18 @@ Gateway::Gateway(boost::asio::io_context& io, Config config)
                                         schedule_wakeup();
                                       },
                                       [this](bool resumed) {
-                                        if (resumed) {
-                                          // Whatever was published while we were away is lost for
-                                          // plain channels: every older cursor now names a gap.
+                                        // Whatever was published before this subscription was
+                                        // confirmed is unseen for plain channels: every cursor
+                                        // issued so far names a gap (the first time too, for
+                                        // polls that came in before Redis answered).
+                                        if (resumed || hub_.parked() > 0) {
                                           log(LogLevel::warn, "hub",
-                                              "subscription resumed: reporting a gap to " +
+                                              "subscription (re)established: reporting a gap to " +
                                                   std::to_string(hub_.parked()) +
                                                   " parked requests");
-                                          hub_.gap_all(Clock::now());
                                         }
+                                        hub_.gap_all(Clock::now());
+                                        schedule_wakeup();
                                       },
                                       [] {}}),
       wakeup_timer_(io),
