@@ -274,8 +274,16 @@ void HiredisAsio::connect(const RedisUrl& url, std::chrono::milliseconds timeout
                        (ec ? ec.message() : std::string("no address")));
           return;
         }
-        // hiredis takes one address; the first is what getaddrinfo prefers.
-        std::string ip = results.begin()->endpoint().address().to_string();
+        // hiredis takes one address. IPv4 first, as hiredis's own lookup
+        // does: "localhost" must reach a Redis bound to 127.0.0.1 only.
+        auto pick = results.begin();
+        for (auto it = results.begin(); it != results.end(); ++it) {
+          if (it->endpoint().address().is_v4()) {
+            pick = it;
+            break;
+          }
+        }
+        std::string ip = pick->endpoint().address().to_string();
         self->start(redisAsyncConnect(ip.c_str(), port));
       });
 }

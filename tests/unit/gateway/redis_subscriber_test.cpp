@@ -454,6 +454,22 @@ TEST(RedisSubscriber, AuthenticatesWithPercentEncodedPasswordAndNeverLogsIt) {
   EXPECT_EQ(log.find("p%40ss"), std::string::npos) << log;
 }
 
+// A host name goes through Asio's resolver, not hiredis's blocking lookup.
+TEST(RedisSubscriber, ResolvesAHostName) {
+  RedisServer server(free_port());
+  ASSERT_TRUE(server.start());
+  boost::asio::io_context io;
+  Recorder rec;
+  RedisSubscriber sub(io, fast_options("redis://localhost:" + std::to_string(server.port())),
+                      rec.callbacks());
+  sub.start();
+  ASSERT_TRUE(run_until(
+      io, [&] { return rec.count("up") == 1; }, 5s));
+  EXPECT_EQ(server.publish("comet:named", "x"), 1);
+  ASSERT_TRUE(run_until(
+      io, [&] { return rec.messages.size() == 1; }, 5s));
+}
+
 TEST(RedisSubscriber, SubscribesOverAUnixSocket) {
   std::string path = "/tmp/comet-redis-test-" + std::to_string(::getpid()) + ".sock";
   RedisServer server(0, "", path);
