@@ -1,0 +1,227 @@
+#include "gateway/redis_url.hpp"
+
+#include <charconv>
+#include <stdexcept>
+#include <string>
+
+namespace comet {
+namespace {
+
+// sun_path is 108 bytes on Linux, including the terminating NUL.
+constexpr std::size_t kMaxUnixPath = 107;
+
+[[noreturn]] void fail(std::string_view what) {
+  throw std::invalid_argument("invalid Redis URL: " + std::string(what));
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Passwords often hold characters that are special in a URL (@ : / %), so
+// the userinfo is percent-decoded; a malformed escape is refused rather than
+// passed on literally, which would make AUTH fail with no hint why.
+std::string percent_decode(std::string_view in, std::string_view what) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    int hi = i + 2 < in.size() ? hex_value(in[i + 1]) : -1;
+    int lo = i + 2 < in.size() ? hex_value(in[i + 2]) : -1;
+    if (hi < 0 || lo < 0) fail(std::string(what) + " has a malformed %-escape");
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+// Only the 20% of RFC 3986 that a log reader needs: keeps a username with
+// odd bytes (it was percent-decoded) from breaking the one-line log format.
+std::string percent_encode(std::string_view in) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : in) {
+    bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '.' || c == '_' || c == '~';
+    if (plain) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+int parse_int(std::string_view text, int min, int max, std::string_view what) {
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min ||
+      value > max) {
+    fail(std::string(what) + " must be a number from " + std::to_string(min) + " to " +
+         std::to_string(max) + ", not \"" + std::string(text) + "\"");
+  }
+  return value;
+}
+
+// "[user]:password" (the colon is required: a lone word would be ambiguous,
+// some clients read it as a user and others as a password).
+void parse_userinfo(std::string_view info, RedisUrl& url) {
+  auto colon = info.find(':');
+  if (colon == std::string_view::npos) {
+    fail("credentials need a ':' (write redis://:PASSWORD@host or redis://USER:PASSWORD@host)");
+  }
+  url.username = percent_decode(info.substr(0, colon), "the username");
+  url.password = percent_decode(info.substr(colon + 1), "the password");
+}
+
+bool is_host_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_';
+}
+
+void parse_host_port(std::string_view hp, RedisUrl& url) {
+  std::string_view port;
+  if (!hp.empty() && hp.front() == '[') {
+    auto close = hp.find(']');
+    if (close == std::string_view::npos) fail("IPv6 address lacks its closing ']'");
+    url.host = std::string(hp.substr(1, close - 1));
+    if (url.host.empty()) fail("empty IPv6 address");
+    for (char c : url.host) {
+      if (hex_value(c) < 0 && c != ':' && c != '.') fail("bad character in IPv6 address");
+    }
+    auto rest = hp.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') fail("expected ':port' after the IPv6 address");
+      port = rest.substr(1);
+      if (port.empty()) fail("empty port");
+    }
+  } else {
+    auto colon = hp.find(':');
+    url.host = std::string(hp.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      port = hp.substr(colon + 1);
+      if (port.empty()) fail("empty port");
+      if (port.find(':') != std::string_view::npos) {
+        fail("an IPv6 address must be written in brackets, e.g. redis://[::1]:6379");
+      }
+    }
+    if (url.host.empty()) fail("missing host");
+    for (char c : url.host) {
+      if (!is_host_char(c)) fail("bad character in host \"" + url.host + "\"");
+    }
+  }
+  if (!port.empty()) url.port = parse_int(port, 1, 65535, "the port");
+}
+
+// Query of a unix: URL; only db=N is understood, anything else is refused so
+// that a typo is not silently ignored.
+void parse_unix_query(std::string_view query, RedisUrl& url) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (item.empty()) continue;
+    auto eq = item.find('=');
+    auto key = item.substr(0, eq);
+    if (key != "db" || eq == std::string_view::npos) {
+      fail("unknown query parameter \"" + std::string(key) + "\" (only db=N is supported)");
+    }
+    url.db = parse_int(item.substr(eq + 1), 0, 1'000'000, "db");
+  }
+}
+
+void parse_unix(std::string_view rest, RedisUrl& url) {
+  if (rest.substr(0, 2) == "//") {
+    rest.remove_prefix(2);
+    auto slash = rest.find('/');
+    if (slash == std::string_view::npos)
+      fail("unix:// needs an absolute path, e.g. unix:///run/redis.sock");
+    auto authority = rest.substr(0, slash);
+    if (!authority.empty()) {
+      if (authority.back() != '@') {
+        fail("unix:// takes no host; write unix:///path/to.sock or unix://:PASSWORD@/path/to.sock");
+      }
+      authority.remove_suffix(1);
+      parse_userinfo(authority, url);
+    }
+    rest = rest.substr(slash);
+  }
+  auto q = rest.find('?');
+  url.unix_path = std::string(rest.substr(0, q));
+  if (q != std::string_view::npos) parse_unix_query(rest.substr(q + 1), url);
+  if (url.unix_path.empty() || url.unix_path.front() != '/') {
+    fail("the socket path must be absolute, e.g. unix:/run/redis/redis.sock");
+  }
+  if (url.unix_path.size() > kMaxUnixPath) {
+    fail("the socket path is longer than " + std::to_string(kMaxUnixPath) + " bytes");
+  }
+}
+
+void parse_tcp(std::string_view rest, RedisUrl& url) {
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  auto path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+  if (authority.find_first_of("?#") != std::string_view::npos ||
+      path.find_first_of("?#") != std::string_view::npos) {
+    fail("redis:// URLs take no query or fragment (the database goes in the path: /N)");
+  }
+  // The last '@' ends the credentials: a host never holds one, a raw one in
+  // a password is then still understood.
+  auto at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    parse_userinfo(authority.substr(0, at), url);
+    authority = authority.substr(at + 1);
+  }
+  parse_host_port(authority, url);
+  if (!path.empty()) url.db = parse_int(path, 0, 1'000'000, "the database");
+}
+
+}  // namespace
+
+std::string RedisUrl::redacted() const {
+  std::string credentials;
+  if (!username.empty() || !password.empty()) {
+    credentials = percent_encode(username) + ":" + (password.empty() ? "" : "***") + "@";
+  }
+  if (!unix_path.empty()) {
+    std::string out = credentials.empty() ? "unix:" : "unix://" + credentials;
+    out += unix_path;
+    if (db != 0) out += "?db=" + std::to_string(db);
+    return out;
+  }
+  std::string out = "redis://" + credentials;
+  out += host.find(':') == std::string::npos ? host : "[" + host + "]";
+  out += ":" + std::to_string(port);
+  if (db != 0) out += "/" + std::to_string(db);
+  return out;
+}
+
+RedisUrl parse_redis_url(std::string_view text) {
+  RedisUrl url;
+  if (text.empty()) fail("empty");
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
+      fail("contains a space or control character (percent-encode it)");
+    }
+  }
+  if (text.starts_with("redis://")) {
+    parse_tcp(text.substr(8), url);
+  } else if (text.starts_with("unix:")) {
+    parse_unix(text.substr(5), url);
+  } else if (text.starts_with("rediss://")) {
+    fail("TLS (rediss://) is not supported; use redis:// or unix:");
+  } else {
+    fail("expected redis://[[user]:password@]host[:port][/db] or unix:/path/to.sock[?db=N]");
+  }
+  return url;
+}
+
+}  // namespace comet
