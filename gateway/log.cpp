@@ -68,7 +68,9 @@ void log(LogLevel level, std::string_view component, std::string_view text) {
   line.push_back(' ');
   line.append(component);
   line.append(": ");
-  line.append(text);
+  // Control characters (which could come from a peer's error text) are
+  // flattened so an event never spans lines.
+  for (char c : text) line.push_back(static_cast<unsigned char>(c) < ' ' || c == 0x7f ? ' ' : c);
   line.push_back('\n');
   // One write per line so that lines from a crash or a signal don't interleave.
   [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());

@@ -1,5 +1,7 @@
 #include "gateway/redis_subscriber.hpp"
 
+#include "gateway/log.hpp"
+
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
@@ -21,22 +23,8 @@ using std::chrono::milliseconds;
 constexpr std::string_view kHeartbeatSuffix = "#heartbeat";
 constexpr int kSilentHeartbeats = 3;  // intervals of silence before a reconnect
 
-// One line per event on stderr: "<UTC time> <level> redis: <text>". Control
-// characters (which could come from Redis error strings) are flattened so an
-// event never spans lines.
 void log_line(const char* level, std::string_view text) {
-  auto now = std::chrono::system_clock::now();
-  std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char stamp[40];
-  std::size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(stamp + n, sizeof stamp - n, ".%03dZ", static_cast<int>(ms));
-  std::string line = std::string(stamp) + " " + level + " redis: ";
-  for (char c : text) line += (static_cast<unsigned char>(c) < ' ' || c == 0x7f) ? ' ' : c;
-  line += '\n';
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  log(parse_log_level(level), "redis", text);
 }
 
 std::string_view reply_text(const redisReply& r) {
