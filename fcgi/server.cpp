@@ -23,12 +23,11 @@ void Server::Impl::arm_deadline_timer() {
   }
   deadline_armed = true;
   deadline_timer.expires_at(deadlines.front().deadline);
-  // The server outlives the timer's handler: ~Server cancels it and the
-  // handler then only sees operation_aborted.
-  deadline_timer.async_wait([this](boost::system::error_code ec) {
-    if (ec == boost::asio::error::operation_aborted) return;
-    on_deadline();
-  });
+  deadline_timer.async_wait(
+      [this, alive = std::weak_ptr<int>(alive)](boost::system::error_code ec) {
+        if (ec == boost::asio::error::operation_aborted || alive.expired()) return;
+        on_deadline();
+      });
 }
 
 void Server::Impl::on_deadline() {
@@ -36,16 +35,21 @@ void Server::Impl::on_deadline() {
   // Requests whose input completed have left the list; the rest are in
   // deadline order, so only the front needs looking at.
   while (!deadlines.empty() && deadlines.front().deadline <= now) {
-    auto c = deadlines.front().connection->shared_from_this();
+    const detail::Inbound* front = &deadlines.front();
+    auto c = front->connection->shared_from_this();
     c->close(errc::read_timeout);
+    // Closing destroys the connection's inbound requests; never spin if one
+    // somehow stayed.
+    if (!deadlines.empty() && &deadlines.front() == front) deadlines.pop_front();
   }
   arm_deadline_timer();
 }
 
 void Server::Impl::maybe_finish_shutdown() {
-  if (!shutting_down || !connections.empty() || !shutdown_done) return;
+  if (!shutting_down || shutdown_finished || !connections.empty()) return;
+  shutdown_finished = true;
   grace_timer.cancel();
-  boost::asio::post(io, std::move(shutdown_done));
+  if (shutdown_done) boost::asio::post(io, std::move(shutdown_done));
   shutdown_done = nullptr;
 }
 
@@ -80,8 +84,18 @@ std::string Server::local_endpoint(std::size_t i) const {
 void Server::shutdown(std::chrono::milliseconds grace, std::function<void()> done) {
   auto& impl = *impl_;
   if (impl.shutting_down) {
-    // A second call only replaces the callback; the first grace still holds.
-    if (impl.shutdown_done || !impl.connections.empty()) impl.shutdown_done = std::move(done);
+    // A second call keeps the first grace period; both callbacks run.
+    if (!done) return;
+    if (impl.shutdown_finished) {
+      boost::asio::post(impl.io, std::move(done));
+    } else if (impl.shutdown_done) {
+      impl.shutdown_done = [first = std::move(impl.shutdown_done), second = std::move(done)] {
+        first();
+        second();
+      };
+    } else {
+      impl.shutdown_done = std::move(done);
+    }
     return;
   }
   impl.shutting_down = true;
@@ -91,13 +105,14 @@ void Server::shutdown(std::chrono::milliseconds grace, std::function<void()> don
   for (Connection* c : impl.connections) open.push_back(c->shared_from_this());
   for (auto& c : open) c->drain();
   impl.grace_timer.expires_after(grace);
-  impl.grace_timer.async_wait([&impl](boost::system::error_code ec) {
-    if (ec) return;
-    std::vector<std::shared_ptr<Connection>> left;
-    for (Connection* c : impl.connections) left.push_back(c->shared_from_this());
-    for (auto& c : left) c->close(std::make_error_code(std::errc::timed_out));
-    impl.maybe_finish_shutdown();
-  });
+  impl.grace_timer.async_wait(
+      [&impl, alive = std::weak_ptr<int>(impl.alive)](boost::system::error_code ec) {
+        if (ec || alive.expired()) return;
+        std::vector<std::shared_ptr<Connection>> left;
+        for (Connection* c : impl.connections) left.push_back(c->shared_from_this());
+        for (auto& c : left) c->close(std::make_error_code(std::errc::timed_out));
+        impl.maybe_finish_shutdown();
+      });
   impl.maybe_finish_shutdown();
 }
 

@@ -42,7 +42,11 @@ struct Server::Impl {
   boost::asio::steady_timer deadline_timer;
   bool deadline_armed = false;
   bool shutting_down = false;
+  bool shutdown_finished = false;
   std::function<void()> shutdown_done;
+  // Timer handlers hold a weak reference: one that completed just before
+  // ~Server cancelled it must not touch the freed state.
+  std::shared_ptr<int> alive = std::make_shared<int>(0);
   boost::asio::steady_timer grace_timer;
 };
 

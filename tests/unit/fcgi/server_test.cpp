@@ -127,6 +127,8 @@ class ServerTest : public ::testing::Test {
     const auto deadline = std::chrono::steady_clock::now() + max;
     while (!pred()) {
       if (std::chrono::steady_clock::now() > deadline) return false;
+      // Running out of work stops the io_context; later posts need a restart.
+      if (io.stopped()) io.restart();
       io.run_for(1ms);
     }
     return true;
@@ -552,6 +554,37 @@ TEST_F(ServerTest, GarbageNeverCrashes) {
     c.send(junk);
     pump_until([] { return false; }, 5ms);
   }
+}
+
+}  // namespace
+}  // namespace fcgi
+
+namespace fcgi {
+namespace {
+
+TEST_F(ServerTest, SecondShutdownCallbackRunsToo) {
+  start();
+  int done = 0;
+  server->shutdown(10s, [&] { ++done; });
+  server->shutdown(10s, [&] { ++done; });
+  ASSERT_TRUE(pump_until([&] { return done == 2; }, 500ms));
+  server->shutdown(10s, [&] { ++done; });
+  ASSERT_TRUE(pump_until([&] { return done == 3; }, 500ms));
+}
+
+TEST_F(ServerTest, DestroyingTheServerAbortsParkedRequests) {
+  start();
+  handler.park = true;
+  CountingListener listener;
+  Client c = connect();
+  c.send(request(1, "/p", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 1; }));
+  handler.requests[0]->set_abort_listener(&listener);
+  server.reset();
+  EXPECT_EQ(listener.aborts, 1);
+  io.run_for(10ms);
+  c.poll();
+  EXPECT_TRUE(c.eof);
 }
 
 }  // namespace
