@@ -245,13 +245,20 @@ void Connection::send(std::uint16_t id, Response&& r, bool end, bool keep_conn) 
   if (closed_ || closing_) return;
   out_.push_response(id, std::move(r), end, end && !keep_conn);
   flush();
+}
+
+void Connection::check_queue_limit() {
   // Only what the socket would not take counts: a peer that reads keeps up.
   const std::size_t max = server_->limits().max_write_queue_bytes;
   if (max != 0 && out_.bytes() > max) close_later(errc::write_queue_full);
 }
 
 void Connection::flush() {
-  if (closed_ || closing_ || write_waiting_) return;
+  if (closed_ || closing_) return;
+  if (write_waiting_) {
+    check_queue_limit();
+    return;
+  }
   std::array<boost::asio::const_buffer, kMaxIovecs> bufs;
   while (!out_.empty()) {
     const std::size_t n = out_.buffers(bufs.data(), bufs.size());
@@ -260,6 +267,7 @@ void Connection::flush() {
         socket_.write_some(std::span<const boost::asio::const_buffer>(bufs.data(), n), ec);
     if (would_block(ec)) {
       wait_write();
+      check_queue_limit();
       return;
     }
     if (ec) {

@@ -79,6 +79,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void send_end_request(std::uint16_t id, std::uint8_t protocol_status, bool keep_conn);
 
   void flush();
+  void check_queue_limit();
   void wait_write();
   // Closes from a later handler: used where the application is on the stack,
   // so it is never re-entered with abort notices in the middle of a call.

@@ -589,3 +589,27 @@ TEST_F(ServerTest, DestroyingTheServerAbortsParkedRequests) {
 
 }  // namespace
 }  // namespace fcgi
+
+namespace fcgi {
+namespace {
+
+TEST_F(ServerTest, PeerFloodingManagementRecordsWithoutReadingIsClosed) {
+  Limits limits;
+  limits.max_write_queue_bytes = 4096;
+  start(limits);
+  Client c = connect();
+  std::string one;
+  append_record(one, 0x66, 0, "");
+  std::string flood;
+  for (int i = 0; i < 4096; ++i) flood += one;
+  // 16-byte answers to 8-byte questions; the client never reads.
+  for (int i = 0; i < 200 && server->connections() == 1; ++i) {
+    boost::system::error_code ec;
+    c.socket.write_some(asio::buffer(flood), ec);
+    pump_until([] { return false; }, 2ms);
+  }
+  ASSERT_TRUE(pump_until([&] { return server->connections() == 0; }));
+}
+
+}  // namespace
+}  // namespace fcgi
