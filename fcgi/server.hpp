@@ -47,6 +47,8 @@ class Server {
   Handler& handler() { return handler_; }
 
  private:
+  friend class Listener;
+  friend class Connection;
   struct Impl;
   std::unique_ptr<Impl> impl_;
   Handler& handler_;

@@ -1,0 +1,100 @@
+// One accepted socket: parses records, assembles requests, dispatches them,
+// and writes their responses. Lives as long as an operation or a Request
+// holds a shared_ptr to it; the server only keeps a raw pointer while open.
+#pragma once
+
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/intrusive/list_hook.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <system_error>
+#include <unordered_map>
+
+#include "fcgi/detail/write_queue.hpp"
+#include "fcgi/name_value.hpp"
+#include "fcgi/record_parser.hpp"
+#include "fcgi/request.hpp"
+#include "fcgi/server.hpp"
+
+namespace fcgi {
+
+namespace detail {
+
+// Input state of a request whose params or STDIN are still arriving. It
+// exists only until dispatch; its hook keeps it in the server's deadline
+// list, which is in deadline order because the timeout is the same for all.
+struct Inbound
+    : boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+  Inbound(Connection* c, std::size_t max_params, std::chrono::steady_clock::time_point d)
+      : connection(c), params(max_params), deadline(d) {}
+  Connection* connection;
+  NameValueDecoder params;
+  std::chrono::steady_clock::time_point deadline;
+  bool params_done = false;
+  bool stdin_done = false;
+};
+
+}  // namespace detail
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using Socket = boost::asio::generic::stream_protocol::socket;
+
+  Connection(Server& server, Socket socket);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void start();
+  // Closes the socket at once and aborts every unfinished request.
+  void close(std::error_code why);
+  // Shutdown: close once no request is in flight and writes have drained.
+  void drain();
+  // The server is going away: never call back into it.
+  void detach() { server_ = nullptr; }
+
+  // From Request. `end` finishes the request.
+  void send(std::uint16_t id, Response&& r, bool end, bool keep_conn);
+
+ private:
+  struct Slot {
+    RequestPtr request;
+    std::unique_ptr<detail::Inbound> inbound;  // null once dispatched
+  };
+
+  void wait_read();
+  void on_readable(std::error_code ec);
+  // Parses `size` bytes of the server's shared read buffer.
+  void consume(const std::uint8_t* data, std::size_t size);
+  void on_fragment(const RecordParser::Fragment& f);
+  void on_management(const RecordParser::Fragment& f);
+  void on_begin(std::uint16_t id, const BeginRequest& begin);
+  void on_abort_request(std::uint16_t id);
+  void on_params(Slot& slot, const RecordParser::Fragment& f);
+  void on_stdin(Slot& slot, const RecordParser::Fragment& f);
+  void maybe_dispatch(Slot& slot);
+  // Answers a request whose input broke a limit with a CGI status and ends
+  // it, keeping the connection.
+  void reject(std::uint16_t id, const char* status);
+  void send_end_request(std::uint16_t id, std::uint8_t protocol_status, bool keep_conn);
+
+  void flush();
+  void check_queue_limit();
+  void wait_write();
+  // Closes from a later handler: used where the application is on the stack,
+  // so it is never re-entered with abort notices in the middle of a call.
+  void close_later(std::error_code why);
+  bool idle() const { return requests_.empty() && out_.empty(); }
+
+  Server* server_;
+  Socket socket_;
+  RecordParser parser_;
+  std::unordered_map<std::uint16_t, Slot> requests_;
+  detail::WriteQueue out_;
+  bool closed_ = false;
+  bool closing_ = false;  // close_later() pending
+  bool write_waiting_ = false;
+  bool draining_ = false;
+};
+
+}  // namespace fcgi

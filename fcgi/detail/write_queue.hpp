@@ -1,0 +1,69 @@
+// Sans-IO outgoing byte queue of one connection. A response is kept as its
+// three parts (head, shared body, tail) plus the record headers that frame
+// it; gather buffers interleave the headers with slices of the parts, so a
+// body shared by thousands of responses is never copied.
+#pragma once
+
+#include <boost/asio/buffer.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "fcgi/request.hpp"
+
+namespace fcgi::detail {
+
+class WriteQueue {
+ public:
+  WriteQueue() = default;
+  WriteQueue(const WriteQueue&) = delete;
+  WriteQueue& operator=(const WriteQueue&) = delete;
+  ~WriteQueue() { clear(); }
+
+  // Queues head + *body + tail as STDOUT records of at most 65535 content
+  // bytes and, with `end_request`, the empty STDOUT and END_REQUEST
+  // (REQUEST_COMPLETE, app status 0). `close_after` marks the point after
+  // which the connection is to be closed (FCGI_KEEP_CONN unset).
+  void push_response(std::uint16_t request_id, Response&& r, bool end_request, bool close_after);
+  // Queues bytes already encoded (END_REQUEST alone, GET_VALUES_RESULT, ...).
+  void push_bytes(const void* data, std::size_t size, bool close_after = false);
+
+  // Fills at most `max` buffers with the bytes to send next, in order.
+  std::size_t buffers(boost::asio::const_buffer* out, std::size_t max) const;
+  // Drops `n` sent bytes. Returns true when an item marked close_after has
+  // now been sent completely.
+  bool consume(std::size_t n);
+
+  bool empty() const { return head_ == nullptr; }
+  // Bytes still to send (a shared body counts in full for each response).
+  std::size_t bytes() const { return bytes_; }
+  void clear();
+
+ private:
+  struct Item {
+    std::unique_ptr<Item> next;
+    std::string head;
+    std::shared_ptr<const std::string> body;
+    std::string tail;
+    // `records` STDOUT headers, then any trailing records (END_REQUEST...).
+    std::string framing;
+    std::size_t stream_len = 0;
+    std::size_t size = 0;  // bytes on the wire
+    std::size_t sent = 0;
+    std::uint32_t records = 0;
+    bool close_after = false;
+  };
+
+  // Calls f(data, size) for each contiguous piece of the item in wire
+  // order until f returns false.
+  template <class F>
+  static void for_each_piece(const Item& item, F&& f);
+  void push(std::unique_ptr<Item> item);
+
+  std::unique_ptr<Item> head_;
+  Item* tail_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
+}  // namespace fcgi::detail

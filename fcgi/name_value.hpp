@@ -1,0 +1,59 @@
+// FastCGI name-value pairs (PARAMS, GET_VALUES): lengths of 1 byte (< 128) or
+// 4 bytes (high bit set), then the name and value bytes. The decoder is
+// incremental because a params stream may be cut anywhere by record and read
+// boundaries; it holds only the pair being assembled.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "fcgi/error.hpp"
+
+namespace fcgi {
+
+class NameValueDecoder {
+ public:
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+  // `max_bytes` bounds the sum of all name and value lengths; it is checked
+  // as soon as a pair's lengths are known, before anything is allocated.
+  explicit NameValueDecoder(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+
+  // Decodes `data`, appending every completed pair to `out`. On error
+  // (errc::bad_name_value_length for a single length over the limit,
+  // errc::params_too_large for a sum over it) the decoder stays failed.
+  void put(std::string_view data, Pairs& out, std::error_code& ec);
+  // End of the stream: errc::truncated_params unless between pairs.
+  void finish(std::error_code& ec) const;
+
+  // Name and value bytes accepted so far.
+  std::size_t total() const { return total_; }
+
+ private:
+  enum class State : std::uint8_t { name_len, value_len, name, value, failed };
+
+  // Consumes length bytes from `data`; true once the length is complete.
+  bool take_length(std::string_view& data, std::uint32_t& len);
+  void fail(errc e, std::error_code& ec);
+
+  std::size_t max_bytes_;
+  std::size_t total_ = 0;
+  std::string name_;
+  std::string value_;
+  std::uint32_t name_len_ = 0;
+  std::uint32_t value_len_ = 0;
+  std::uint8_t len_bytes_[4] = {};
+  std::uint8_t len_have_ = 0;
+  std::uint8_t failure_ = 0;  // an errc once failed
+  State state_ = State::name_len;
+};
+
+// Appends one pair in the shortest length form.
+void append_name_value(std::string& out, std::string_view name, std::string_view value);
+
+}  // namespace fcgi

@@ -1,0 +1,615 @@
+// The server over real loopback and Unix sockets, driven from the test
+// thread: the client side uses plain blocking sockets on another
+// io_context, and the server's io_context is pumped until the expected
+// bytes arrive.
+#include "fcgi/server.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <vector>
+
+#include "fcgi/name_value.hpp"
+#include "fcgi/record.hpp"
+#include "test_bytes.hpp"
+
+namespace fcgi {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using test::as_string;
+
+struct TestHandler final : Handler {
+  std::vector<RequestPtr> requests;
+  // Answers at once unless `park` is set.
+  bool park = false;
+  void on_request(const RequestPtr& r) override {
+    requests.push_back(r);
+    if (!park) {
+      Response resp;
+      resp.head = "Content-Type: text/plain\r\n\r\n";
+      resp.body = std::make_shared<const std::string>(std::string(r->param("SCRIPT_NAME")));
+      resp.tail = "|" + r->body();
+      r->respond(std::move(resp));
+    }
+  }
+};
+
+struct CountingListener final : AbortListener {
+  int aborts = 0;
+  void on_abort() override { ++aborts; }
+};
+
+struct Rec {
+  std::uint8_t type;
+  std::uint16_t id;
+  std::string content;
+};
+
+// Complete records of what the server sent.
+std::vector<Rec> records(const std::string& in) {
+  std::vector<Rec> out;
+  std::size_t pos = 0;
+  while (in.size() - pos >= kHeaderLen) {
+    const Header h = decode_header(reinterpret_cast<const std::uint8_t*>(in.data()) + pos);
+    const std::size_t len = kHeaderLen + h.content_length + h.padding_length;
+    if (in.size() - pos < len) break;
+    out.push_back({h.type, h.request_id, in.substr(pos + kHeaderLen, h.content_length)});
+    pos += len;
+  }
+  return out;
+}
+
+std::string stdout_of(const std::string& in, std::uint16_t id) {
+  std::string s;
+  for (const auto& r : records(in)) {
+    if (r.type == FCGI_STDOUT && r.id == id) s += r.content;
+  }
+  return s;
+}
+
+// Protocol status of the request's END_REQUEST, if it came.
+std::optional<int> end_status(const std::string& in, std::uint16_t id) {
+  for (const auto& r : records(in)) {
+    if (r.type == FCGI_END_REQUEST && r.id == id) return static_cast<unsigned char>(r.content[4]);
+  }
+  return std::nullopt;
+}
+
+std::string begin(std::uint16_t id, bool keep_conn, std::uint16_t role = FCGI_RESPONDER) {
+  return as_string(encode_begin_request(id, role, keep_conn ? FCGI_KEEP_CONN : 0));
+}
+
+std::string params(std::uint16_t id, const NameValueDecoder::Pairs& pairs) {
+  std::string content;
+  for (const auto& [n, v] : pairs) append_name_value(content, n, v);
+  std::string out;
+  append_record(out, FCGI_PARAMS, id, content, 3);
+  append_record(out, FCGI_PARAMS, id, "");
+  return out;
+}
+
+std::string stdin_of(std::uint16_t id, const std::string& body) {
+  std::string out;
+  if (!body.empty()) append_record(out, FCGI_STDIN, id, body);
+  append_record(out, FCGI_STDIN, id, "");
+  return out;
+}
+
+std::string request(std::uint16_t id, const std::string& script, bool keep_conn,
+                    const std::string& body = "") {
+  return begin(id, keep_conn) + params(id, {{"SCRIPT_NAME", script}}) + stdin_of(id, body);
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  using Socket = asio::generic::stream_protocol::socket;
+
+  void start(Limits limits = {}, const std::string& address = "127.0.0.1:0") {
+    server.emplace(io, handler, limits);
+    server->listen(address);
+  }
+
+  // Pumps the server until `pred` holds or two seconds pass.
+  bool pump_until(const std::function<bool()>& pred, std::chrono::milliseconds max = 2000ms) {
+    const auto deadline = std::chrono::steady_clock::now() + max;
+    while (!pred()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      // Running out of work stops the io_context; later posts need a restart.
+      if (io.stopped()) io.restart();
+      io.run_for(1ms);
+    }
+    return true;
+  }
+
+  struct Client {
+    explicit Client(Socket s) : socket(std::move(s)) { socket.non_blocking(true); }
+    void send(const std::string& bytes) {
+      socket.non_blocking(false);
+      asio::write(socket, asio::buffer(bytes));
+      socket.non_blocking(true);
+    }
+    // Takes whatever has arrived without blocking.
+    void poll() {
+      char buf[65536];
+      for (;;) {
+        boost::system::error_code ec;
+        const std::size_t n = socket.read_some(asio::buffer(buf), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) return;
+        if (ec) {
+          eof = true;
+          return;
+        }
+        in.append(buf, n);
+      }
+    }
+    Socket socket;
+    std::string in;
+    bool eof = false;
+  };
+
+  Client connect(std::size_t listener = 0) {
+    const std::string ep = server->local_endpoint(listener);
+    if (ep.rfind("unix:", 0) == 0) {
+      asio::local::stream_protocol::socket s(client_io);
+      s.connect(asio::local::stream_protocol::endpoint(ep.substr(5)));
+      return Client(Socket(std::move(s)));
+    }
+    const auto colon = ep.rfind(':');
+    asio::ip::tcp::socket s(client_io);
+    std::string host = ep.substr(0, colon);
+    if (host.front() == '[') host = host.substr(1, host.size() - 2);
+    s.connect({asio::ip::make_address(host),
+               static_cast<unsigned short>(std::stoi(ep.substr(colon + 1)))});
+    return Client(Socket(std::move(s)));
+  }
+
+  bool wait_for(Client& c, const std::function<bool(const Client&)>& pred,
+                std::chrono::milliseconds max = 2000ms) {
+    return pump_until(
+        [&] {
+          c.poll();
+          return pred(c);
+        },
+        max);
+  }
+
+  bool wait_end(Client& c, std::uint16_t id) {
+    return wait_for(c, [id](const Client& cl) { return end_status(cl.in, id).has_value(); });
+  }
+
+  asio::io_context io;
+  asio::io_context client_io;
+  TestHandler handler;
+  std::optional<Server> server;
+};
+
+TEST_F(ServerTest, RespondsAndClosesWithoutKeepConn) {
+  start();
+  EXPECT_EQ(server->local_endpoint(0).rfind("127.0.0.1:", 0), 0u);
+  Client c = connect();
+  c.send(request(1, "/comet/poll", false, "payload"));
+  ASSERT_TRUE(wait_for(c, [](const Client& cl) { return cl.eof; }));
+  EXPECT_EQ(stdout_of(c.in, 1), "Content-Type: text/plain\r\n\r\n/comet/poll|payload");
+  EXPECT_EQ(end_status(c.in, 1), FCGI_REQUEST_COMPLETE);
+  // Order on the wire: STDOUT data, empty STDOUT, END_REQUEST last.
+  const auto recs = records(c.in);
+  ASSERT_GE(recs.size(), 3u);
+  EXPECT_EQ(recs.back().type, FCGI_END_REQUEST);
+  EXPECT_EQ(recs[recs.size() - 2].type, FCGI_STDOUT);
+  EXPECT_EQ(recs[recs.size() - 2].content, "");
+  ASSERT_TRUE(pump_until([&] { return server->connections() == 0; }));
+  ASSERT_EQ(handler.requests.size(), 1u);
+  EXPECT_EQ(handler.requests[0]->param("SCRIPT_NAME"), "/comet/poll");
+  EXPECT_EQ(handler.requests[0]->param("MISSING"), "");
+  EXPECT_TRUE(handler.requests[0]->finished());
+  EXPECT_FALSE(handler.requests[0]->aborted());
+}
+
+TEST_F(ServerTest, KeepConnServesSeveralRequestsInTurn) {
+  start();
+  Client c = connect();
+  c.send(request(1, "/a", true));
+  ASSERT_TRUE(wait_end(c, 1));
+  c.in.clear();
+  c.send(request(1, "/b", true));
+  ASSERT_TRUE(wait_end(c, 1));
+  EXPECT_EQ(stdout_of(c.in, 1), "Content-Type: text/plain\r\n\r\n/b|");
+  pump_until([] { return false; }, 20ms);
+  c.poll();
+  EXPECT_FALSE(c.eof);
+  EXPECT_EQ(server->connections(), 1u);
+}
+
+TEST_F(ServerTest, MultiplexedRequestsAnsweredOutOfOrder) {
+  start();
+  handler.park = true;
+  Client c = connect();
+  // Interleaved records of two requests.
+  c.send(begin(1, true) + begin(2, true) + params(2, {{"SCRIPT_NAME", "/two"}}) +
+         params(1, {{"SCRIPT_NAME", "/one"}}) + stdin_of(2, "") + stdin_of(1, "x"));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 2; }));
+  EXPECT_EQ(handler.requests[0]->id(), 2);
+  EXPECT_EQ(handler.requests[1]->id(), 1);
+  EXPECT_TRUE(handler.requests[1]->keep_conn());
+  EXPECT_EQ(handler.requests[1]->body(), "x");
+  handler.requests[0]->respond({"second", nullptr, ""});
+  ASSERT_TRUE(wait_end(c, 2));
+  EXPECT_FALSE(end_status(c.in, 1));
+  handler.requests[1]->respond({"first", nullptr, ""});
+  ASSERT_TRUE(wait_end(c, 1));
+  EXPECT_EQ(stdout_of(c.in, 2), "second");
+  EXPECT_EQ(stdout_of(c.in, 1), "first");
+}
+
+TEST_F(ServerTest, PeerCloseAbortsParkedRequests) {
+  start();
+  handler.park = true;
+  CountingListener listener;
+  {
+    Client c = connect();
+    c.send(request(1, "/p", true) + request(2, "/q", true));
+    ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 2; }));
+    handler.requests[0]->set_abort_listener(&listener);
+    handler.requests[0]->drop_inputs();
+    EXPECT_TRUE(handler.requests[0]->params().empty());
+  }
+  ASSERT_TRUE(pump_until([&] { return listener.aborts == 1; }));
+  EXPECT_TRUE(handler.requests[0]->aborted());
+  EXPECT_TRUE(handler.requests[1]->aborted());
+  EXPECT_TRUE(handler.requests[1]->finished());
+  EXPECT_EQ(server->connections(), 0u);
+  // Answering an aborted request is harmless.
+  handler.requests[0]->respond({"late", nullptr, ""});
+  handler.requests[1]->write({"late", nullptr, ""});
+  EXPECT_EQ(listener.aborts, 1);
+}
+
+TEST_F(ServerTest, AbortRequestRecordAbortsOneRequest) {
+  start();
+  handler.park = true;
+  CountingListener listener;
+  Client c = connect();
+  c.send(request(1, "/p", true) + request(2, "/q", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 2; }));
+  handler.requests[0]->set_abort_listener(&listener);
+  std::string abort;
+  append_record(abort, FCGI_ABORT_REQUEST, 1, "");
+  c.send(abort);
+  ASSERT_TRUE(wait_end(c, 1));
+  EXPECT_EQ(end_status(c.in, 1), FCGI_REQUEST_COMPLETE);
+  EXPECT_EQ(listener.aborts, 1);
+  EXPECT_FALSE(handler.requests[1]->finished());
+  handler.requests[1]->respond({"ok", nullptr, ""});
+  ASSERT_TRUE(wait_end(c, 2));
+  EXPECT_EQ(stdout_of(c.in, 2), "ok");
+}
+
+TEST_F(ServerTest, ManagementRecords) {
+  Limits limits;
+  limits.max_connections = 7;
+  limits.max_requests_per_connection = 3;
+  start(limits);
+  Client c = connect();
+  std::string names;
+  append_name_value(names, FCGI_MAX_CONNS, "");
+  append_name_value(names, FCGI_MAX_REQS, "");
+  append_name_value(names, FCGI_MPXS_CONNS, "");
+  std::string in;
+  append_record(in, FCGI_GET_VALUES, 0, names);
+  append_record(in, 0x55, 0, "whatever", 2);
+  c.send(in);
+  ASSERT_TRUE(wait_for(c, [](const Client& cl) { return records(cl.in).size() == 2; }));
+  const auto recs = records(c.in);
+  EXPECT_EQ(recs[0].type, FCGI_GET_VALUES_RESULT);
+  NameValueDecoder d(1000);
+  NameValueDecoder::Pairs values;
+  std::error_code ec;
+  d.put(recs[0].content, values, ec);
+  EXPECT_EQ(values, (NameValueDecoder::Pairs{
+                        {FCGI_MAX_CONNS, "7"}, {FCGI_MAX_REQS, "3"}, {FCGI_MPXS_CONNS, "1"}}));
+  EXPECT_EQ(recs[1].type, FCGI_UNKNOWN_TYPE);
+  EXPECT_EQ(static_cast<unsigned char>(recs[1].content[0]), 0x55);
+}
+
+TEST_F(ServerTest, UnknownRoleAndOverload) {
+  Limits limits;
+  limits.max_requests_per_connection = 1;
+  start(limits);
+  handler.park = true;
+  Client c = connect();
+  c.send(begin(5, true, FCGI_AUTHORIZER) + params(5, {}) + stdin_of(5, ""));
+  ASSERT_TRUE(wait_end(c, 5));
+  EXPECT_EQ(end_status(c.in, 5), FCGI_UNKNOWN_ROLE);
+  c.send(request(1, "/a", true) + request(2, "/b", true));
+  ASSERT_TRUE(wait_end(c, 2));
+  EXPECT_EQ(end_status(c.in, 2), FCGI_OVERLOADED);
+  EXPECT_EQ(handler.requests.size(), 1u);
+}
+
+TEST_F(ServerTest, ProtocolErrorsCloseTheConnection) {
+  start();
+  handler.park = true;
+  const std::vector<std::string> bad = {
+      std::string("\x02\x01\x00\x01\x00\x08\x00\x00", 8),  // version 2
+      begin(1, true) + begin(1, true),                     // duplicate id
+      request(1, "/a", true) + stdin_of(1, ""),            // STDIN after its end
+  };
+  for (const auto& in : bad) {
+    CountingListener listener;
+    Client c = connect();
+    c.send(in);
+    ASSERT_TRUE(wait_for(c, [](const Client& cl) { return cl.eof; }));
+    ASSERT_TRUE(pump_until([&] { return server->connections() == 0; }));
+  }
+}
+
+TEST_F(ServerTest, OversizedParamsAndStdinAreAnsweredCleanly) {
+  Limits limits;
+  limits.max_params_bytes = 100;
+  limits.max_stdin_bytes = 10;
+  start(limits);
+  Client c = connect();
+  c.send(begin(1, true) + params(1, {{"BIG", std::string(200, 'x')}}) + stdin_of(1, ""));
+  ASSERT_TRUE(wait_end(c, 1));
+  EXPECT_EQ(stdout_of(c.in, 1).rfind("Status: 431", 0), 0u);
+  c.in.clear();
+  c.send(request(1, "/a", true, std::string(11, 'b')));
+  ASSERT_TRUE(wait_end(c, 1));
+  EXPECT_EQ(stdout_of(c.in, 1).rfind("Status: 413", 0), 0u);
+  // The connection is still usable.
+  c.in.clear();
+  c.send(request(1, "/ok", true, "0123456789"));
+  ASSERT_TRUE(wait_end(c, 1));
+  EXPECT_EQ(stdout_of(c.in, 1), "Content-Type: text/plain\r\n\r\n/ok|0123456789");
+  EXPECT_TRUE(handler.requests.size() == 1);
+}
+
+TEST_F(ServerTest, ReadTimeoutCutsOffIncompleteRequestsOnly) {
+  Limits limits;
+  limits.read_timeout = 50ms;
+  start(limits);
+  handler.park = true;
+  Client slow = connect();
+  slow.send(begin(1, true) + params(1, {{"SCRIPT_NAME", "/s"}}));
+  Client parked = connect();
+  parked.send(request(1, "/p", true));
+  Client idle = connect();
+  ASSERT_TRUE(wait_for(slow, [](const Client& cl) { return cl.eof; }));
+  pump_until([] { return false; }, 150ms);
+  parked.poll();
+  idle.poll();
+  EXPECT_FALSE(parked.eof);
+  EXPECT_FALSE(idle.eof);
+  EXPECT_EQ(server->connections(), 2u);
+  ASSERT_EQ(handler.requests.size(), 1u);
+  EXPECT_FALSE(handler.requests[0]->aborted());
+}
+
+TEST_F(ServerTest, StreamingWritesAndLargeSharedBody) {
+  start();
+  handler.park = true;
+  Client c = connect();
+  c.send(request(1, "/sse", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 1; }));
+  auto body = std::make_shared<const std::string>(300000, 'b');
+  auto& r = handler.requests[0];
+  r->write({"head\r\n\r\n", nullptr, ""});
+  r->write({"", body, "\n"});
+  r->write({"event", nullptr, ""});
+  r->end();
+  r->end();
+  r->write({"after end", nullptr, ""});
+  ASSERT_TRUE(wait_end(c, 1));
+  EXPECT_EQ(stdout_of(c.in, 1), "head\r\n\r\n" + *body + "\nevent");
+  for (const auto& rec : records(c.in)) EXPECT_LE(rec.content.size(), kMaxContentLen);
+}
+
+TEST_F(ServerTest, FanOutOfASharedBody) {
+  start();
+  handler.park = true;
+  std::vector<Client> clients;
+  for (int i = 0; i < 50; ++i) {
+    clients.push_back(connect());
+    clients.back().send(request(1, "/p", false));
+  }
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 50; }));
+  auto body = std::make_shared<const std::string>(5000, 'm');
+  for (auto& r : handler.requests) r->respond({"h:", body, ""});
+  for (auto& c : clients) {
+    ASSERT_TRUE(wait_for(c, [](const Client& cl) { return cl.eof; }));
+    EXPECT_EQ(stdout_of(c.in, 1), "h:" + *body);
+  }
+  ASSERT_TRUE(pump_until([&] { return server->connections() == 0; }));
+}
+
+TEST_F(ServerTest, SlowReaderOverWriteQueueLimitIsClosed) {
+  Limits limits;
+  limits.max_write_queue_bytes = 1000;
+  start(limits);
+  handler.park = true;
+  CountingListener listener;
+  Client c = connect();
+  c.send(request(1, "/a", true) + request(2, "/b", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 2; }));
+  handler.requests[1]->set_abort_listener(&listener);
+  // Far more than socket buffers hold, and the client does not read.
+  handler.requests[0]->respond({"", std::make_shared<const std::string>(64 << 20, 'x'), ""});
+  ASSERT_TRUE(pump_until([&] { return server->connections() == 0; }));
+  EXPECT_EQ(listener.aborts, 1);
+}
+
+TEST_F(ServerTest, MaxConnectionsClosesTheExtraOnes) {
+  Limits limits;
+  limits.max_connections = 1;
+  start(limits);
+  Client a = connect();
+  ASSERT_TRUE(pump_until([&] { return server->connections() == 1; }));
+  Client b = connect();
+  ASSERT_TRUE(wait_for(b, [](const Client& cl) { return cl.eof; }));
+  a.send(request(1, "/a", false));
+  ASSERT_TRUE(wait_end(a, 1));
+}
+
+TEST_F(ServerTest, UnixSocketAndShutdown) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("fcgi_test_" + std::to_string(::getpid()) + ".sock"))
+                               .string();
+  // A stale file from an earlier run is replaced.
+  {
+    asio::local::stream_protocol::acceptor stale(client_io,
+                                                 asio::local::stream_protocol::endpoint(path));
+  }
+  ASSERT_TRUE(std::filesystem::exists(path));
+  start({}, "unix:" + path);
+  EXPECT_EQ(server->local_endpoint(0), "unix:" + path);
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0666u);
+
+  handler.park = true;
+  Client idle = connect();
+  Client busy = connect();
+  busy.send(request(1, "/p", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 1; }));
+  bool done = false;
+  server->shutdown(5000ms, [&] { done = true; });
+  EXPECT_FALSE(std::filesystem::exists(path));
+  ASSERT_TRUE(wait_for(idle, [](const Client& cl) { return cl.eof; }));
+  EXPECT_EQ(server->connections(), 1u);
+  EXPECT_FALSE(done);
+  handler.requests[0]->respond({"bye", nullptr, ""});
+  ASSERT_TRUE(wait_for(busy, [](const Client& cl) { return cl.eof; }));
+  EXPECT_EQ(stdout_of(busy.in, 1), "bye");
+  ASSERT_TRUE(pump_until([&] { return done; }));
+  EXPECT_FALSE(handler.requests[0]->aborted());
+}
+
+TEST_F(ServerTest, ShutdownGraceAbortsWhatIsLeft) {
+  start();
+  handler.park = true;
+  CountingListener listener;
+  Client c = connect();
+  c.send(request(1, "/p", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 1; }));
+  handler.requests[0]->set_abort_listener(&listener);
+  bool done = false;
+  server->shutdown(50ms, [&] { done = true; });
+  ASSERT_TRUE(pump_until([&] { return done; }));
+  EXPECT_EQ(listener.aborts, 1);
+  EXPECT_EQ(server->connections(), 0u);
+}
+
+TEST_F(ServerTest, ShutdownWithNothingOpenCompletes) {
+  start();
+  bool done = false;
+  server->shutdown(10s, [&] { done = true; });
+  ASSERT_TRUE(pump_until([&] { return done; }, 500ms));
+}
+
+TEST_F(ServerTest, ListenFailuresThrow) {
+  start();
+  EXPECT_THROW(server->listen("nonsense"), std::runtime_error);
+  EXPECT_THROW(server->listen(server->local_endpoint(0)), std::runtime_error);
+  EXPECT_THROW(server->listen("unix:/nonexistent-dir/x.sock"), std::runtime_error);
+  EXPECT_THROW(server->listen("192.0.2.1:0"), std::runtime_error);
+  EXPECT_THROW(server->local_endpoint(5), std::out_of_range);
+  server->listen("localhost:0");
+  EXPECT_EQ(server->local_endpoint(1).find("127.0.0.1:") == 0 ||
+                server->local_endpoint(1).find("[::1]:") == 0,
+            true);
+}
+
+TEST_F(ServerTest, Ipv6Loopback) {
+  try {
+    start({}, "[::1]:0");
+  } catch (const std::runtime_error& e) {
+    GTEST_SKIP() << "no IPv6 loopback: " << e.what();
+  }
+  EXPECT_EQ(server->local_endpoint(0).rfind("[::1]:", 0), 0u);
+  Client c = connect();
+  c.send(request(1, "/v6", false));
+  ASSERT_TRUE(wait_for(c, [](const Client& cl) { return cl.eof; }));
+  EXPECT_EQ(stdout_of(c.in, 1), "Content-Type: text/plain\r\n\r\n/v6|");
+}
+
+TEST_F(ServerTest, GarbageNeverCrashes) {
+  start();
+  for (int round = 0; round < 20; ++round) {
+    Client c = connect();
+    std::string junk = request(1, "/x", true);
+    for (std::size_t i = 0; i < junk.size(); i += 7) junk[i] = static_cast<char>(i * 31 + round);
+    c.send(junk);
+    pump_until([] { return false; }, 5ms);
+  }
+}
+
+}  // namespace
+}  // namespace fcgi
+
+namespace fcgi {
+namespace {
+
+TEST_F(ServerTest, SecondShutdownCallbackRunsToo) {
+  start();
+  int done = 0;
+  server->shutdown(10s, [&] { ++done; });
+  server->shutdown(10s, [&] { ++done; });
+  ASSERT_TRUE(pump_until([&] { return done == 2; }, 500ms));
+  server->shutdown(10s, [&] { ++done; });
+  ASSERT_TRUE(pump_until([&] { return done == 3; }, 500ms));
+}
+
+TEST_F(ServerTest, DestroyingTheServerAbortsParkedRequests) {
+  start();
+  handler.park = true;
+  CountingListener listener;
+  Client c = connect();
+  c.send(request(1, "/p", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 1; }));
+  handler.requests[0]->set_abort_listener(&listener);
+  server.reset();
+  EXPECT_EQ(listener.aborts, 1);
+  io.run_for(10ms);
+  c.poll();
+  EXPECT_TRUE(c.eof);
+}
+
+}  // namespace
+}  // namespace fcgi
+
+namespace fcgi {
+namespace {
+
+TEST_F(ServerTest, PeerFloodingManagementRecordsWithoutReadingIsClosed) {
+  Limits limits;
+  limits.max_write_queue_bytes = 4096;
+  start(limits);
+  Client c = connect();
+  std::string one;
+  append_record(one, 0x66, 0, "");
+  std::string flood;
+  for (int i = 0; i < 4096; ++i) flood += one;
+  // 16-byte answers to 8-byte questions; the client never reads.
+  for (int i = 0; i < 200 && server->connections() == 1; ++i) {
+    boost::system::error_code ec;
+    c.socket.write_some(asio::buffer(flood), ec);
+    pump_until([] { return false; }, 2ms);
+  }
+  ASSERT_TRUE(pump_until([&] { return server->connections() == 0; }));
+}
+
+}  // namespace
+}  // namespace fcgi
