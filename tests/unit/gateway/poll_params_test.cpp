@@ -14,7 +14,7 @@ std::variant<PollParams, HttpError> parse(std::string_view qs, std::string_view 
   return parse_poll_params(*q, last_event_id, limits);
 }
 
-const PollParams& ok(const std::variant<PollParams, HttpError>& v) {
+PollParams ok(const std::variant<PollParams, HttpError>& v) {
   if (auto* e = std::get_if<HttpError>(&v)) ADD_FAILURE() << e->code << ": " << e->message;
   return std::get<PollParams>(v);
 }
@@ -38,8 +38,8 @@ TEST(ChannelName, AllowedCharactersAndLength) {
 }
 
 TEST(PollParams, ChannelsRepeatedAndCommaSeparatedAreTheSame) {
-  const auto& a = ok(parse("channel=a&channel=b&channel=c"));
-  const auto& b = ok(parse("channel=a,b,c"));
+  const auto a = ok(parse("channel=a&channel=b&channel=c"));
+  const auto b = ok(parse("channel=a,b,c"));
   EXPECT_EQ(a.channels, b.channels);
   EXPECT_EQ(a.channels, (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(ok(parse("channel=a,b&channel=a")).channels, (std::vector<std::string>{"a", "b"}));
@@ -61,7 +61,7 @@ TEST(PollParams, Since) {
   EXPECT_EQ(ok(parse("channel=a&since=")).since.kind, Since::Kind::now);
   EXPECT_EQ(ok(parse("channel=a&since=earliest")).since.kind, Since::Kind::earliest);
   const std::string cursor = format_cursor({0x1234, 0x99});
-  const auto& p = ok(parse("channel=a&since=" + cursor));
+  const auto p = ok(parse("channel=a&since=" + cursor));
   EXPECT_EQ(p.since.kind, Since::Kind::cursor);
   EXPECT_EQ(p.since.cursor, (Cursor{0x1234, 0x99}));
   EXPECT_EQ(status(parse("channel=a&since=garbage")), 400);
