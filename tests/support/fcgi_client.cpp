@@ -70,6 +70,34 @@ std::string encode_stream(std::uint8_t type, std::uint16_t id, const std::string
   return out;
 }
 
+Params decode_name_values(const std::string& data) {
+  Params out;
+  std::size_t pos = 0;
+  auto length = [&]() -> std::size_t {
+    if (pos >= data.size()) throw std::runtime_error("fcgi: truncated name-value length");
+    auto b = static_cast<unsigned char>(data[pos]);
+    if (b < 128) {
+      ++pos;
+      return b;
+    }
+    if (pos + 4 > data.size()) throw std::runtime_error("fcgi: truncated name-value length");
+    std::size_t len = (static_cast<std::size_t>(b & 0x7f) << 24) |
+                      (static_cast<std::size_t>(static_cast<unsigned char>(data[pos + 1])) << 16) |
+                      (static_cast<std::size_t>(static_cast<unsigned char>(data[pos + 2])) << 8) |
+                      static_cast<unsigned char>(data[pos + 3]);
+    pos += 4;
+    return len;
+  };
+  while (pos < data.size()) {
+    std::size_t nl = length();
+    std::size_t vl = length();
+    if (pos + nl + vl > data.size()) throw std::runtime_error("fcgi: truncated name-value");
+    out.emplace_back(data.substr(pos, nl), data.substr(pos + nl, vl));
+    pos += nl + vl;
+  }
+  return out;
+}
+
 std::string encode_begin_request(std::uint16_t id, bool keep_conn, std::uint16_t role) {
   std::string body;
   put16(body, role);
@@ -281,6 +309,20 @@ std::optional<Result> Connection::wait_end(std::uint16_t id, std::chrono::millis
   }
   Result r = std::move(done_[id]);
   done_.erase(id);
+  return r;
+}
+
+std::optional<std::pair<std::uint8_t, std::string>> Connection::wait_management(
+    std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (management_.empty()) {
+    if (eof_) throw std::runtime_error("fcgi: connection closed before a management record");
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    pump(left);
+  }
+  auto r = management_.front();
+  management_.erase(management_.begin());
   return r;
 }
 

@@ -43,6 +43,9 @@ std::string encode_name_value(const std::string& name, const std::string& value)
 // A stream (PARAMS/STDIN) split into records of at most 65535 bytes; does
 // not include the empty record that ends the stream.
 std::string encode_stream(std::uint8_t type, std::uint16_t id, const std::string& data);
+// Decodes name-value pairs (as in FCGI_GET_VALUES_RESULT); throws on
+// truncated input.
+Params decode_name_values(const std::string& data);
 std::string encode_begin_request(std::uint16_t id, bool keep_conn,
                                  std::uint16_t role = kResponder);
 
@@ -87,6 +90,10 @@ class Connection {
   bool ended(std::uint16_t id);
   // True once the peer closed the connection (reads what is available).
   bool peer_closed();
+  // Waits for the next management record (request id 0, e.g.
+  // FCGI_GET_VALUES_RESULT or FCGI_UNKNOWN_TYPE); nullopt on timeout.
+  std::optional<std::pair<std::uint8_t, std::string>> wait_management(
+      std::chrono::milliseconds timeout);
   // Management records received (FCGI_GET_VALUES_RESULT, FCGI_UNKNOWN_TYPE).
   std::vector<std::pair<std::uint8_t, std::string>> management_records() const {
     return management_;

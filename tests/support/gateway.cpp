@@ -1,5 +1,6 @@
 #include "tests/support/gateway.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
 
 #include "tests/support/wait.hpp"
@@ -7,7 +8,10 @@
 namespace comet::test {
 
 Gateway::Gateway(GatewayOptions options) : options_(std::move(options)) {
-  std::vector<std::string> args{COMET_BINARY};
+  // COMET_GATEWAY_BINARY runs the suite against another build or an
+  // installed binary.
+  const char* binary = std::getenv("COMET_GATEWAY_BINARY");
+  std::vector<std::string> args{binary && *binary ? binary : COMET_BINARY};
   if (options_.unix_listener) {
     socket_path_ = options_.dir + "/gw.sock";
     args.push_back("--listen");
@@ -38,7 +42,11 @@ Gateway::Gateway(GatewayOptions options) : options_(std::move(options)) {
     return true;
   };
   if (!wait_until(ready, std::chrono::seconds(10)) || !process_->running()) {
-    throw std::runtime_error("comet-gateway did not start listening\n" + process_->output());
+    auto status = process_->wait_exit(std::chrono::milliseconds(0));
+    throw std::runtime_error(
+        "comet-gateway (" + args[0] + ") did not start listening" +
+        (status ? " (exited with status " + std::to_string(*status) + ")" : std::string()) + "\n" +
+        process_->output());
   }
 }
 

@@ -1,4 +1,4 @@
-// comet-gateway (COMET_BINARY) for one test: listens on a Unix socket in
+// comet-gateway (COMET_BINARY, or $COMET_GATEWAY_BINARY when set) for one test: listens on a Unix socket in
 // the test's directory (for nginx) and on a loopback TCP port (for direct
 // FastCGI clients and cgi-fcgi).
 #pragma once

@@ -28,6 +28,13 @@ struct StackOptions {
   bool nginx = true;
   bool demo = false;  // php -S for examples/demo/send.php
   std::vector<std::string> gateway_args;
+
+  // The gateway alone (tests that speak FastCGI to it directly).
+  static StackOptions without_nginx() {
+    StackOptions o;
+    o.nginx = false;
+    return o;
+  }
 };
 
 class Stack {
