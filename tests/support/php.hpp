@@ -1,0 +1,36 @@
+// PHP as the site's back end: publishing through clients/php/Comet.php
+// (tests/support/publish.php) and the demo's `php -S` server.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "tests/support/process.hpp"
+
+namespace comet::test {
+
+// Publishes payload (any bytes: handed to PHP through a file) on channel;
+// throws with PHP's stderr when it fails. Bounded (30 s).
+void php_publish(const std::string& dir, int redis_port, const std::string& channel,
+                 const std::string& payload);
+
+// Starts one PHP process that publishes {"seq":0} ... {"seq":n-1} on channel
+// in a loop; the caller waits for it (wait_exit).
+std::unique_ptr<Process> php_publish_burst(const std::string& dir, int redis_port,
+                                           const std::string& channel, int n);
+
+// `php -S 127.0.0.1:PORT -t examples/demo`, with COMET_REDIS_HOST/PORT set
+// for send.php; waits until the port accepts.
+class PhpDemoServer {
+ public:
+  PhpDemoServer(const std::string& dir, int redis_port);
+  int port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  Process& process() { return *process_; }
+
+ private:
+  int port_;
+  std::unique_ptr<Process> process_;
+};
+
+}  // namespace comet::test

@@ -1,0 +1,41 @@
+<?php
+// Publishes through clients/php/Comet.php, as a site's PHP code would.
+//
+//   php publish.php --port P [--host H] [--prefix comet:] --channel C --file F
+//       publishes the bytes of file F (binary-safe) once
+//   php publish.php --port P --channel C --burst N
+//       publishes {"seq":0} ... {"seq":N-1} in order, one PUBLISH each
+//
+// Exit status 0 on success; errors go to stderr.
+require __DIR__ . '/../../clients/php/Comet.php';
+
+$opt = getopt('', ['host:', 'port:', 'prefix:', 'channel:', 'file:', 'burst:']);
+if (!isset($opt['port'], $opt['channel']) || (!isset($opt['file']) && !isset($opt['burst']))) {
+    fwrite(STDERR, "usage: publish.php --port P --channel C (--file F | --burst N)\n");
+    exit(2);
+}
+if (isset($opt['prefix'])) {
+    Comet::$prefix = $opt['prefix'];
+}
+try {
+    $redis = new Redis();
+    if (!$redis->connect($opt['host'] ?? '127.0.0.1', (int)$opt['port'], 5.0)) {
+        throw new RuntimeException('cannot connect to Redis');
+    }
+    if (isset($opt['file'])) {
+        $payload = file_get_contents($opt['file']);
+        if ($payload === false) {
+            throw new RuntimeException('cannot read ' . $opt['file']);
+        }
+        Comet::publish($redis, $opt['channel'], $payload);
+    } else {
+        $n = (int)$opt['burst'];
+        for ($i = 0; $i < $n; $i++) {
+            Comet::publish($redis, $opt['channel'], sprintf('{"seq":%d}', $i));
+        }
+    }
+} catch (Throwable $e) {
+    fwrite(STDERR, get_class($e) . ': ' . $e->getMessage() . "\n");
+    exit(1);
+}
+exit(0);

@@ -1,0 +1,148 @@
+#include "tests/support/stack.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace comet::test {
+
+Stack::Stack(StackOptions options) : options_(std::move(options)) {
+  redis_ = std::make_unique<RedisServer>(dir_.subdir("redis"));
+  GatewayOptions g;
+  g.dir = dir_.path();
+  g.redis_url = redis_->url();
+  g.extra_args = options_.gateway_args;
+  gateway_ = std::make_unique<Gateway>(g);
+  if (!gateway_->wait_healthy(std::chrono::seconds(10))) {
+    throw std::runtime_error("comet-gateway never became healthy\n" + gateway_->process().output());
+  }
+  if (options_.demo) demo_ = std::make_unique<PhpDemoServer>(dir_.path(), redis_->port());
+  if (options_.nginx) {
+    NginxOptions n;
+    n.dir = dir_.subdir("nginx");
+    n.gateway = gateway_->upstream_address();
+    if (demo_) n.demo_php = demo_->address();
+    nginx_ = std::make_unique<Nginx>(n);
+  }
+}
+
+Stack::~Stack() {
+  // Reverse order of start, each by pid.
+  nginx_.reset();
+  demo_.reset();
+  gateway_.reset();
+  redis_.reset();
+}
+
+HttpResponse Stack::get(const std::string& path, const Headers& headers,
+                        std::chrono::milliseconds timeout) {
+  return http_get(nginx_->port(), path, headers, timeout);
+}
+
+std::unique_ptr<PendingRequest> Stack::start_get(const std::string& path, const Headers& headers) {
+  return std::make_unique<PendingRequest>(nginx_->port(), "GET", path, headers);
+}
+
+std::optional<double> Stack::metric(const std::string& name) {
+  auto r = gateway_->request("GET", "stats", "", {}, std::chrono::seconds(5));
+  if (r.status != 200) return std::nullopt;
+  return parse_metric(r.body, name);
+}
+
+double Stack::parked() {
+  try {
+    return metric("comet_parked_requests").value_or(-1);
+  } catch (const std::exception&) {
+    return -1;  // not reachable right now: not the value anyone waits for
+  }
+}
+
+bool Stack::wait_parked(double n, std::chrono::milliseconds timeout) {
+  return wait_until([&] { return parked() == n; }, timeout, std::chrono::milliseconds(10));
+}
+
+void Stack::publish(const std::string& channel, const std::string& payload) {
+  php_publish(dir_.path(), redis_->port(), channel, payload);
+}
+
+std::string Stack::logs() {
+  std::string out;
+  if (gateway_) out += gateway_->process().output();
+  if (nginx_) out += "--- nginx error.log ---\n" + nginx_->error_log();
+  if (redis_) out += redis_->process().output();
+  return out;
+}
+
+std::optional<double> parse_metric(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
+  std::string line;
+  std::optional<double> sum;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line.compare(0, name.size(), name) != 0) continue;
+    std::size_t pos = name.size();
+    if (pos < line.size() && line[pos] == '{') {
+      auto close = line.find('}', pos);
+      if (close == std::string::npos) continue;
+      pos = close + 1;
+    }
+    if (pos >= line.size() || line[pos] != ' ') continue;  // a longer metric name
+    std::istringstream value(line.substr(pos + 1));
+    double v = 0;
+    if (value >> v) sum = sum.value_or(0) + v;
+  }
+  return sum;
+}
+
+std::string base64_decode(const std::string& text) {
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  unsigned buf = 0;
+  int bits = 0;
+  for (char c : text) {
+    if (c == '=') break;
+    int v = val(c);
+    if (v < 0) throw std::runtime_error("bad base64");
+    buf = (buf << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buf >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+json expect_poll_response(const HttpResponse& r) {
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.header("content-type").find("application/json"), std::string::npos)
+      << r.header("content-type");
+  EXPECT_NE(r.header("cache-control").find("no-store"), std::string::npos)
+      << r.header("cache-control");
+  json j = json::parse(r.body, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << "not JSON: " << r.body.substr(0, 500);
+  if (j.is_discarded()) return json::object();
+  EXPECT_TRUE(j.is_object()) << r.body.substr(0, 500);
+  EXPECT_TRUE(j.contains("cursor") && j["cursor"].is_string()) << r.body.substr(0, 500);
+  EXPECT_TRUE(j.contains("messages") && j["messages"].is_array()) << r.body.substr(0, 500);
+  if (j.contains("gaps")) {
+    EXPECT_TRUE(j["gaps"].is_array() && !j["gaps"].empty()) << "gaps present but empty";
+  }
+  return j;
+}
+
+std::string message_bytes(const json& m) {
+  if (m.contains("data")) return m["data"].get<std::string>();
+  if (m.contains("data_base64")) return base64_decode(m["data_base64"].get<std::string>());
+  ADD_FAILURE() << "message without data or data_base64: " << m.dump();
+  return {};
+}
+
+}  // namespace comet::test

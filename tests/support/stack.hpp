@@ -1,0 +1,95 @@
+// The whole path a site runs, for one test: redis-server, comet-gateway,
+// nginx rendered from nginx.conf.example (and optionally the demo's PHP
+// server), each on its own free port in its own temp dir, stopped by pid in
+// reverse order of start.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/gateway.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/nginx.hpp"
+#include "tests/support/php.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/wait.hpp"
+
+namespace comet::test {
+
+using json = nlohmann::json;
+
+struct StackOptions {
+  bool nginx = true;
+  bool demo = false;  // php -S for examples/demo/send.php
+  std::vector<std::string> gateway_args;
+
+  // The gateway alone (tests that speak FastCGI to it directly).
+  static StackOptions without_nginx() {
+    StackOptions o;
+    o.nginx = false;
+    return o;
+  }
+};
+
+class Stack {
+ public:
+  explicit Stack(StackOptions options = {});
+  ~Stack();
+
+  TempDir& dir() { return dir_; }
+  RedisServer& redis() { return *redis_; }
+  Gateway& gateway() { return *gateway_; }
+  Nginx& nginx() { return *nginx_; }
+  int http_port() const { return nginx_->port(); }
+
+  // Through nginx.
+  HttpResponse get(const std::string& path, const Headers& headers = {},
+                   std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  std::unique_ptr<PendingRequest> start_get(const std::string& path, const Headers& headers = {});
+
+  // comet_parked_requests read from the gateway's stats (over FastCGI, so
+  // that reading it never parks or queues behind nginx).
+  double parked();
+  // Waits (bounded) until comet_parked_requests == n.
+  bool wait_parked(double n, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // A metric from stats (sum over label sets); nullopt when absent.
+  std::optional<double> metric(const std::string& name);
+
+  // Publish through PHP (Comet::publish).
+  void publish(const std::string& channel, const std::string& payload);
+
+  // Log files of every process, for failure messages.
+  std::string logs();
+
+ private:
+  StackOptions options_;
+  TempDir dir_;
+  std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<PhpDemoServer> demo_;
+  std::unique_ptr<Nginx> nginx_;
+};
+
+// Sum of every sample of metric `name` (with or without labels) in a
+// Prometheus text exposition; nullopt when there is none.
+std::optional<double> parse_metric(const std::string& text, const std::string& name);
+
+// Standard base64 (with or without padding); throws on bad input.
+std::string base64_decode(const std::string& text);
+
+// Checks a poll answer: 200, application/json, Cache-Control no-store,
+// a JSON object with a string cursor and a messages array. Returns the
+// JSON; records a gtest failure (with the response) otherwise.
+json expect_poll_response(const HttpResponse& r);
+
+// The payload of one message of a poll response: "data" (UTF-8) or the
+// decoded "data_base64".
+std::string message_bytes(const json& message);
+
+}  // namespace comet::test
