@@ -26,7 +26,8 @@ TEST(Burst, ThousandMessagesInOrderNoneTwice) {
   auto r = first->read_response(std::chrono::seconds(20));
   for (;;) {
     ASSERT_TRUE(r.has_value()) << "a poll was not answered in time after " << seen.size()
-                               << " messages\n" << stack.logs();
+                               << " messages\n"
+                               << stack.logs();
     ++polls;
     json j = expect_poll_response(*r);
     ASSERT_FALSE(j.contains("gaps")) << "gap after " << seen.size() << " messages: " << r->body;

@@ -88,7 +88,10 @@ TEST(Harness, PhpPublishIsByteExact) {
   auto sub = subscribe(redis.port(), "bytes");
 
   const std::string utf8 = "h\xC3\xA9llo \"q\" back\\slash\nline \xF0\x9F\x98\x80\t";
-  std::string binary("\xff\xfe\x00\x01" "abc\x80\x00", 9);
+  std::string binary(
+      "\xff\xfe\x00\x01"
+      "abc\x80\x00",
+      9);
   std::string big(1 << 20, 'x');
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
 
@@ -199,13 +202,17 @@ TEST(Harness, NginxServesDemoAndPublishesThroughPhp) {
 
 TEST(Harness, FcgiNameValueEncoding) {
   using namespace fcgi;
-  EXPECT_EQ(encode_name_value("A", "bc"), std::string("\x01\x02" "Abc", 5));
+  EXPECT_EQ(encode_name_value("A", "bc"), std::string("\x01\x02"
+                                                      "Abc",
+                                                      5));
   std::string long_value(200, 'v');
   std::string enc = encode_name_value("N", long_value);
   EXPECT_EQ(enc.substr(0, 5), std::string("\x01\x80\x00\x00\xc8", 5));
   EXPECT_EQ(enc.size(), 5u + 1u + 200u);
   std::string rec = encode_record(kStdin, 0x0102, "abc");
-  EXPECT_EQ(rec, std::string("\x01\x05\x01\x02\x00\x03\x05\x00" "abc\0\0\0\0\0", 16));
+  EXPECT_EQ(rec, std::string("\x01\x05\x01\x02\x00\x03\x05\x00"
+                             "abc\0\0\0\0\0",
+                             16));
   // Long streams are split into records of at most 65535 bytes.
   std::string stream = encode_stream(kParams, 1, std::string(70000, 'p'));
   EXPECT_EQ(stream.size(), (8u + 65535u + 1u) + (8u + 4465u + 7u));

@@ -40,8 +40,8 @@ class PollTest : public ::testing::Test {
     const std::string marker = "sync." + std::to_string(++syncs_);
     const double parked_before = stack_.parked();
     auto poll = stack_.start_get("/comet/poll?timeout=20&channel=" + marker);
-    EXPECT_TRUE(wait_until([&] { return stack_.parked() >= parked_before + 1; },
-                           std::chrono::seconds(10)))
+    EXPECT_TRUE(
+        wait_until([&] { return stack_.parked() >= parked_before + 1; }, std::chrono::seconds(10)))
         << "sync poll never parked (" << parked_before << " before)";
     stack_.publish(marker, "sync");
     EXPECT_TRUE(poll->read_response(kRelease).has_value()) << "sync poll not released";
@@ -256,10 +256,9 @@ TEST_F(PollTest, HealthAndStatsThroughNginx) {
   EXPECT_NE(s.header("content-type").find("text/plain"), std::string::npos);
   for (const char* name :
        {"comet_parked_requests", "comet_fcgi_connections", "comet_channels",
-        "comet_messages_received_total", "comet_messages_delivered_total",
-        "comet_responses_total", "comet_gaps_total", "comet_redis_up",
-        "comet_redis_reconnects_total", "comet_delivery_latency_seconds_bucket",
-        "comet_delivery_latency_seconds_count"}) {
+        "comet_messages_received_total", "comet_messages_delivered_total", "comet_responses_total",
+        "comet_gaps_total", "comet_redis_up", "comet_redis_reconnects_total",
+        "comet_delivery_latency_seconds_bucket", "comet_delivery_latency_seconds_count"}) {
     EXPECT_TRUE(parse_metric(s.body, name).has_value()) << "missing metric " << name;
   }
   EXPECT_EQ(parse_metric(s.body, "comet_redis_up"), 1.0);

@@ -33,14 +33,16 @@ TEST(RedisRestart, HealthGapsAndRecovery) {
 
   stack.redis().kill9();
   ASSERT_TRUE(wait_until([&] { return health(stack) == 503; }, std::chrono::seconds(10)))
-      << "health never went 503 after Redis died\n" << stack.logs();
+      << "health never went 503 after Redis died\n"
+      << stack.logs();
   auto down = stack.get("/comet/health");
   EXPECT_EQ(down.status, 503);
   EXPECT_EQ(stack.metric("comet_redis_up"), 0.0);
 
   stack.redis().restart();
   ASSERT_TRUE(wait_until([&] { return health(stack) == 200; }, std::chrono::seconds(30)))
-      << "health never came back after Redis restarted\n" << stack.logs();
+      << "health never came back after Redis restarted\n"
+      << stack.logs();
   EXPECT_EQ(stack.metric("comet_redis_up"), 1.0);
   EXPECT_GE(stack.metric("comet_redis_reconnects_total").value_or(0), 1.0);
 

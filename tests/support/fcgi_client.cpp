@@ -171,7 +171,9 @@ Connection Connection::unix_socket(const std::string& path) {
   return Connection(connect_unix(path));
 }
 
-Connection::~Connection() { close(); }
+Connection::~Connection() {
+  close();
+}
 
 Connection::Connection(Connection&& o) noexcept
     : fd_(o.fd_),
@@ -188,7 +190,9 @@ void Connection::close() {
   fd_ = -1;
 }
 
-void Connection::write_raw(const std::string& bytes) { send_all(fd_, bytes); }
+void Connection::write_raw(const std::string& bytes) {
+  send_all(fd_, bytes);
+}
 
 void Connection::begin_request(std::uint16_t id, bool keep_conn) {
   write_raw(encode_begin_request(id, keep_conn));
@@ -200,13 +204,17 @@ void Connection::params(std::uint16_t id, const Params& params) {
   write_raw(encode_stream(kParams, id, data));
 }
 
-void Connection::end_params(std::uint16_t id) { write_raw(encode_record(kParams, id, {})); }
+void Connection::end_params(std::uint16_t id) {
+  write_raw(encode_record(kParams, id, {}));
+}
 
 void Connection::stdin_data(std::uint16_t id, const std::string& data) {
   write_raw(encode_stream(kStdin, id, data));
 }
 
-void Connection::end_stdin(std::uint16_t id) { write_raw(encode_record(kStdin, id, {})); }
+void Connection::end_stdin(std::uint16_t id) {
+  write_raw(encode_record(kStdin, id, {}));
+}
 
 void Connection::abort_request(std::uint16_t id) {
   write_raw(encode_record(kAbortRequest, id, {}));
@@ -300,8 +308,8 @@ std::optional<Result> Connection::wait_end(std::uint16_t id, std::chrono::millis
   while (!done_.count(id)) {
     if (eof_) {
       throw std::runtime_error("fcgi: connection closed before END_REQUEST for id " +
-                               std::to_string(id) + " (stdout so far: " +
-                               partial_[id].out.substr(0, 300) + ")");
+                               std::to_string(id) +
+                               " (stdout so far: " + partial_[id].out.substr(0, 300) + ")");
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return std::nullopt;

@@ -46,8 +46,7 @@ std::string encode_stream(std::uint8_t type, std::uint16_t id, const std::string
 // Decodes name-value pairs (as in FCGI_GET_VALUES_RESULT); throws on
 // truncated input.
 Params decode_name_values(const std::string& data);
-std::string encode_begin_request(std::uint16_t id, bool keep_conn,
-                                 std::uint16_t role = kResponder);
+std::string encode_begin_request(std::uint16_t id, bool keep_conn, std::uint16_t role = kResponder);
 
 struct Result {
   std::string out;  // STDOUT stream

@@ -50,7 +50,9 @@ Gateway::Gateway(GatewayOptions options) : options_(std::move(options)) {
   }
 }
 
-Gateway::~Gateway() { process_->stop(); }
+Gateway::~Gateway() {
+  process_->stop();
+}
 
 std::string Gateway::upstream_address() const {
   if (!socket_path_.empty()) return "unix:" + socket_path_;
@@ -65,8 +67,7 @@ fcgi::Connection Gateway::connect() const {
 HttpResponse Gateway::request(const std::string& method, const std::string& endpoint,
                               const std::string& query, const std::string& body,
                               std::chrono::milliseconds timeout) const {
-  auto r = fcgi::request(connect(),
-                         fcgi::request_params(method, "/comet/" + endpoint, query, body),
+  auto r = fcgi::request(connect(), fcgi::request_params(method, "/comet/" + endpoint, query, body),
                          timeout, body);
   return fcgi::parse_cgi_response(r.out);
 }

@@ -1,6 +1,6 @@
-// comet-gateway (COMET_BINARY, or $COMET_GATEWAY_BINARY when set) for one test: listens on a Unix socket in
-// the test's directory (for nginx) and on a loopback TCP port (for direct
-// FastCGI clients and cgi-fcgi).
+// comet-gateway (COMET_BINARY, or $COMET_GATEWAY_BINARY when set) for one test: listens on a Unix
+// socket in the test's directory (for nginx) and on a loopback TCP port (for direct FastCGI clients
+// and cgi-fcgi).
 #pragma once
 
 #include <chrono>
@@ -30,7 +30,7 @@ class Gateway {
   ~Gateway();
 
   const std::string& socket_path() const { return socket_path_; }  // "" without
-  int tcp_port() const { return tcp_port_; }                         // 0 without
+  int tcp_port() const { return tcp_port_; }                       // 0 without
   // Address for nginx's upstream (@GATEWAY@).
   std::string upstream_address() const;
   Process& process() { return *process_; }

@@ -122,7 +122,9 @@ PendingRequest::PendingRequest(int port, const std::string& method, const std::s
   send_all(fd_, req);
 }
 
-PendingRequest::~PendingRequest() { close(); }
+PendingRequest::~PendingRequest() {
+  close();
+}
 
 bool PendingRequest::has_data() {
   if (!raw_.empty() || eof_) return true;

@@ -90,9 +90,13 @@ Nginx::Nginx(NginxOptions options) : options_(std::move(options)) {
   }
 }
 
-Nginx::~Nginx() { stop(); }
+Nginx::~Nginx() {
+  stop();
+}
 
-std::string Nginx::error_log() const { return read_file(options_.dir + "/logs/error.log"); }
+std::string Nginx::error_log() const {
+  return read_file(options_.dir + "/logs/error.log");
+}
 
 void Nginx::stop() {
   if (process_) process_->stop();

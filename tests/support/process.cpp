@@ -80,7 +80,8 @@ Process::Process(std::vector<std::string> args, ProcessOptions options)
   int err_fd = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (out_fd < 0 || err_fd < 0 || null_fd < 0) {
-    throw std::system_error(errno, std::generic_category(), "open log files in " + options_.log_dir);
+    throw std::system_error(errno, std::generic_category(),
+                            "open log files in " + options_.log_dir);
   }
   const pid_t parent = ::getpid();
   const char* cwd = options_.cwd.empty() ? nullptr : options_.cwd.c_str();
@@ -132,8 +133,8 @@ bool Process::reap(bool block) {
   siginfo_t info{};
   for (;;) {
     info.si_pid = 0;
-    int r = ::waitid(P_PID, static_cast<id_t>(pid_), &info,
-                     WEXITED | WNOWAIT | (block ? 0 : WNOHANG));
+    int r =
+        ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT | (block ? 0 : WNOHANG));
     if (r == 0) break;
     if (errno == EINTR) continue;
     status_ = -1;  // not our child any more: nothing to wait for
@@ -154,7 +155,9 @@ bool Process::reap(bool block) {
   return true;
 }
 
-bool Process::running() { return !reap(false); }
+bool Process::running() {
+  return !reap(false);
+}
 
 void Process::signal(int sig) {
   if (running()) ::kill(pid_, sig);
@@ -177,8 +180,12 @@ std::optional<int> Process::stop() {
   return status_;
 }
 
-std::string Process::stdout_text() const { return read_file(out_path_); }
-std::string Process::stderr_text() const { return read_file(err_path_); }
+std::string Process::stdout_text() const {
+  return read_file(out_path_);
+}
+std::string Process::stderr_text() const {
+  return read_file(err_path_);
+}
 
 std::string Process::output() const {
   return "--- " + name_ + " stdout ---\n" + stdout_text() + "--- " + name_ + " stderr ---\n" +

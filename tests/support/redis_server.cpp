@@ -17,7 +17,9 @@ RedisServer::RedisServer(std::string dir, int port)
   start();
 }
 
-RedisServer::~RedisServer() { stop(); }
+RedisServer::~RedisServer() {
+  stop();
+}
 
 void RedisServer::start() {
   ProcessOptions opt;
@@ -42,8 +44,8 @@ void RedisServer::start() {
       },
       std::chrono::seconds(10));
   if (!ready || !process_->running()) {
-    throw std::runtime_error("redis-server did not start on port " + std::to_string(port_) +
-                             "\n" + process_->output());
+    throw std::runtime_error("redis-server did not start on port " + std::to_string(port_) + "\n" +
+                             process_->output());
   }
 }
 
@@ -64,7 +66,9 @@ void RedisServer::stop() {
   if (process_) process_->stop();
 }
 
-RespClient::RespClient(int port) { fd_ = connect_tcp(port); }
+RespClient::RespClient(int port) {
+  fd_ = connect_tcp(port);
+}
 
 RespClient::~RespClient() {
   if (fd_ >= 0) ::close(fd_);

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages comet-gateway needs to build, test and run
+# its demo. Does nothing when they are all present. Needs root (or sudo).
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build
+  libboost-dev libboost-program-options-dev libhiredis-dev libfcgi-dev
+  libgtest-dev nlohmann-json3-dev
+  libfcgi-bin redis-server nginx-light php-cli php-redis curl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=(sudo)
+fi
+
+echo "install-deps: installing ${missing[*]}"
+# The packages' maintainer scripts must not start system-wide redis-server
+# and nginx (port 80 may be taken, or there may be no init system): the
+# project starts its own instances on its own ports. policy-rc.d is
+# Debian's switch for that; only ours is removed afterwards.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$policy" >/dev/null
+  "${SUDO[@]}" chmod 0755 "$policy"
+  own_policy=1
+fi
+cleanup() { if ((own_policy)); then "${SUDO[@]}" rm -f "$policy"; fi; }
+trap cleanup EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -q
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

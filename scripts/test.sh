@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test (unit and
+# integration: the integration tests start their own redis-server, nginx,
+# PHP and comet-gateway on free loopback ports). The ctest summary is the
+# last thing printed; the exit status is non-zero when a test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+cmake -S . -B build -G Ninja
+cmake --build build -j2
+exec ctest --test-dir build --output-on-failure -j2
