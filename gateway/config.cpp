@@ -16,57 +16,57 @@ po::options_description make_options() {
   d.add_options()
     ("help,h", "print this help and exit")
     ("version", "print the version and exit")
-    ("config", po::value<std::string>(), "read options from FILE; command-line flags win")
-    ("listen", po::value<std::vector<std::string>>()->composing(),
+    ("config", po::value<std::string>()->value_name("FILE"), "read options from FILE; command-line flags win")
+    ("listen", po::value<std::vector<std::string>>()->value_name("ADDR")->composing(),
      "FastCGI address: HOST:PORT, [V6]:PORT or unix:/path.sock; repeatable "
      "(default 127.0.0.1:9000)")
-    ("redis", po::value<std::string>()->default_value("redis://127.0.0.1:6379"),
+    ("redis", po::value<std::string>()->value_name("URL")->default_value("redis://127.0.0.1:6379"),
      "Redis URL: redis://[user:password@]host[:port][/db] or unix:/path.sock")
-    ("prefix", po::value<std::string>()->default_value("comet:"),
+    ("prefix", po::value<std::string>()->value_name("PREFIX")->default_value("comet:"),
      "Redis channel prefix: channel NAME is <prefix>NAME")
-    ("default-timeout", po::value<double>()->default_value(25),
+    ("default-timeout", po::value<double>()->value_name("SECONDS")->default_value(25),
      "seconds a poll parks when it names no timeout")
-    ("max-timeout", po::value<double>()->default_value(50),
+    ("max-timeout", po::value<double>()->value_name("SECONDS")->default_value(50),
      "upper bound on a poll's timeout in seconds; keep it below the web server's "
      "read timeout (nginx fastcgi_read_timeout, 60 s by default)")
-    ("timeout-jitter", po::value<double>()->default_value(0.1),
+    ("timeout-jitter", po::value<double>()->value_name("FRACTION")->default_value(0.1, "0.1"),
      "a parked poll returns after timeout * (1 - U[0, jitter]) so polls don't synchronise")
-    ("max-channels", po::value<std::size_t>()->default_value(64),
+    ("max-channels", po::value<std::size_t>()->value_name("N")->default_value(64),
      "channels one request may name (413 beyond)")
-    ("max-parked", po::value<std::size_t>()->default_value(1000000),
+    ("max-parked", po::value<std::size_t>()->value_name("N")->default_value(1000000),
      "parked requests in all (503 beyond)")
-    ("buffer-messages", po::value<std::size_t>()->default_value(1000),
+    ("buffer-messages", po::value<std::size_t>()->value_name("N")->default_value(1000),
      "messages kept per channel for clients catching up")
-    ("buffer-bytes", po::value<std::size_t>()->default_value(8 * 1024 * 1024),
+    ("buffer-bytes", po::value<std::size_t>()->value_name("BYTES")->default_value(8 * 1024 * 1024),
      "bytes kept per channel")
-    ("buffer-age", po::value<double>()->default_value(300),
+    ("buffer-age", po::value<double>()->value_name("SECONDS")->default_value(300),
      "seconds a message is kept")
-    ("batch-messages", po::value<std::size_t>()->default_value(1000),
+    ("batch-messages", po::value<std::size_t>()->value_name("N")->default_value(1000),
      "messages in one response at most")
-    ("batch-bytes", po::value<std::size_t>()->default_value(1024 * 1024),
+    ("batch-bytes", po::value<std::size_t>()->value_name("BYTES")->default_value(1024 * 1024),
      "message bytes in one response at most (a single larger message still goes out alone)")
-    ("max-connections", po::value<std::size_t>()->default_value(50000),
+    ("max-connections", po::value<std::size_t>()->value_name("N")->default_value(50000),
      "open FastCGI connections at most (further ones are closed at once)")
-    ("max-requests-per-connection", po::value<std::size_t>()->default_value(10000),
+    ("max-requests-per-connection", po::value<std::size_t>()->value_name("N")->default_value(10000),
      "multiplexed requests in flight on one FastCGI connection")
-    ("max-params-bytes", po::value<std::size_t>()->default_value(64 * 1024),
+    ("max-params-bytes", po::value<std::size_t>()->value_name("BYTES")->default_value(64 * 1024),
      "bytes of FastCGI params (HTTP headers and CGI variables) per request")
-    ("max-body-bytes", po::value<std::size_t>()->default_value(1024 * 1024),
+    ("max-body-bytes", po::value<std::size_t>()->value_name("BYTES")->default_value(1024 * 1024),
      "bytes of request body (HTTP publish) per request")
-    ("read-timeout", po::value<double>()->default_value(10),
+    ("read-timeout", po::value<double>()->value_name("SECONDS")->default_value(10),
      "seconds a web server may take to send a whole request")
-    ("cors-origin", po::value<std::vector<std::string>>()->composing(),
+    ("cors-origin", po::value<std::vector<std::string>>()->value_name("ORIGIN")->composing(),
      "an Origin allowed to read responses (CORS); repeatable; none by default")
-    ("sse-keepalive", po::value<double>()->default_value(15),
+    ("sse-keepalive", po::value<double>()->value_name("SECONDS")->default_value(15),
      "seconds between keep-alive lines on an idle SSE stream")
-    ("sse-lifetime", po::value<double>()->default_value(600),
+    ("sse-lifetime", po::value<double>()->value_name("SECONDS")->default_value(600),
      "seconds an SSE stream lasts before the gateway ends it (the browser reconnects "
      "with Last-Event-ID and loses nothing)")
-    ("heartbeat-interval", po::value<double>()->default_value(5),
+    ("heartbeat-interval", po::value<double>()->value_name("SECONDS")->default_value(5),
      "seconds between Redis heartbeats; 3 missed ones mean the subscription is dead")
-    ("shutdown-grace", po::value<double>()->default_value(10),
+    ("shutdown-grace", po::value<double>()->value_name("SECONDS")->default_value(10),
      "seconds SIGTERM waits for answered requests to be written")
-    ("log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error");
+    ("log-level", po::value<std::string>()->value_name("LEVEL")->default_value("info"), "debug, info, warn or error");
   // clang-format on
   return d;
 }
@@ -123,6 +123,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   }
 
   Config& c = cl.config;
+  c.args.assign(argv, argv + argc);
   if (vm.count("listen")) c.listen = vm["listen"].as<std::vector<std::string>>();
   if (c.listen.empty()) c.listen.push_back("127.0.0.1:9000");
   try {

@@ -30,6 +30,8 @@ struct Config {
   std::chrono::milliseconds shutdown_grace{10000};
   LogLevel log_level = LogLevel::info;
   std::string config_file;
+  // The command line as given, so SIGHUP can read the same sources again.
+  std::vector<std::string> args;
 };
 
 // What the command line asked for: run with a config, or print and exit.

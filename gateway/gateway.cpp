@@ -93,9 +93,7 @@ void Gateway::wait_signal() {
   signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
-      // Nothing is read from disk after start: say so rather than pretend
-      // to reload.
-      log(LogLevel::info, "main", "SIGHUP: nothing to reload; parked requests kept");
+      reload();
       wait_signal();
       return;
     }
@@ -103,6 +101,22 @@ void Gateway::wait_signal() {
         std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": shutting down");
     shutdown();
   });
+}
+
+void Gateway::reload() {
+  // Only the log level changes without a restart; parked requests are kept.
+  try {
+    std::vector<const char*> argv;
+    for (const auto& a : config_.args) argv.push_back(a.c_str());
+    const auto cl = parse_command_line(static_cast<int>(argv.size()), argv.data());
+    set_log_level(cl.config.log_level);
+    config_.log_level = cl.config.log_level;
+    log(LogLevel::info, "main",
+        "SIGHUP: configuration read again; log level applied, other settings apply at the "
+        "next start");
+  } catch (const std::exception& e) {
+    log(LogLevel::error, "main", std::string("SIGHUP: configuration not reloaded: ") + e.what());
+  }
 }
 
 void Gateway::shutdown() {

@@ -53,6 +53,7 @@ class Gateway final : public fcgi::Handler {
   void cors_headers(std::string& head, const std::string& origin) const;
 
   void wait_signal();
+  void reload();
   // Keeps one timer armed at the Hub's next wakeup (deadlines, age-out).
   void schedule_wakeup();
   void on_redis_message(std::string_view channel, std::string_view payload);

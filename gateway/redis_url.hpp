@@ -9,11 +9,11 @@
 namespace comet {
 
 struct RedisUrl {
-  std::string host;         // empty for a Unix socket
+  std::string host;  // empty for a Unix socket
   int port = 6379;
-  std::string unix_path;    // set for a Unix socket
-  std::string username;     // Redis 6 ACL user, optional
-  std::string password;     // optional; never logged
+  std::string unix_path;  // set for a Unix socket
+  std::string username;   // Redis 6 ACL user, optional
+  std::string password;   // optional; never logged
   int db = 0;
   // For logs: the URL with the password replaced by "***".
   std::string redacted() const;
