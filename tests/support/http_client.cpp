@@ -156,6 +156,26 @@ std::optional<HttpResponse> PendingRequest::read_response(std::chrono::milliseco
   }
 }
 
+bool PendingRequest::read_until(const std::string& needle, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (raw_.find(needle) == std::string::npos) {
+    if (eof_ || fd_ < 0) return false;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0 || !wait_readable(fd_, left)) return false;
+    char buf[65536];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      eof_ = true;
+    } else if (n == 0) {
+      eof_ = true;
+    } else {
+      raw_.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  return true;
+}
+
 void PendingRequest::close(bool hard) {
   if (fd_ < 0) return;
   if (hard) {

@@ -40,6 +40,12 @@ class PendingRequest {
   // Reads until a complete response arrived or timeout; nullopt on timeout
   // (the request stays open and can be read again).
   std::optional<HttpResponse> read_response(std::chrono::milliseconds timeout);
+  // Streams (SSE): reads until the raw bytes received so far contain
+  // `needle` or timeout; returns whether they do.
+  bool read_until(const std::string& needle, std::chrono::milliseconds timeout);
+  // Everything received so far, unparsed (status line, headers, chunks).
+  const std::string& raw() const { return raw_; }
+  bool eof() const { return eof_; }
   // True when a byte of the response has arrived (no blocking).
   bool has_data();
   // Closes the socket (abortive when hard: RST instead of FIN).
