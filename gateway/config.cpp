@@ -62,6 +62,10 @@ po::options_description make_options() {
     ("sse-lifetime", po::value<double>()->value_name("SECONDS")->default_value(600),
      "seconds an SSE stream lasts before the gateway ends it (the browser reconnects "
      "with Last-Event-ID and loses nothing)")
+    ("token-secret", po::value<std::vector<std::string>>()->value_name("SECRET")->composing(),
+     "turn access control on: poll/sse channels need a token signed with SECRET "
+     "(Comet::token); repeat to accept several during a rotation; put it in the "
+     "config file rather than on the command line")
     ("heartbeat-interval", po::value<double>()->value_name("SECONDS")->default_value(5),
      "seconds between Redis heartbeats; 3 missed ones mean the subscription is dead")
     ("shutdown-grace", po::value<double>()->value_name("SECONDS")->default_value(10),
@@ -151,6 +155,13 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   c.fcgi.max_stdin_bytes = positive(vm, "max-body-bytes");
   c.fcgi.read_timeout = seconds_option(vm, "read-timeout", 0.1);
   if (vm.count("cors-origin")) c.cors_origins = vm["cors-origin"].as<std::vector<std::string>>();
+  if (vm.count("token-secret")) {
+    c.token_secrets = vm["token-secret"].as<std::vector<std::string>>();
+    for (const auto& secret : c.token_secrets) {
+      if (secret.size() < 16)
+        throw std::runtime_error("--token-secret must be at least 16 characters");
+    }
+  }
   c.heartbeat_interval = seconds_option(vm, "heartbeat-interval", 0.05);
   c.sse_keepalive = seconds_option(vm, "sse-keepalive", 1);
   c.sse_lifetime = seconds_option(vm, "sse-lifetime", 1);

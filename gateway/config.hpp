@@ -24,6 +24,7 @@ struct Config {
   HubOptions hub;
   fcgi::Limits fcgi;
   std::vector<std::string> cors_origins;
+  std::vector<std::string> token_secrets;  // access control on when non-empty
   std::chrono::milliseconds heartbeat_interval{5000};
   std::chrono::milliseconds sse_keepalive{15000};
   std::chrono::milliseconds sse_lifetime{600000};

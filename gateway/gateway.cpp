@@ -43,6 +43,7 @@ Gateway::Gateway(boost::asio::io_context& io, Config config)
     : io_(io),
       config_(std::move(config)),
       hub_(seeded(config_.hub), random_epoch()),
+      access_(config_.token_secrets),
       server_(io, *this, config_.fcgi),
       redis_(io, redis_options(config_),
              RedisSubscriberCallbacks{[this](std::string_view ch, std::string_view payload) {
@@ -227,6 +228,7 @@ void Gateway::handle_poll(const fcgi::RequestPtr& request, const Query& query) {
     return;
   }
   auto& p = std::get<PollParams>(parsed);
+  if (!authorize(*request, p)) return;
   if (p.timeout.count() > 0 && !hub_.can_park()) {
     send_error(*request, {503, "overloaded", "too many parked requests; retry"},
                "Retry-After: 2\r\n");
@@ -288,6 +290,7 @@ void Gateway::handle_sse(const fcgi::RequestPtr& request, const Query& query) {
     return;
   }
   auto& p = std::get<PollParams>(parsed);
+  if (!authorize(*request, p)) return;
   if (p.since.kind == Since::Kind::cursor && p.since.cursor.epoch == hub_.epoch() &&
       p.since.cursor.seq > hub_.head().seq) {
     send_error(*request, {400, "bad_cursor", "since is ahead of every cursor this gateway issued"});
@@ -311,6 +314,18 @@ void Gateway::handle_sse(const fcgi::RequestPtr& request, const Query& query) {
       config_.sse_lifetime * (1.0 - std::uniform_real_distribution<double>(0, 0.1)(rng_)));
   SseWaiter::open(*this, request, std::move(p.channels), p.since, std::move(head),
                   Clock::now() + lifetime);
+}
+
+bool Gateway::authorize(fcgi::Request& request, const PollParams& params) {
+  if (!access_.enabled()) return true;
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  if (auto refused = access_.check(params.token, params.channels, now)) {
+    send_error(request, *refused);
+    return false;
+  }
+  return true;
 }
 
 void Gateway::count_delivery(const Batch& batch) {

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "fcgi/server.hpp"
+#include "gateway/access_control.hpp"
 #include "gateway/config.hpp"
 #include "gateway/hub.hpp"
 #include "gateway/redis_subscriber.hpp"
@@ -46,6 +47,8 @@ class Gateway final : public fcgi::Handler {
   void handle_stats(fcgi::Request& request);
   void handle_health(fcgi::Request& request);
   void handle_options(fcgi::Request& request, std::string_view allow);
+  // Answers 403 and returns false when access control refuses.
+  bool authorize(fcgi::Request& request, const PollParams& params);
   void send_error(fcgi::Request& request, const HttpError& error, std::string_view extra = {});
   void send_simple(fcgi::Request& request, int status, std::string_view content_type,
                    std::string body, std::string_view extra = {});
@@ -61,6 +64,7 @@ class Gateway final : public fcgi::Handler {
   boost::asio::io_context& io_;
   Config config_;
   Hub hub_;
+  AccessControl access_;
   Stats stats_;
   fcgi::Server server_;
   RedisSubscriber redis_;

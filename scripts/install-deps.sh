@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build
   libboost-dev libboost-program-options-dev libhiredis-dev libfcgi-dev
-  libgtest-dev nlohmann-json3-dev
+  libssl-dev libgtest-dev nlohmann-json3-dev
   libfcgi-bin redis-server nginx-light php-cli php-redis curl
 )
 

@@ -1,0 +1,64 @@
+// Access control end to end: the gateway started with a token secret
+// accepts tokens made by the site's PHP (Comet::token) for the channels
+// they cover, and answers 403 otherwise.
+#include <gtest/gtest.h>
+
+#include "tests/support/stack.hpp"
+
+namespace comet::test {
+namespace {
+
+constexpr const char* kSecret = "an-example-secret-of-some-length";
+
+std::string php_token(Stack& stack, const std::string& channels_php_array, int ttl) {
+  const std::string code = "require '" + std::string(COMET_SOURCE_DIR) +
+                           "/clients/php/Comet.php'; echo Comet::token('" + kSecret + "', " +
+                           channels_php_array + ", " + std::to_string(ttl) + ");";
+  auto r = run({"php", "-r", code}, stack.dir().path(), std::chrono::seconds(30));
+  EXPECT_EQ(r.status, 0) << r.err;
+  return r.out;
+}
+
+TEST(Access, TokensFromPhpOpenExactlyTheirChannels) {
+  StackOptions options;
+  options.gateway_args = {"--token-secret", kSecret};
+  Stack stack(options);
+  const std::string token = php_token(stack, "['room.1', 'user.7.*']", 600);
+  ASSERT_FALSE(token.empty());
+  const std::string t = "&token=" + url_encode(token);
+
+  auto r = stack.get("/comet/poll?timeout=0&channel=room.1,user.7.inbox" + t);
+  expect_poll_response(r);
+
+  auto parked = stack.start_get("/comet/poll?timeout=20&channel=room.1" + t);
+  ASSERT_TRUE(stack.wait_parked(1)) << stack.logs();
+  stack.publish("room.1", "hello");
+  auto released = parked->read_response(std::chrono::seconds(10));
+  ASSERT_TRUE(released);
+  EXPECT_EQ(message_bytes(expect_poll_response(*released)["messages"][0]), "hello");
+
+  for (const std::string& path : std::vector<std::string>{
+           "/comet/poll?timeout=0&channel=room.1",                   // no token
+           "/comet/poll?timeout=0&channel=room.2" + t,               // not covered
+           "/comet/poll?timeout=0&channel=room.1,user.8.inbox" + t,  // one not covered
+           "/comet/poll?timeout=0&channel=room.1&token=x." + token,  // tampered
+           "/comet/sse?channel=room.2" + t}) {
+    auto refused = stack.get(path);
+    EXPECT_EQ(refused.status, 403) << path << "\n" << refused.body;
+    const std::string code = json::parse(refused.body).value("error", "");
+    EXPECT_TRUE(code == "token_required" || code == "channel_forbidden" || code == "bad_token")
+        << refused.body;
+  }
+  EXPECT_EQ(json::parse(stack.get("/comet/poll?timeout=0&channel=room.1").body)["error"],
+            "token_required");
+  EXPECT_EQ(json::parse(stack.get("/comet/poll?timeout=0&channel=room.2" + t).body)["error"],
+            "channel_forbidden");
+}
+
+TEST(Access, OffByDefault) {
+  Stack stack;
+  expect_poll_response(stack.get("/comet/poll?timeout=0&channel=room.1"));
+}
+
+}  // namespace
+}  // namespace comet::test
