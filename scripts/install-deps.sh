@@ -9,6 +9,15 @@ PACKAGES=(
   libssl-dev libgtest-dev nlohmann-json3-dev
   libfcgi-bin redis-server nginx-light php-cli php-redis curl
 )
+# The browser test of the demo (tests/browser) drives Debian's Chromium
+# with playwright-core from npm; `--no-browser` skips both (scripts/up.sh
+# needs neither).
+with_browser=1
+[[ ${1:-} == --no-browser ]] && with_browser=0
+if ((with_browser)); then
+  PACKAGES+=(chromium)
+  command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

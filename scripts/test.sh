@@ -7,6 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
+# playwright-core for the browser test, pinned by tests/browser/package-lock.json.
+if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
+  npm ci --prefix tests/browser --no-audit --no-fund
+fi
 cmake -S . -B build -G Ninja
 cmake --build build -j2
 exec ctest --test-dir build --output-on-failure -j2

@@ -18,7 +18,7 @@ HTTP_PORT=${COMET_HTTP_PORT:-8080}
 REDIS_PORT=${COMET_REDIS_PORT:-6399}
 PHP_PORT=${COMET_DEMO_PHP_PORT:-8091}
 
-"$ROOT/scripts/install-deps.sh"
+"$ROOT/scripts/install-deps.sh" --no-browser
 cmake -S "$ROOT" -B "$ROOT/build" -G Ninja >/dev/null
 cmake --build "$ROOT/build" -j2 --target comet-gateway
 
