@@ -314,6 +314,7 @@ void Gateway::handle_sse(const fcgi::RequestPtr& request, const Query& query) {
       config_.sse_lifetime * (1.0 - std::uniform_real_distribution<double>(0, 0.1)(rng_)));
   SseWaiter::open(*this, request, std::move(p.channels), p.since, std::move(head),
                   Clock::now() + lifetime);
+  schedule_wakeup();  // its keep-alive deadline
 }
 
 bool Gateway::authorize(fcgi::Request& request, const PollParams& params) {
@@ -329,10 +330,29 @@ bool Gateway::authorize(fcgi::Request& request, const PollParams& params) {
 }
 
 void Gateway::count_delivery(const Batch& batch) {
+  // Called once per waiter: a large batch fanned out to many waiters would
+  // cost messages x waiters observations, so at most 16 evenly spaced
+  // messages are observed, each standing for its share of the batch.
+  constexpr std::size_t kSamples = 16;
+  const std::size_t n = batch.messages.size();
+  if (n == 0) return;
   const auto now = Clock::now();
-  for (const auto& m : batch.messages) {
-    stats_.delivery_latency().observe(std::chrono::duration<double>(now - m->received).count());
+  const std::size_t step = (n + kSamples - 1) / kSamples;
+  for (std::size_t i = 0; i < n; i += step) {
+    const std::size_t weight = std::min(step, n - i);
+    stats_.delivery_latency().observe(
+        std::chrono::duration<double>(now - batch.messages[i]->received).count(), weight);
   }
+}
+
+std::shared_ptr<const std::string> Gateway::sse_events(const Batch& batch) {
+  // Streams released together share one Batch: encode its events once.
+  // Holding the body keeps its address from being reused by another batch.
+  if (!batch.body || batch.body != sse_cache_key_) {
+    sse_cache_key_ = batch.body;
+    sse_cache_ = std::make_shared<const std::string>(SseWaiter::encode(batch));
+  }
+  return sse_cache_;
 }
 
 void Gateway::handle_stats(fcgi::Request& request) {

@@ -35,8 +35,13 @@ class Gateway final : public fcgi::Handler {
   Hub& hub() { return hub_; }
   bool draining() const { return draining_; }
   Clock::duration sse_keepalive() const { return config_.sse_keepalive; }
-  // Observes the delivery latency of every message in `batch`.
+  // Observes the delivery latency of the messages in `batch`.
   void count_delivery(const Batch& batch);
+  // The SSE text of `batch`, shared by every stream released with it.
+  std::shared_ptr<const std::string> sse_events(const Batch& batch);
+  // Keeps one timer armed at the Hub's next wakeup (deadlines, age-out);
+  // call after parking.
+  void schedule_wakeup();
   // Writes a poll response (JSON or JSONP) for `batch`.
   void send_batch(fcgi::Request& request, const Batch& batch, const std::string& callback,
                   const std::string& origin);
@@ -57,8 +62,6 @@ class Gateway final : public fcgi::Handler {
 
   void wait_signal();
   void reload();
-  // Keeps one timer armed at the Hub's next wakeup (deadlines, age-out).
-  void schedule_wakeup();
   void on_redis_message(std::string_view channel, std::string_view payload);
 
   boost::asio::io_context& io_;
@@ -71,6 +74,8 @@ class Gateway final : public fcgi::Handler {
   boost::asio::steady_timer wakeup_timer_;
   std::optional<Clock::time_point> wakeup_at_;
   boost::asio::signal_set signals_;
+  std::shared_ptr<const std::string> sse_cache_key_;
+  std::shared_ptr<const std::string> sse_cache_;
   std::minstd_rand rng_{std::random_device{}()};
   bool draining_ = false;
   std::uint64_t invalid_channel_messages_ = 0;

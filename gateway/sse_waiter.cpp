@@ -42,7 +42,10 @@ std::string SseWaiter::encode(const Batch& batch) {
     out += m->json;  // JSON has no raw newlines: one data line
     out += "\n\n";
   }
-  // Moves Last-Event-ID to where the client resumes, without an event.
+  // A comment keeps idle streams (and every proxy on the way) alive; the
+  // id line moves Last-Event-ID to where the client resumes, without an
+  // event.
+  if (batch.messages.empty() && batch.gaps.empty()) out += ": keepalive\n";
   out += "id: ";
   out += format_cursor(batch.cursor);
   out += "\n\n";
@@ -53,18 +56,22 @@ void SseWaiter::pump(BatchPtr batch, Since since) {
   for (;;) {
     if (batch) {
       gateway_.count_delivery(*batch);
-      request_->write(fcgi::Response{{}, std::make_shared<const std::string>(encode(*batch)), {}});
+      request_->write(fcgi::Response{{}, gateway_.sse_events(*batch), {}});
       since = Since{Since::Kind::cursor, batch->cursor};
     }
     const auto now = Clock::now();
-    if (gateway_.draining() || now >= end_at_ || request_->finished()) {
+    if (gateway_.draining() || now >= end_at_ || request_->finished() ||
+        !gateway_.hub().can_park()) {
       request_->end();
       delete this;
       return;
     }
     const auto wait = std::min<Clock::duration>(gateway_.sse_keepalive(), end_at_ - now);
     batch = gateway_.hub().poll(*this, channels_, since, wait, now);
-    if (!batch) return;  // parked
+    if (!batch) {  // parked
+      gateway_.schedule_wakeup();
+      return;
+    }
   }
 }
 

@@ -30,12 +30,12 @@ std::string format_double(double v) {
 
 }  // namespace
 
-void LatencyHistogram::observe(double seconds) {
-  ++count_;
-  sum_ += seconds;
+void LatencyHistogram::observe(double seconds, std::uint64_t weight) {
+  count_ += weight;
+  sum_ += seconds * static_cast<double>(weight);
   for (std::size_t i = 0; i < bounds.size(); ++i) {
     if (seconds <= bounds[i]) {
-      ++buckets_[i];
+      buckets_[i] += weight;
       return;
     }
   }

@@ -16,7 +16,8 @@ class LatencyHistogram {
   // Upper bounds in seconds; the +Inf bucket is implied.
   static constexpr std::array<double, 12> bounds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                  0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
-  void observe(double seconds);
+  // `weight` observations of the same value (sampled deliveries).
+  void observe(double seconds, std::uint64_t weight = 1);
   void render(std::string& out, const char* name, const char* help) const;
   std::uint64_t count() const { return count_; }
 

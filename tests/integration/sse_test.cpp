@@ -65,6 +65,19 @@ TEST(Sse, ForeignCursorIsAGapEvent) {
       << stream->raw();
 }
 
+TEST(Sse, IdleStreamGetsKeepAlivesThenRotates) {
+  StackOptions options;
+  options.gateway_args = {"--sse-keepalive", "1", "--sse-lifetime", "3"};
+  Stack stack(options);
+  auto stream = stack.start_get("/comet/sse?channel=idle");
+  ASSERT_TRUE(stack.wait_parked(1)) << stack.logs();
+  // Nothing else is parked or published: only the stream's own deadline
+  // can produce these.
+  ASSERT_TRUE(stream->read_until(": keepalive\n", std::chrono::seconds(5))) << stream->raw();
+  // The lifetime (3 s less up to 10 %) ends the stream cleanly.
+  ASSERT_TRUE(stream->read_until("\r\n0\r\n\r\n", std::chrono::seconds(10))) << stream->raw();
+}
+
 TEST(Sse, BadInputIsAnErrorNotAStream) {
   Stack stack;
   EXPECT_EQ(stack.get("/comet/sse").status, 400);

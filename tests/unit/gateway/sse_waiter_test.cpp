@@ -36,7 +36,7 @@ TEST(SseEncode, MessagesGapsAndResumeId) {
 TEST(SseEncode, EmptyBatchOnlyMovesTheId) {
   Batch b;
   b.cursor = Cursor{1, 2};
-  EXPECT_EQ(SseWaiter::encode(b), "id: " + format_cursor({1, 2}) + "\n\n");
+  EXPECT_EQ(SseWaiter::encode(b), ": keepalive\nid: " + format_cursor({1, 2}) + "\n\n");
 }
 
 }  // namespace
