@@ -6,11 +6,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <random>
+#include <set>
 
 #include "fcgi/server.hpp"
 #include "gateway/config.hpp"
+#include "gateway/durable_reader.hpp"
 #include "gateway/hub.hpp"
 #include "gateway/redis_subscriber.hpp"
 #include "gateway/stats.hpp"
@@ -42,6 +46,21 @@ class Gateway final : public fcgi::Handler {
 
  private:
   void handle_poll(const fcgi::RequestPtr& request, const Query& query);
+  void run_poll(const fcgi::RequestPtr& request, PollParams& p, std::string origin,
+                const PollReads* reads);
+  // Reads what the Hub needs to place `since` on `channels` (durable
+  // positions behind, ahead of or outside what it holds), then runs `then`
+  // with the reads (nullptr when none were needed: at once). `then` is not
+  // called when the request has gone meanwhile; it checks draining_.
+  void with_reads(const fcgi::RequestPtr& request, std::vector<std::string> channels,
+                  const Since& since, std::function<void(const PollReads*)> then);
+  // Reads the stream of every durable window that waits for it (after a
+  // Redis loss); retries on a timer while Redis refuses.
+  struct ReadingPoll;
+  void read_round(const std::shared_ptr<ReadingPoll>& rp, std::vector<ReadNeed> needs);
+  void read_done(const std::shared_ptr<ReadingPoll>& rp);
+  void resync();
+  bool send_read(const ReadNeed& need, std::size_t count, DurableReader::Reply reply);
   void handle_sse(const fcgi::RequestPtr& request, const Query& query);
   void handle_stats(fcgi::Request& request);
   void handle_health(fcgi::Request& request);
@@ -56,7 +75,7 @@ class Gateway final : public fcgi::Handler {
   void reload();
   // Keeps one timer armed at the Hub's next wakeup (deadlines, age-out).
   void schedule_wakeup();
-  void on_redis_message(std::string_view channel, std::string_view payload);
+  void on_redis_message(std::string_view channel, std::string_view payload, const StreamId* id);
 
   boost::asio::io_context& io_;
   Config config_;
@@ -64,6 +83,11 @@ class Gateway final : public fcgi::Handler {
   Stats stats_;
   fcgi::Server server_;
   RedisSubscriber redis_;
+  DurableReader reader_;
+  // Polls waiting for their stream reads (answered at shutdown).
+  std::set<std::shared_ptr<ReadingPoll>> reading_;
+  boost::asio::steady_timer resync_timer_;
+  bool resync_armed_ = false;
   boost::asio::steady_timer wakeup_timer_;
   std::optional<Clock::time_point> wakeup_at_;
   boost::asio::signal_set signals_;
