@@ -12,23 +12,17 @@ bool DurableReader::pending(const ReadNeed& need) const {
   return entries_.count(Key{need.channel, need.from}) > 0;
 }
 
-bool DurableReader::read(const ReadNeed& need, Done done) {
+bool DurableReader::read(const ReadNeed& need, Done done, Clock::time_point now) {
   Key key{need.channel, need.from};
   if (auto it = entries_.find(key); it != entries_.end()) {
     it->second.waiters.push_back(std::move(done));
     return true;
   }
-  if (in_flight_ >= options_.max_in_flight) {
-    if (queue_.size() >= options_.max_queued) return false;
-    entries_.emplace(key, Entry{++next_id_, {std::move(done)}, false});
-    queue_.push_back(std::move(key));
-    return true;
-  }
-  auto [it, inserted] = entries_.emplace(key, Entry{++next_id_, {std::move(done)}, false});
-  if (!send(key)) {
-    entries_.erase(it);  // `done` not called: the caller learns from `false`
-    return false;
-  }
+  if (queue_.size() >= options_.max_queued) return false;
+  entries_.emplace(key, Entry{++next_id_, {std::move(done)}, false, now + options_.wait_for_redis});
+  queue_.push_back(std::move(key));
+  // In order: a read asked for now does not overtake one that waits.
+  if (queue_.size() == 1) pump();
   return true;
 }
 
@@ -60,17 +54,43 @@ void DurableReader::complete(const Key& key, std::uint64_t id, const Result& res
 
 void DurableReader::pump() {
   while (in_flight_ < options_.max_in_flight && !queue_.empty()) {
-    Key key = std::move(queue_.front());
-    queue_.pop_front();
-    auto it = entries_.find(key);
-    if (it == entries_.end() || it->second.sent) continue;
-    if (!send(key)) {
-      // Redis unreachable: everyone waiting on it hears so now.
-      std::vector<Done> waiters = std::move(it->second.waiters);
-      entries_.erase(it);
-      for (Done& d : waiters) d(std::nullopt);
+    auto it = entries_.find(queue_.front());
+    if (it == entries_.end() || it->second.sent) {
+      queue_.pop_front();
+      continue;
     }
+    // Refused: Redis cannot take reads now; everything waits (resume()).
+    if (!send(queue_.front())) return;
+    queue_.pop_front();
   }
+}
+
+void DurableReader::resume() {
+  pump();
+}
+
+void DurableReader::fail(std::map<Key, Entry>::iterator it) {
+  std::vector<Done> waiters = std::move(it->second.waiters);
+  entries_.erase(it);
+  for (Done& d : waiters) d(std::nullopt);
+}
+
+void DurableReader::expire(Clock::time_point now) {
+  pump();
+  while (!queue_.empty()) {
+    auto it = entries_.find(queue_.front());
+    if (it != entries_.end() && !it->second.sent && it->second.deadline > now) break;
+    queue_.pop_front();
+    if (it != entries_.end() && !it->second.sent) fail(it);
+  }
+}
+
+std::optional<Clock::time_point> DurableReader::next_expiry() const {
+  for (const Key& k : queue_) {
+    auto it = entries_.find(k);
+    if (it != entries_.end() && !it->second.sent) return it->second.deadline;
+  }
+  return std::nullopt;
 }
 
 void DurableReader::fail_all() {

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/clock.hpp"
 #include "gateway/stream_read.hpp"
 
 namespace comet {
@@ -24,6 +25,9 @@ struct DurableReaderOptions {
   std::size_t max_in_flight = 16;  // reads sent to Redis and not answered
   std::size_t max_queued = 10000;  // reads waiting to be sent; beyond, refused
   std::size_t count = 1000;        // entries per read
+  // A read Redis cannot take now (command connection down or not up yet,
+  // as right after a start) waits this long for it, then fails.
+  Clock::duration wait_for_redis = std::chrono::seconds(2);
 };
 
 class DurableReader {
@@ -38,11 +42,16 @@ class DurableReader {
   DurableReader(DurableReaderOptions options, Send send);
 
   // Reads `need` (joining an identical read already asked for). False when
-  // it cannot be asked now (Redis unreachable, queue full): `done` is then
-  // not called. Otherwise `done` runs exactly once, never from inside this
-  // call.
-  bool read(const ReadNeed& need, Done done);
+  // the queue is full: `done` is then not called. Otherwise `done` runs
+  // exactly once, never from inside this call.
+  bool read(const ReadNeed& need, Done done, Clock::time_point now);
   bool pending(const ReadNeed& need) const;
+  // Redis can take reads again: sends what waits.
+  void resume();
+  // Fails reads that waited for Redis past wait_for_redis.
+  void expire(Clock::time_point now);
+  // When expire() has work next.
+  std::optional<Clock::time_point> next_expiry() const;
   // Every requester hears nullopt now (shutdown); replies still in flight
   // are ignored when they come.
   void fail_all();
@@ -56,8 +65,10 @@ class DurableReader {
     std::uint64_t id;
     std::vector<Done> waiters;
     bool sent = false;
+    Clock::time_point deadline;  // while waiting for Redis
   };
   void pump();
+  void fail(std::map<Key, Entry>::iterator it);
   // Sends the entry of `key`; false when Send refused it.
   bool send(const Key& key);
   void complete(const Key& key, std::uint64_t id, const Result& result);

@@ -74,6 +74,7 @@ Gateway::Gateway(boost::asio::io_context& io, Config config)
                 return send_read(need, count, std::move(reply));
               }),
       resync_timer_(io),
+      reader_timer_(io),
       wakeup_timer_(io),
       signals_(io) {}
 
@@ -135,6 +136,7 @@ void Gateway::shutdown() {
   hub_.release_all();
   // Polls still reading their streams: answered unchanged (see with_reads).
   reader_.fail_all();
+  reader_timer_.cancel();
   log(LogLevel::info, "main", "answered " + std::to_string(parked) + " parked requests");
   resync_timer_.cancel();
   wakeup_timer_.cancel();
@@ -186,6 +188,21 @@ bool Gateway::send_read(const ReadNeed& need, std::size_t count, DurableReader::
       });
 }
 
+void Gateway::arm_reader_timer() {
+  // Reads waiting for the command connection fail after a while (the poll
+  // then reports a gap rather than hang).
+  const auto next = reader_.next_expiry();
+  if (!next || reader_timer_armed_) return;
+  reader_timer_armed_ = true;
+  reader_timer_.expires_at(*next);
+  reader_timer_.async_wait([this](const boost::system::error_code& ec) {
+    reader_timer_armed_ = false;
+    if (ec) return;
+    reader_.expire(Clock::now());
+    arm_reader_timer();
+  });
+}
+
 void Gateway::resync() {
   // Only while subscribed: a read sent before the subscription is back
   // could not sync anything.
@@ -193,8 +210,11 @@ void Gateway::resync() {
   bool refused = false;
   for (const ReadNeed& need : hub_.resyncs_needed()) {
     if (reader_.pending(need)) continue;
-    if (!reader_.read(need, [](const DurableReader::Result&) {})) refused = true;
+    if (!reader_.read(
+            need, [](const DurableReader::Result&) {}, Clock::now()))
+      refused = true;
   }
+  arm_reader_timer();
   if (refused && !resync_armed_) {
     // Redis refuses reads now (command connection down): on_command_ready
     // calls again, and so does this timer, whichever is first.
@@ -242,10 +262,14 @@ void Gateway::read_round(const std::shared_ptr<ReadingPoll>& rp, std::vector<Rea
   rp->outstanding = needs.size();
   for (ReadNeed& need : needs) {
     const std::string name = need.channel;
-    bool asked = reader_.read(need, [this, rp, name](const DurableReader::Result& r) {
-      if (r) rp->reads.insert_or_assign(name, *r);
-      read_done(rp);
-    });
+    bool asked = reader_.read(
+        need,
+        [this, rp, name](const DurableReader::Result& r) {
+          if (r) rp->reads.insert_or_assign(name, *r);
+          read_done(rp);
+        },
+        Clock::now());
+    arm_reader_timer();
     // Only the last one can end the round, so nothing after this in the
     // loop runs once it has.
     if (!asked) read_done(rp);

@@ -60,6 +60,7 @@ class Gateway final : public fcgi::Handler {
   void read_round(const std::shared_ptr<ReadingPoll>& rp, std::vector<ReadNeed> needs);
   void read_done(const std::shared_ptr<ReadingPoll>& rp);
   void resync();
+  void arm_reader_timer();
   bool send_read(const ReadNeed& need, std::size_t count, DurableReader::Reply reply);
   void handle_sse(const fcgi::RequestPtr& request, const Query& query);
   void handle_stats(fcgi::Request& request);
@@ -88,6 +89,8 @@ class Gateway final : public fcgi::Handler {
   std::set<std::shared_ptr<ReadingPoll>> reading_;
   boost::asio::steady_timer resync_timer_;
   bool resync_armed_ = false;
+  boost::asio::steady_timer reader_timer_;
+  bool reader_timer_armed_ = false;
   boost::asio::steady_timer wakeup_timer_;
   std::optional<Clock::time_point> wakeup_at_;
   boost::asio::signal_set signals_;

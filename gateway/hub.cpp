@@ -414,7 +414,12 @@ void Hub::release(std::vector<Waiter*>& waiters, bool forget_channels) {
     }
     const std::uint64_t change = next_change(refs, since);
     BatchPtr* slot;
-    if (change == 0) {
+    // Nothing changed: one empty answer for all, unless a channel is
+    // durable; then it carries that channel's position, so it is keyed by
+    // the channels like any other.
+    bool positioned = false;
+    for (const ChannelRef& r : refs) positioned = positioned || r.channel->window.has_value();
+    if (change == 0 && !positioned) {
       slot = &empty;
     } else if (refs.size() == 1) {
       slot = &single[{refs[0].channel, change}];
@@ -842,7 +847,11 @@ BatchPtr Hub::poll(Waiter& w, std::span<const std::string> channels, const Since
     const DurableWindow* win = c != nullptr && c->window ? &*c->window : nullptr;
     const StreamRead* read = nullptr;
     if (p && reads != nullptr) {
-      if (auto f = reads->find(names[i]); f != reads->end()) read = &f->second;
+      // Only a read from this very position answers it (another one, say
+      // a catch-up from the window's top, would skip or repeat).
+      if (auto f = reads->find(names[i]); f != reads->end() && f->second.from == *p) {
+        read = &f->second;
+      }
     }
     if (p && win != nullptr && read != nullptr && *p < win->base &&
         read->status == StreamRead::Status::ok && read->entries.empty()) {

@@ -407,5 +407,33 @@ TEST(HubDurableTest, CutBatchKeepsEveryChannelsProgress) {
   EXPECT_EQ(all, (std::vector<StreamId>{sid(101), sid(102), sid(201), sid(202)}));
 }
 
+TEST(HubDurableTest, EmptyAnswersCarryTheirOwnChannelsPositions) {
+  Hub hub(options(), kEpoch);
+  hub.link_up();
+  publish(hub, "a", sid(101));
+  publish(hub, "b", sid(201));
+  FakeWaiter wa, wb;
+  ASSERT_EQ(hub.poll(wa, chans({"a"}), at(foreign("a", sid(101))), 10s, kT0), nullptr);
+  ASSERT_EQ(hub.poll(wb, chans({"b"}), at(foreign("b", sid(201))), 10s, kT0), nullptr);
+  hub.release_all();  // shutdown: nothing new for either
+  ASSERT_EQ(wa.got.size(), 1u);
+  ASSERT_EQ(wb.got.size(), 1u);
+  EXPECT_EQ(position(wa.last().cursor, "a"), sid(101));
+  EXPECT_EQ(position(wb.last().cursor, "b"), sid(201));
+  EXPECT_FALSE(position(wa.last().cursor, "b"));
+}
+
+TEST(HubDurableTest, AReadFromAnotherPositionDoesNotAnswerThisOne) {
+  Hub hub(options(), kEpoch);
+  hub.link_up();
+  const Since since = at(foreign("d", sid(150)));
+  PollReads reads{{"d", read_ok(sid(100), {{sid(160), ""}})}};
+  FakeWaiter w;
+  auto b = hub.poll(w, chans({"d"}), since, 10s, kT0, &reads);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->gaps, (std::vector<std::string>{"d"}));  // not placed: said so
+  EXPECT_TRUE(b->messages.empty());
+}
+
 }  // namespace
 }  // namespace comet
