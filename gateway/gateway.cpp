@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <random>
 #include <stdexcept>
+#include <tuple>
 
 #include "gateway/channel_name.hpp"
 #include "gateway/http_response.hpp"
@@ -137,6 +138,7 @@ void Gateway::shutdown() {
   // Polls still reading their streams: answered unchanged (see with_reads).
   reader_.fail_all();
   reader_timer_.cancel();
+  redis_.cancel_syncs();  // polls waiting on a barrier: answered unchanged
   log(LogLevel::info, "main", "answered " + std::to_string(parked) + " parked requests");
   resync_timer_.cancel();
   wakeup_timer_.cancel();
@@ -239,6 +241,31 @@ struct Gateway::ReadingPoll {
 
 void Gateway::with_reads(const fcgi::RequestPtr& request, std::vector<std::string> channels,
                          const Since& since, std::function<void(const PollReads*)> then) {
+  // Another gateway's cursor (or this one's before a restart): its plain
+  // channels are answered with a gap, and from then on with what this
+  // gateway receives. That gateway may have heard (and delivered) messages
+  // this one has not received yet; with a barrier on the subscription first,
+  // they are all below the new cursor, so none is delivered twice.
+  const bool foreign = since.kind == Since::Kind::cursor && since.cursor.epoch != hub_.epoch();
+  if (foreign && !draining_) {
+    auto state = std::make_shared<
+        std::tuple<std::vector<std::string>, Since, std::function<void(const PollReads*)>>>(
+        std::move(channels), since, std::move(then));
+    bool waiting = redis_.sync([this, request, state](bool) {
+      if (request->finished()) return;
+      auto& [ch, si, th] = *state;
+      read_then(request, std::move(ch), si, std::move(th));
+    });
+    if (waiting) return;
+    auto& [ch, si, th] = *state;
+    read_then(request, std::move(ch), si, std::move(th));
+    return;
+  }
+  read_then(request, std::move(channels), since, std::move(then));
+}
+
+void Gateway::read_then(const fcgi::RequestPtr& request, std::vector<std::string> channels,
+                        const Since& since, std::function<void(const PollReads*)> then) {
   auto needs = hub_.reads_needed(channels, since);
   if (needs.empty()) {
     then(nullptr);

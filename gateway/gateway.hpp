@@ -56,6 +56,8 @@ class Gateway final : public fcgi::Handler {
                   const Since& since, std::function<void(const PollReads*)> then);
   // Reads the stream of every durable window that waits for it (after a
   // Redis loss); retries on a timer while Redis refuses.
+  void read_then(const fcgi::RequestPtr& request, std::vector<std::string> channels,
+                 const Since& since, std::function<void(const PollReads*)> then);
   struct ReadingPoll;
   void read_round(const std::shared_ptr<ReadingPoll>& rp, std::vector<ReadNeed> needs);
   void read_done(const std::shared_ptr<ReadingPoll>& rp);

@@ -29,6 +29,8 @@ constexpr int kSilentHeartbeats = 3;  // intervals of silence before a reconnect
 // "<prefix>NAME": the two arrive back to back (one function runs atomically)
 // and are paired into one durable message.
 constexpr std::string_view kDurableNotice = "#durable:";
+// sync() markers: "<prefix>#sync:<instance>" with a counter as the payload.
+constexpr std::string_view kSyncPrefix = "#sync:";
 
 void log_line(const char* level, std::string_view text) {
   log(parse_log_level(level), "redis", text);
@@ -118,12 +120,15 @@ struct RedisSubscriber::Impl {
         pattern_(opt_.prefix + "*"),
         heartbeat_channel_(opt_.prefix + std::string(kHeartbeatSuffix)),
         rng_(std::random_device{}()),
+        sync_suffix_(std::string(kSyncPrefix) + std::to_string(rng_())),
+        sync_channel_(opt_.prefix + sync_suffix_),
         sub_backoff_(opt_.backoff_min, opt_.backoff_max),
         sub_retry_(io),
         watchdog_(io),
         cmd_backoff_(opt_.backoff_min, opt_.backoff_max),
         cmd_retry_(io),
         heartbeat_(io),
+        sync_timer_(io),
         read_timer_(io) {
     if (opt_.heartbeat_interval <= milliseconds(0)) opt_.heartbeat_interval = milliseconds(1000);
   }
@@ -140,6 +145,8 @@ struct RedisSubscriber::Impl {
   // Impl is gone (a cancel cannot recall a completion already queued).
   std::shared_ptr<int> life_ = std::make_shared<int>(0);
   std::mt19937_64 rng_;
+  const std::string sync_suffix_;   // "#sync:<random>": this instance's barriers
+  const std::string sync_channel_;  // with the prefix
   bool running_ = false;
 
   // The subscription.
@@ -177,6 +184,11 @@ struct RedisSubscriber::Impl {
     std::size_t count;
   };
   std::map<std::uint64_t, PendingRead> reads_;
+  // Barriers: the ones whose marker is out (`sync_out_`, marker number
+  // sync_sent_), and the ones that came later and wait for the next marker.
+  std::vector<std::function<void(bool)>> sync_out_, sync_next_;
+  std::uint64_t sync_sent_ = 0;
+  Timer sync_timer_;
   std::uint64_t next_read_ = 0;
   std::uint64_t reads_total_ = 0;
   std::uint64_t read_failures_ = 0;
@@ -229,6 +241,9 @@ struct RedisSubscriber::Impl {
     burst_ = 0;
     notice_.reset();
     reads_.clear();  // stop(): nothing runs afterwards
+    cancel(sync_timer_);
+    sync_out_.clear();
+    sync_next_.clear();
   }
 
   void stop() {
@@ -295,7 +310,9 @@ struct RedisSubscriber::Impl {
       // Heartbeats (and any internal "#..." channel) only prove liveness,
       // which sub_read_done has already noted.
       if (!channel.empty() && channel.front() == '#') {
-        if (channel.starts_with(kDurableNotice)) {
+        if (channel == sync_suffix_) {
+          on_sync_marker(payload);
+        } else if (channel.starts_with(kDurableNotice)) {
           if (notice_) unpaired_notice();
           channel.remove_prefix(kDurableNotice.size());
           notice_ = Notice{std::string(channel), StreamId::parse(payload)};
@@ -316,6 +333,51 @@ struct RedisSubscriber::Impl {
     } else if (kind == "psubscribe") {
       on_subscribed();
     }
+  }
+
+  bool sync(std::function<void(bool)> done) {
+    if (state_ != State::up || !cmd_ready_ || !cmd_) return false;
+    sync_next_.push_back(std::move(done));
+    if (sync_out_.empty()) send_sync_marker();
+    return true;
+  }
+
+  void send_sync_marker() {
+    sync_out_ = std::move(sync_next_);
+    sync_next_.clear();
+    const std::string n = std::to_string(++sync_sent_);
+    bool sent = cmd_ && cmd_ready_ &&
+                cmd_->command({"PUBLISH", sync_channel_, n}, [](const redisReply&) {});
+    if (!sent) {
+      finish_syncs(false);
+      return;
+    }
+    arm(sync_timer_, opt_.read_timeout, [this] { finish_syncs(false); });
+  }
+
+  void on_sync_marker(std::string_view payload) {
+    if (sync_out_.empty() || payload != std::to_string(sync_sent_)) return;  // a stale one
+    cancel(sync_timer_);
+    auto done = std::move(sync_out_);
+    sync_out_.clear();
+    for (auto& d : done) post_bool(std::move(d), true);
+    if (!sync_next_.empty()) send_sync_marker();
+  }
+
+  void finish_syncs(bool ok) {
+    cancel(sync_timer_);
+    auto out = std::move(sync_out_);
+    auto next = std::move(sync_next_);
+    sync_out_.clear();
+    sync_next_.clear();
+    for (auto& d : out) post_bool(std::move(d), ok);
+    for (auto& d : next) post_bool(std::move(d), ok);
+  }
+
+  void post_bool(std::function<void(bool)> done, bool ok) {
+    boost::asio::post(io_, [life = std::weak_ptr<int>(life_), done = std::move(done), ok] {
+      if (!life.expired()) done(ok);
+    });
   }
 
   // A notice not followed by its payload: not published by comet_publish_v1
@@ -377,6 +439,7 @@ struct RedisSubscriber::Impl {
     cancel(watchdog_);
     burst_ = 0;
     notice_.reset();
+    finish_syncs(false);
     state_ = State::waiting;
     milliseconds delay = sub_backoff_.next(rng_);
     std::string in = "; reconnecting in " + std::to_string(delay.count()) + " ms";
@@ -572,6 +635,7 @@ struct RedisSubscriber::Impl {
     cmd_ready_ = false;
     cancel(heartbeat_);
     fail_reads();
+    finish_syncs(false);
     milliseconds delay = cmd_backoff_.next(rng_);
     log_line("warn", why + "; reconnecting in " + std::to_string(delay.count()) + " ms");
     arm(cmd_retry_, delay, [this] { connect_cmd(); });
@@ -599,6 +663,12 @@ std::uint64_t RedisSubscriber::reconnects() const {
 bool RedisSubscriber::read_stream(std::string_view key, StreamId after, std::size_t count,
                                   std::function<void(std::optional<StreamRead>)> done) {
   return impl_->read_stream(key, after, count, std::move(done));
+}
+bool RedisSubscriber::sync(std::function<void(bool)> done) {
+  return impl_->sync(std::move(done));
+}
+void RedisSubscriber::cancel_syncs() {
+  impl_->finish_syncs(false);
 }
 std::uint64_t RedisSubscriber::reads() const {
   return impl_->reads_total_;

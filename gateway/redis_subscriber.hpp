@@ -76,6 +76,15 @@ class RedisSubscriber {
   // connection is not ready. Nothing runs after stop().
   bool read_stream(std::string_view key, StreamId after, std::size_t count,
                    std::function<void(std::optional<StreamRead>)> done);
+  // A barrier on the subscription: publishes a marker of this instance's
+  // own and runs `done(true)` once it has come back on the subscription, so
+  // every message published before the call has been received by then.
+  // done(false) on a timeout or a loss. False (and `done` never runs) when
+  // not subscribed or the command connection is not ready. Barriers asked
+  // for together share one marker. `done` runs from a fresh stack.
+  bool sync(std::function<void(bool)> done);
+  // Every sync() waiting now hears false (shutdown).
+  void cancel_syncs();
   std::uint64_t reads() const;
   std::uint64_t read_failures() const;
 

@@ -29,7 +29,7 @@
 namespace comet::test {
 namespace {
 
-constexpr int kRate = 100;  // messages a second, all channels together
+constexpr int kRate = 200;  // messages a second, all channels together
 constexpr double kSeconds = 10;
 constexpr int kChannels = 20;
 constexpr int kSubscribers = 200;
@@ -186,7 +186,23 @@ class Faults : public ::testing::Test {
           }
         }
         for (auto& [n, count] : got) {
-          if (count > 1) (durable(ch) ? row.dup_durable : row.dup_plain) += count - 1;
+          if (count > 1) {
+            (durable(ch) ? row.dup_durable : row.dup_plain) += count - 1;
+            if (row.dup_durable + row.dup_plain <= 3) {
+              std::cout << "repeated " << ch << " n=" << n << " to a subscriber of "
+                        << rec.channels.size() << " channel(s):";
+              for (const auto* e : seq) {
+                if (e->kind == SwarmEvent::Kind::message && e->n == n) {
+                  std::cout << "\n  at +"
+                            << std::chrono::duration_cast<std::chrono::milliseconds>(e->at -
+                                                                                     fault_at)
+                                   .count()
+                            << " ms, polled with " << e->since;
+                }
+              }
+              std::cout << std::endl;
+            }
+          }
         }
         for (long n : expected[ch]) {
           if (got.count(n)) continue;

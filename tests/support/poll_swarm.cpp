@@ -122,12 +122,8 @@ void PollSwarm::run() {
     }
     for (const auto& m : j["messages"]) {
       std::string data = m.contains("data") ? m["data"].get<std::string>() : std::string();
-      rec.events.push_back(SwarmEvent{SwarmEvent::Kind::message,
-                                      m["channel"].get<std::string>(),
-                                      payload_n(data),
-                                      m["id"].get<std::string>(),
-                                      now,
-                                      {}});
+      rec.events.push_back(SwarmEvent{SwarmEvent::Kind::message, m["channel"].get<std::string>(),
+                                      payload_n(data), m["id"].get<std::string>(), now, c.cursor});
       ++delivered_;
     }
     c.cursor = j["cursor"].get<std::string>();
