@@ -178,5 +178,57 @@ TEST(Durable, TwoGatewaysTakingTurnsNeitherRepeatNorLose) {
   EXPECT_EQ(got, expected) << stack.logs();
 }
 
+TEST(Durable, GatewayLoadsTheFunctionLibraryAndPhpCarriesTheSameText) {
+  Stack stack(StackOptions::without_nginx());
+  RespClient c(stack.redis().port());
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto r = c.command({"FUNCTION", "LIST", "LIBRARYNAME", "comet_v1"});
+        return r.type == RespValue::Type::array && !r.elements.empty();
+      },
+      std::chrono::seconds(10)))
+      << stack.logs();
+  const std::string script = R"php(
+require getenv('COMET_PHP');
+echo (new ReflectionClassConstant('Comet', 'LIBRARY'))->getValue();
+)php";
+  auto r = run({"php", "-r", script}, stack.dir().path(), std::chrono::seconds(20),
+               {std::string("COMET_PHP=") + COMET_SOURCE_DIR + "/clients/php/Comet.php"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string lua = read_file(std::string(COMET_SOURCE_DIR) + "/deploy/redis/comet.lua");
+  while (!lua.empty() && lua.back() == '\n') lua.pop_back();
+  EXPECT_EQ(r.out, lua) << "clients/php/Comet.php's LIBRARY differs from deploy/redis/comet.lua";
+}
+
+TEST(Durable, NoticeIsPairedOnlyWithItsOwnChannelsNextMessage) {
+  Stack stack;
+  auto poll = stack.start_get(poll_path("x,y", "", 20));
+  ASSERT_TRUE(stack.wait_parked(1)) << stack.logs();
+  RespClient c(stack.redis().port());
+  // Back to back in one transaction, as the function sends them.
+  c.command({"MULTI"});
+  c.command({"PUBLISH", kPrefix + "#durable:y", "5-5"});
+  c.command({"PUBLISH", kPrefix + "x", "plain"});  // not y's: stays plain
+  c.command({"PUBLISH", kPrefix + "#durable:x", "7-1"});
+  c.command({"PUBLISH", kPrefix + "x", "durable"});
+  c.command({"EXEC"});
+  std::vector<json> got;
+  std::string cursor;
+  auto r = poll->read_response(std::chrono::seconds(10));
+  ASSERT_TRUE(r);
+  json j = expect_poll_response(*r);
+  for (auto& m : j["messages"]) got.push_back(m);
+  cursor = j["cursor"];
+  if (got.size() < 2) {
+    json j2 = expect_poll_response(stack.get(poll_path("x,y", cursor, 5)));
+    for (auto& m : j2["messages"]) got.push_back(m);
+  }
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(message_bytes(got[0]), "plain");
+  EXPECT_NE(got[0]["id"], "5-5");
+  EXPECT_EQ(message_bytes(got[1]), "durable");
+  EXPECT_EQ(got[1]["id"], "7-1");
+}
+
 }  // namespace
 }  // namespace comet::test
