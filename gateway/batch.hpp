@@ -12,7 +12,10 @@
 namespace comet {
 
 struct Batch {
-  Cursor cursor;                     // where the client continues from
+  Cursor cursor;  // where the client continues from
+  // Where the client was on the channels of the batch (its seq, and the
+  // durable positions it had): SSE derives each message's cursor from it.
+  Cursor start;
   std::vector<MessagePtr> messages;  // publish order
   std::vector<std::string> gaps;     // channels whose messages were lost
   // {"cursor":"..","messages":[..],"gaps":[..]} ("gaps" left out when empty)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <random>
 #include <stdexcept>
+#include <tuple>
 
 #include "gateway/channel_name.hpp"
 #include "gateway/http_response.hpp"
@@ -46,28 +47,36 @@ Gateway::Gateway(boost::asio::io_context& io, Config config)
       access_(config_.token_secrets),
       server_(io, *this, config_.fcgi),
       redis_(io, redis_options(config_),
-             RedisSubscriberCallbacks{[this](std::string_view ch, std::string_view payload) {
-                                        on_redis_message(ch, payload);
-                                      },
-                                      [this] {
-                                        hub_.flush(Clock::now());
-                                        schedule_wakeup();
-                                      },
-                                      [this](bool resumed) {
-                                        // Whatever was published before this subscription was
-                                        // confirmed is unseen for plain channels: every cursor
-                                        // issued so far names a gap (the first time too, for
-                                        // polls that came in before Redis answered).
-                                        if (resumed || hub_.parked() > 0) {
-                                          log(LogLevel::warn, "hub",
-                                              "subscription (re)established: reporting a gap to " +
-                                                  std::to_string(hub_.parked()) +
-                                                  " parked requests");
-                                        }
-                                        hub_.gap_all(Clock::now());
-                                        schedule_wakeup();
-                                      },
-                                      [] {}}),
+             RedisSubscriberCallbacks{
+                 [this](std::string_view ch, std::string_view payload, const StreamId* id) {
+                   on_redis_message(ch, payload, id);
+                 },
+                 [this] {
+                   hub_.flush(Clock::now());
+                   schedule_wakeup();
+                 },
+                 [this](bool resumed) {
+                   // Whatever was published before this subscription was confirmed is unseen:
+                   // plain channels name a gap to every cursor issued so far (the first time
+                   // too, for polls that came in before Redis answered); durable ones read
+                   // their streams from where they were.
+                   if (resumed || hub_.parked() > 0) {
+                     log(LogLevel::warn, "hub",
+                         "subscription (re)established: reporting a gap on plain channels to " +
+                             std::to_string(hub_.parked()) + " parked requests");
+                   }
+                   hub_.link_up();
+                   hub_.gap_all(Clock::now());
+                   resync();
+                   schedule_wakeup();
+                 },
+                 [this] { hub_.link_down(); }, [this] { resync(); }}),
+      reader_(DurableReaderOptions{},
+              [this](const ReadNeed& need, std::size_t count, DurableReader::Reply reply) {
+                return send_read(need, count, std::move(reply));
+              }),
+      resync_timer_(io),
+      reader_timer_(io),
       wakeup_timer_(io),
       signals_(io) {}
 
@@ -127,7 +136,12 @@ void Gateway::shutdown() {
   // Every parked poll gets a valid, empty answer with its cursor, so its
   // client resumes elsewhere (or after the restart) without loss.
   hub_.release_all();
+  // Polls still reading their streams: answered unchanged (see with_reads).
+  reader_.fail_all();
+  reader_timer_.cancel();
+  redis_.cancel_syncs();  // polls waiting on a barrier: answered unchanged
   log(LogLevel::info, "main", "answered " + std::to_string(parked) + " parked requests");
+  resync_timer_.cancel();
   wakeup_timer_.cancel();
   server_.shutdown(config_.shutdown_grace, [this] {
     redis_.stop();
@@ -137,7 +151,8 @@ void Gateway::shutdown() {
   });
 }
 
-void Gateway::on_redis_message(std::string_view channel, std::string_view payload) {
+void Gateway::on_redis_message(std::string_view channel, std::string_view payload,
+                               const StreamId* id) {
   if (!is_valid_channel_name(channel)) {
     // Published by something else under our prefix: no client can name it.
     if (invalid_channel_messages_++ % 1000 == 0) {
@@ -146,7 +161,165 @@ void Gateway::on_redis_message(std::string_view channel, std::string_view payloa
     }
     return;
   }
-  hub_.publish(channel, payload, Clock::now());
+  hub_.publish(channel, payload, Clock::now(), id);
+}
+
+bool Gateway::send_read(const ReadNeed& need, std::size_t count, DurableReader::Reply reply) {
+  // The token is taken now, when Redis gets the read: whether the answer
+  // may sync a window depends on what the subscription did since then.
+  const ReadToken token = hub_.read_token(need.channel);
+  return redis_.read_stream(
+      stream_key(config_.prefix, need.channel), need.from, count,
+      [this, need, token, reply = std::move(reply)](std::optional<StreamRead> read) {
+        if (read && !draining_)
+          hub_.apply_read(need.channel, need.from, *read, token, Clock::now());
+        reply(read);  // the polls waiting for it, which see the applied read
+        if (draining_) return;
+        // Parked polls that the read gave messages to.
+        hub_.flush(Clock::now());
+        schedule_wakeup();
+        if (read) {
+          resync();  // a window may need the next part
+        } else if (!resync_armed_ && !hub_.resyncs_needed().empty()) {
+          resync_armed_ = true;
+          resync_timer_.expires_after(std::chrono::milliseconds(500));
+          resync_timer_.async_wait([this](const boost::system::error_code& ec) {
+            resync_armed_ = false;
+            if (!ec) resync();
+          });
+        }
+      });
+}
+
+void Gateway::arm_reader_timer() {
+  // Reads waiting for the command connection fail after a while (the poll
+  // then reports a gap rather than hang).
+  const auto next = reader_.next_expiry();
+  if (!next || reader_timer_armed_) return;
+  reader_timer_armed_ = true;
+  reader_timer_.expires_at(*next);
+  reader_timer_.async_wait([this](const boost::system::error_code& ec) {
+    reader_timer_armed_ = false;
+    if (ec) return;
+    reader_.expire(Clock::now());
+    arm_reader_timer();
+  });
+}
+
+void Gateway::resync() {
+  // Only while subscribed: a read sent before the subscription is back
+  // could not sync anything.
+  if (draining_ || !redis_.up()) return;
+  bool refused = false;
+  for (const ReadNeed& need : hub_.resyncs_needed()) {
+    if (reader_.pending(need)) continue;
+    if (!reader_.read(
+            need, [](const DurableReader::Result&) {}, Clock::now()))
+      refused = true;
+  }
+  arm_reader_timer();
+  if (refused && !resync_armed_) {
+    // Redis refuses reads now (command connection down): on_command_ready
+    // calls again, and so does this timer, whichever is first.
+    resync_armed_ = true;
+    resync_timer_.expires_after(std::chrono::milliseconds(500));
+    resync_timer_.async_wait([this](const boost::system::error_code& ec) {
+      resync_armed_ = false;
+      if (!ec) resync();
+    });
+  }
+}
+
+struct Gateway::ReadingPoll {
+  fcgi::RequestPtr request;
+  std::vector<std::string> channels;
+  Since since;
+  std::function<void(const PollReads*)> then;
+  PollReads reads;
+  std::size_t outstanding = 0;
+  int round = 0;
+};
+
+void Gateway::with_reads(const fcgi::RequestPtr& request, std::vector<std::string> channels,
+                         const Since& since, std::function<void(const PollReads*)> then) {
+  // Another gateway's cursor (or this one's before a restart): its plain
+  // channels are answered with a gap, and from then on with what this
+  // gateway receives. That gateway may have heard (and delivered) messages
+  // this one has not received yet; with a barrier on the subscription first,
+  // they are all below the new cursor, so none is delivered twice.
+  const bool foreign = since.kind == Since::Kind::cursor && since.cursor.epoch != hub_.epoch();
+  if (foreign && !draining_) {
+    auto state = std::make_shared<
+        std::tuple<std::vector<std::string>, Since, std::function<void(const PollReads*)>>>(
+        std::move(channels), since, std::move(then));
+    bool waiting = redis_.sync([this, request, state](bool) {
+      if (request->finished()) return;
+      auto& [ch, si, th] = *state;
+      read_then(request, std::move(ch), si, std::move(th));
+    });
+    if (waiting) return;
+    auto& [ch, si, th] = *state;
+    read_then(request, std::move(ch), si, std::move(th));
+    return;
+  }
+  read_then(request, std::move(channels), since, std::move(then));
+}
+
+void Gateway::read_then(const fcgi::RequestPtr& request, std::vector<std::string> channels,
+                        const Since& since, std::function<void(const PollReads*)> then) {
+  auto needs = hub_.reads_needed(channels, since);
+  if (needs.empty()) {
+    then(nullptr);
+    return;
+  }
+  auto rp = std::make_shared<ReadingPoll>();
+  rp->request = request;
+  rp->channels = std::move(channels);
+  rp->since = since;
+  rp->then = std::move(then);
+  reading_.insert(rp);
+  read_round(rp, std::move(needs));
+}
+
+// One round: every read asked for; the last to come back (or to fail) ends
+// it. Reads can move a window (an eviction, another read applied first), so
+// a second round follows when the Hub still needs something; a position
+// still not placeable after that is a gap.
+void Gateway::read_round(const std::shared_ptr<ReadingPoll>& rp, std::vector<ReadNeed> needs) {
+  ++rp->round;
+  rp->outstanding = needs.size();
+  for (ReadNeed& need : needs) {
+    const std::string name = need.channel;
+    bool asked = reader_.read(
+        need,
+        [this, rp, name](const DurableReader::Result& r) {
+          if (r) rp->reads.insert_or_assign(name, *r);
+          read_done(rp);
+        },
+        Clock::now());
+    arm_reader_timer();
+    // Only the last one can end the round, so nothing after this in the
+    // loop runs once it has.
+    if (!asked) read_done(rp);
+  }
+}
+
+void Gateway::read_done(const std::shared_ptr<ReadingPoll>& rp) {
+  if (--rp->outstanding > 0) return;
+  if (!draining_ && !rp->request->finished() && rp->round < 2) {
+    auto more = hub_.reads_needed(rp->channels, rp->since);
+    std::erase_if(more, [&](const ReadNeed& n) {
+      auto it = rp->reads.find(n.channel);
+      return it != rp->reads.end() && it->second.from == n.from;
+    });
+    if (!more.empty()) {
+      read_round(rp, std::move(more));
+      return;
+    }
+  }
+  reading_.erase(rp);
+  if (rp->request->finished()) return;  // the client went away meanwhile
+  rp->then(&rp->reads);
 }
 
 void Gateway::schedule_wakeup() {
@@ -236,13 +409,36 @@ void Gateway::handle_poll(const fcgi::RequestPtr& request, const Query& query) {
   }
   std::string origin = allowed_origin(*request);
   request->drop_inputs();
+  auto channels = p.channels;
+  const Since since = p.since;
+  with_reads(request, std::move(channels), since,
+             [this, request, p = std::move(p),
+              origin = std::move(origin)](const PollReads* reads) mutable {
+               if (draining_) {
+                 // Shutting down while reading: the client resumes from the
+                 // cursor it sent, elsewhere or after the restart.
+                 send_batch(*request, *Hub::unchanged(p.since.cursor), p.callback, origin);
+                 return;
+               }
+               run_poll(request, p, std::move(origin), reads);
+             });
+}
+
+void Gateway::run_poll(const fcgi::RequestPtr& request, PollParams& p, std::string origin,
+                       const PollReads* reads) {
   auto* waiter = new PollWaiter(*this, request, std::move(p.callback), std::move(origin));
   BatchPtr now_batch;
   try {
-    now_batch = hub_.poll(*waiter, p.channels, p.since, p.timeout, Clock::now());
+    now_batch = hub_.poll(*waiter, p.channels, p.since, p.timeout, Clock::now(), reads);
   } catch (const std::invalid_argument&) {
     send_error(*request, {400, "bad_cursor", "since is ahead of every cursor this gateway issued"});
     // Not parked: the hub throws before linking.
+    PollWaiter::destroy_unparked(waiter);
+    return;
+  } catch (const std::length_error&) {
+    // Filled up while this poll read its streams.
+    send_error(*request, {503, "overloaded", "too many parked requests; retry"},
+               "Retry-After: 2\r\n");
     PollWaiter::destroy_unparked(waiter);
     return;
   }
@@ -312,9 +508,20 @@ void Gateway::handle_sse(const fcgi::RequestPtr& request, const Query& query) {
   // reconnects spread out.
   const auto lifetime = std::chrono::duration_cast<Clock::duration>(
       config_.sse_lifetime * (1.0 - std::uniform_real_distribution<double>(0, 0.1)(rng_)));
-  SseWaiter::open(*this, request, std::move(p.channels), p.since, std::move(head),
-                  Clock::now() + lifetime);
-  schedule_wakeup();  // its keep-alive deadline
+  const Clock::time_point end_at = Clock::now() + lifetime;
+  auto channels = p.channels;
+  const Since since = p.since;
+  with_reads(request, std::move(channels), since,
+             [this, request, p = std::move(p), head = std::move(head),
+              end_at](const PollReads* reads) mutable {
+               if (draining_) {
+                 send_error(*request, {503, "shutting_down", "the gateway is restarting; retry"},
+                            "Retry-After: 1\r\n");
+                 return;
+               }
+               SseWaiter::open(*this, request, std::move(p.channels), p.since, std::move(head),
+                               end_at, reads);
+             });
 }
 
 bool Gateway::authorize(fcgi::Request& request, const PollParams& params) {
@@ -362,6 +569,8 @@ void Gateway::handle_stats(fcgi::Request& request) {
   g.channels = hub_.channels();
   g.redis_up = redis_.up();
   g.redis_reconnects = redis_.reconnects();
+  g.stream_reads = redis_.reads();
+  g.stream_read_failures = redis_.read_failures();
   stats_.count_response(200);  // counted before rendering, so this response is included
   std::string body = stats_.render(g, hub_.counters());
   fcgi::Response r;

@@ -6,12 +6,16 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <random>
+#include <set>
 
 #include "fcgi/server.hpp"
 #include "gateway/access_control.hpp"
 #include "gateway/config.hpp"
+#include "gateway/durable_reader.hpp"
 #include "gateway/hub.hpp"
 #include "gateway/redis_subscriber.hpp"
 #include "gateway/stats.hpp"
@@ -48,6 +52,24 @@ class Gateway final : public fcgi::Handler {
 
  private:
   void handle_poll(const fcgi::RequestPtr& request, const Query& query);
+  void run_poll(const fcgi::RequestPtr& request, PollParams& p, std::string origin,
+                const PollReads* reads);
+  // Reads what the Hub needs to place `since` on `channels` (durable
+  // positions behind, ahead of or outside what it holds), then runs `then`
+  // with the reads (nullptr when none were needed: at once). `then` is not
+  // called when the request has gone meanwhile; it checks draining_.
+  void with_reads(const fcgi::RequestPtr& request, std::vector<std::string> channels,
+                  const Since& since, std::function<void(const PollReads*)> then);
+  // Reads the stream of every durable window that waits for it (after a
+  // Redis loss); retries on a timer while Redis refuses.
+  void read_then(const fcgi::RequestPtr& request, std::vector<std::string> channels,
+                 const Since& since, std::function<void(const PollReads*)> then);
+  struct ReadingPoll;
+  void read_round(const std::shared_ptr<ReadingPoll>& rp, std::vector<ReadNeed> needs);
+  void read_done(const std::shared_ptr<ReadingPoll>& rp);
+  void resync();
+  void arm_reader_timer();
+  bool send_read(const ReadNeed& need, std::size_t count, DurableReader::Reply reply);
   void handle_sse(const fcgi::RequestPtr& request, const Query& query);
   void handle_stats(fcgi::Request& request);
   void handle_health(fcgi::Request& request);
@@ -62,7 +84,7 @@ class Gateway final : public fcgi::Handler {
 
   void wait_signal();
   void reload();
-  void on_redis_message(std::string_view channel, std::string_view payload);
+  void on_redis_message(std::string_view channel, std::string_view payload, const StreamId* id);
 
   boost::asio::io_context& io_;
   Config config_;
@@ -71,6 +93,13 @@ class Gateway final : public fcgi::Handler {
   Stats stats_;
   fcgi::Server server_;
   RedisSubscriber redis_;
+  DurableReader reader_;
+  // Polls waiting for their stream reads (answered at shutdown).
+  std::set<std::shared_ptr<ReadingPoll>> reading_;
+  boost::asio::steady_timer resync_timer_;
+  bool resync_armed_ = false;
+  boost::asio::steady_timer reader_timer_;
+  bool reader_timer_armed_ = false;
   boost::asio::steady_timer wakeup_timer_;
   std::optional<Clock::time_point> wakeup_at_;
   boost::asio::signal_set signals_;

@@ -1,6 +1,8 @@
 #include "gateway/hub.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <limits>
 #include <map>
 #include <stdexcept>
 
@@ -8,6 +10,7 @@
 #include "gateway/json.hpp"
 
 namespace comet {
+using detail::DurableWindow;
 
 // The Hub's cost of one parked poll, on LP64: the Waiter's private part
 // (hub_ 8 + links_ 56 + more_nodes_ 8 + since/slot 8 + count and state 8 =
@@ -38,6 +41,36 @@ auto first_after(const std::deque<MessagePtr>& buf, std::uint64_t since) {
                           [](std::uint64_t s, const MessagePtr& m) { return s < m->seq; });
 }
 
+// The message object of API.md, encoded once.
+std::string encode_message(std::string_view channel, std::string_view id,
+                           std::string_view payload) {
+  std::string j;
+  const bool text = is_valid_utf8(payload);
+  // Sized up front: buffers are bounded by json bytes, and growth by
+  // doubling would hold up to twice that (escapes still grow it).
+  j.reserve(channel.size() + id.size() + (text ? payload.size() : (payload.size() + 2) / 3 * 4) +
+            48);
+  j.append("{\"channel\":");
+  append_json_string(j, channel);
+  j.append(",\"id\":\"");
+  j.append(id);  // a cursor or a stream id: [0-9a-f.-] only, no escaping
+  if (text) {
+    j.append("\",\"data\":");
+    append_json_string(j, payload);
+  } else {
+    j.append("\",\"data_base64\":\"");
+    append_base64(j, payload);
+    j.push_back('"');
+  }
+  j.push_back('}');
+  return j;
+}
+
+auto first_id_after(std::deque<MessagePtr>::const_iterator from,
+                    std::deque<MessagePtr>::const_iterator to, StreamId p) {
+  return std::upper_bound(from, to, p, [](StreamId v, const MessagePtr& m) { return v < m->id; });
+}
+
 std::shared_ptr<const std::string> encode_body(const Batch& b) {
   auto body = std::make_shared<std::string>();
   std::size_t size = 64;
@@ -45,7 +78,7 @@ std::shared_ptr<const std::string> encode_body(const Batch& b) {
   for (const auto& g : b.gaps) size += g.size() + 3;
   body->reserve(size);
   body->append("{\"cursor\":\"");
-  body->append(format_cursor(b.cursor));  // [0-9a-f.] only: no escaping
+  body->append(format_cursor(b.cursor));  // [0-9a-f.-] only: no escaping
   body->append("\",\"messages\":[");
   for (std::size_t i = 0; i < b.messages.size(); ++i) {
     if (i > 0) body->push_back(',');
@@ -147,6 +180,10 @@ void Hub::note_maybe_idle(Channel& c) {
 void Hub::evict_front(Channel& c) {
   const MessagePtr& m = c.buffer.front();
   c.dropped_seq = std::max(c.dropped_seq, m->seq);
+  if (c.window && m->durable && m->seq > c.window->base_seq) {
+    c.window->base = m->id;
+    c.window->base_seq = m->seq;
+  }
   c.buffer_bytes -= m->json.size();
   c.buffer.pop_front();
   ++counters_.messages_dropped;
@@ -188,36 +225,78 @@ void Hub::forget_idle_channels() {
 
 // ---- Publish and the release passes -----------------------------------------
 
-MessagePtr Hub::publish(std::string_view channel, std::string_view payload, Clock::time_point now) {
+MessagePtr Hub::publish(std::string_view channel, std::string_view payload, Clock::time_point now,
+                        const StreamId* id) {
   see(now);
+  ++counters_.messages_received;
+  Channel& c = get_or_create(channel);
+  if (id == nullptr) {
+    // A plain message on a durable channel: positions cannot account for
+    // it, so the channel is plain again (README: publish a channel either
+    // always durably or never).
+    if (c.window) {
+      c.window.reset();
+      ++counters_.durable_windows_dropped;
+    }
+    return append(c, payload, now, nullptr);
+  }
+  // Heard live, so the subscription is up: the window starts synced, just
+  // before this message (nothing lies between pred(id) and id).
+  if (!c.window) start_window(c, id->pred(), true);
+  DurableWindow& w = *c.window;
+  if (!w.synced) {
+    if (w.pending.size() >= options_.buffer_max_messages) {
+      // Bounded: drop what waits (it is in the stream) and let only a read
+      // sent after this point sync the window.
+      w.pending.clear();
+      w.gen = ++window_gens_;
+    }
+    w.pending.emplace_back(*id, std::string(payload));
+    return nullptr;
+  }
+  if (*id <= w.top) {
+    ++counters_.durable_duplicates;  // a stream read brought it first
+    return nullptr;
+  }
+  return append(c, payload, now, id);
+}
+
+MessagePtr Hub::append(Channel& c, std::string_view payload, Clock::time_point now,
+                       const StreamId* id) {
   auto m = std::make_shared<Message>();
   m->seq = ++last_seq_;
   m->received = now;
-  m->channel.assign(channel);
-  // Encoded once here: every response that carries it copies these bytes.
-  std::string& j = m->json;
-  const bool text = is_valid_utf8(payload);
-  // Sized up front: buffers are bounded by json bytes, and growth by
-  // doubling would hold up to twice that (escapes still grow it).
-  j.reserve(channel.size() + (text ? payload.size() : (payload.size() + 2) / 3 * 4) + 80);
-  j.append("{\"channel\":");
-  append_json_string(j, channel);
-  j.append(",\"id\":\"");
-  j.append(format_cursor(Cursor{epoch_, m->seq}));
-  if (text) {
-    j.append("\",\"data\":");
-    append_json_string(j, payload);
+  m->channel.assign(c.name);
+  if (id != nullptr) {
+    m->durable = true;
+    m->id = *id;
+    m->json = encode_message(c.name, id->text(), payload);
+    c.window->top = *id;
   } else {
-    j.append("\",\"data_base64\":\"");
-    append_base64(j, payload);
-    j.push_back('"');
+    m->json = encode_message(c.name, format_cursor(Cursor{epoch_, m->seq}), payload);
   }
-  j.push_back('}');
-  ++counters_.messages_received;
-
-  Channel& c = get_or_create(channel);
-  c.buffer_bytes += j.size();
+  c.buffer_bytes += m->json.size();
   c.buffer.push_back(std::move(m));
+  mark_dirty(c);
+  trim(c);
+  file_by_age(c);
+  return c.buffer.back();
+}
+
+void Hub::mark_dirty(Channel& c) {
+  // Only the waiters parked now need a flush: one that parks before it
+  // parks at head, after the change.
+  if (!c.dirty && !c.waiters.empty()) {
+    c.dirty = true;
+    dirty_.push_back(&c);
+  }
+}
+
+void Hub::trim(Channel& c) {
+  // Until the flush, parked waiters of a durable channel still need its new
+  // messages: evicting them would turn their answer into a gap although
+  // the stream still has everything. flush() trims afterwards.
+  if (c.window && c.dirty) return;
   // The newest message always stays, even alone over the byte bound: it has
   // not been delivered to anyone yet, and dropping it would only turn every
   // waiter's answer into a gap.
@@ -225,14 +304,6 @@ MessagePtr Hub::publish(std::string_view channel, std::string_view payload, Cloc
                                  c.buffer_bytes > options_.buffer_max_bytes)) {
     evict_front(c);
   }
-  file_by_age(c);
-  // Only the waiters parked now need this message: one that parks before
-  // the flush parks at head, after it.
-  if (!c.dirty && !c.waiters.empty()) {
-    c.dirty = true;
-    dirty_.push_back(&c);
-  }
-  return c.buffer.back();
 }
 
 std::size_t Hub::flush(Clock::time_point now) {
@@ -259,6 +330,9 @@ std::size_t Hub::flush(Clock::time_point now) {
     note_maybe_idle(*c);
   }
   release(out, false);
+  for (Channel* c : dirty) {
+    if (!c->dirty) trim(*c);  // durable channels held their burst until now
+  }
   return out.size();
 }
 
@@ -333,14 +407,19 @@ void Hub::release(std::vector<Waiter*>& waiters, bool forget_channels) {
   std::vector<ChannelRef> refs;
   for (Waiter* w : waiters) {
     refs.clear();
+    const std::uint64_t since = w->since_seq_;
     for (std::uint32_t i = 0; i < w->channel_count_; ++i) {
       Channel* c = node(*w, i).channel;
-      refs.push_back(ChannelRef{c->name, c});
+      refs.push_back(ChannelRef{c->name, c, since, seq_gap(c, since), position_at(c, since)});
     }
-    const std::uint64_t since = w->since_seq_;
     const std::uint64_t change = next_change(refs, since);
     BatchPtr* slot;
-    if (change == 0) {
+    // Nothing changed: one empty answer for all, unless a channel is
+    // durable; then it carries that channel's position, so it is keyed by
+    // the channels like any other.
+    bool positioned = false;
+    for (const ChannelRef& r : refs) positioned = positioned || r.channel->window.has_value();
+    if (change == 0 && !positioned) {
       slot = &empty;
     } else if (refs.size() == 1) {
       slot = &single[{refs[0].channel, change}];
@@ -349,7 +428,7 @@ void Hub::release(std::vector<Waiter*>& waiters, bool forget_channels) {
       for (const ChannelRef& r : refs) key.push_back(r.channel);
       slot = &multi[{std::move(key), change}];
     }
-    if (!*slot) *slot = make_batch(refs, since, true);
+    if (!*slot) *slot = make_batch(refs, false);
     pending.push_back(Pending{w, *slot});
   }
   if (forget_channels) forget_idle_channels();  // after the last use of refs
@@ -393,39 +472,43 @@ std::uint64_t Hub::next_change(std::span<const ChannelRef> channels, std::uint64
       continue;
     }
     consider(r.channel->dropped_seq);
+    if (r.channel->window) consider(r.channel->window->start_seq);  // seq_gap() turns there
     auto it = first_after(r.channel->buffer, since);
     if (it != r.channel->buffer.end()) consider((*it)->seq);
   }
   return best;
 }
 
-BatchPtr Hub::make_batch(std::span<const ChannelRef> channels, std::uint64_t since,
-                         bool report_gaps) const {
+BatchPtr Hub::make_batch(std::span<const ChannelRef> channels, bool foreign) const {
   auto b = std::make_shared<Batch>();
-  if (report_gaps) {
-    for (const ChannelRef& r : channels) {
-      const std::uint64_t dropped = r.channel ? r.channel->dropped_seq : forgotten_seq_;
-      if (since < dropped || since < gap_seq_) b->gaps.emplace_back(r.name);
-    }
+  for (const ChannelRef& r : channels) {
+    if (r.gap) b->gaps.emplace_back(r.name);
   }
-  // Merge the channels' buffered messages after `since` by seq (each buffer
-  // is in seq order), up to the batch caps.
+  // Merge the channels' buffered messages after their `since` by seq (each
+  // buffer is in seq order), up to the batch caps.
   struct Run {
     const std::deque<MessagePtr>* buffer;
     std::size_t next;
+    std::size_t ref;
     std::uint64_t seq() const { return (*buffer)[next]->seq; }
   };
   std::vector<Run> runs;
-  for (const ChannelRef& r : channels) {
+  std::uint64_t start_seq = std::numeric_limits<std::uint64_t>::max();
+  std::vector<std::optional<StreamId>> ends;
+  ends.reserve(channels.size());
+  for (std::size_t i = 0; i < channels.size(); ++i) {
+    const ChannelRef& r = channels[i];
+    ends.push_back(r.start);
+    start_seq = std::min(start_seq, r.since);
     if (r.channel == nullptr) continue;
     const auto& buf = r.channel->buffer;
-    auto it = first_after(buf, since);
-    if (it != buf.end()) runs.push_back(Run{&buf, static_cast<std::size_t>(it - buf.begin())});
+    auto it = first_after(buf, r.since);
+    if (it != buf.end()) runs.push_back(Run{&buf, static_cast<std::size_t>(it - buf.begin()), i});
   }
   const std::size_t max_messages = std::max<std::size_t>(options_.batch_max_messages, 1);
   std::size_t bytes = 0;
   bool truncated = false;
-  auto take = [&](const MessagePtr& m) {
+  auto take = [&](const MessagePtr& m, std::size_t ref) {
     // The byte cap is soft: a message bigger than the cap goes alone.
     if (!b->messages.empty() &&
         (b->messages.size() >= max_messages || bytes + m->json.size() > options_.batch_max_bytes)) {
@@ -434,11 +517,12 @@ BatchPtr Hub::make_batch(std::span<const ChannelRef> channels, std::uint64_t sin
     }
     bytes += m->json.size();
     b->messages.push_back(m);
+    if (m->durable) ends[ref] = m->id;
     return true;
   };
   if (runs.size() == 1) {
     const auto& buf = *runs[0].buffer;
-    for (std::size_t i = runs[0].next; i < buf.size() && take(buf[i]); ++i) {
+    for (std::size_t i = runs[0].next; i < buf.size() && take(buf[i], runs[0].ref); ++i) {
     }
   } else if (!runs.empty()) {
     auto later = [](const Run& a, const Run& c) { return a.seq() > c.seq(); };  // min-heap
@@ -446,7 +530,7 @@ BatchPtr Hub::make_batch(std::span<const ChannelRef> channels, std::uint64_t sin
     while (!runs.empty()) {
       std::pop_heap(runs.begin(), runs.end(), later);
       Run& r = runs.back();
-      if (!take((*r.buffer)[r.next])) break;
+      if (!take((*r.buffer)[r.next], r.ref)) break;
       if (++r.next < r.buffer->size()) {
         std::push_heap(runs.begin(), runs.end(), later);
       } else {
@@ -456,13 +540,287 @@ BatchPtr Hub::make_batch(std::span<const ChannelRef> channels, std::uint64_t sin
   }
   // Cut short, the cursor stops at the last message carried, so the next
   // poll takes the rest; else everything up to head was carried or gapped.
-  b->cursor = truncated ? Cursor{epoch_, b->messages.back()->seq} : head();
+  // Another gateway's cursor had no seq here: every channel it could not
+  // place got a gap as of head, and durable ones carry their progress in
+  // their positions.
+  b->cursor = head();
+  if (truncated && !foreign) b->cursor.seq = b->messages.back()->seq;
+  b->start = Cursor{epoch_, std::min(start_seq, last_seq_), {}};
+  finish(*b, channels, ends);
+  return b;
+}
+
+void Hub::finish(Batch& b, std::span<const ChannelRef> refs,
+                 const std::vector<std::optional<StreamId>>& ends) const {
+  // Two channels of one poll with the same hash: neither gets a position
+  // (never a position that could be read as the other's).
+  std::vector<std::uint64_t> hashes;
+  hashes.reserve(refs.size());
+  for (const ChannelRef& r : refs) hashes.push_back(channel_hash(r.name));
+  std::vector<std::uint64_t> sorted = hashes;
+  std::sort(sorted.begin(), sorted.end());
+  auto unique = [&](std::uint64_t h) {
+    auto [lo, hi] = std::equal_range(sorted.begin(), sorted.end(), h);
+    return hi - lo == 1;
+  };
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    if (!unique(hashes[i])) continue;
+    if (ends[i]) b.cursor.positions.push_back(Position{hashes[i], *ends[i]});
+    if (refs[i].start) b.start.positions.push_back(Position{hashes[i], *refs[i].start});
+  }
+  auto by_hash = [](const Position& x, const Position& y) { return x.hash < y.hash; };
+  std::sort(b.cursor.positions.begin(), b.cursor.positions.end(), by_hash);
+  std::sort(b.start.positions.begin(), b.start.positions.end(), by_hash);
+  std::sort(b.gaps.begin(), b.gaps.end());
+  b.body = encode_body(b);
+}
+
+BatchPtr Hub::unchanged(const Cursor& cursor) {
+  auto b = std::make_shared<Batch>();
+  b->cursor = cursor;
+  b->start = cursor;
   b->body = encode_body(*b);
   return b;
 }
 
+bool Hub::seq_gap(const Channel* c, std::uint64_t since) const {
+  if (c == nullptr) return since < forgotten_seq_ || since < gap_seq_;
+  if (since < c->dropped_seq) return true;
+  // A resubscription loses nothing on a durable channel that this cursor
+  // has followed since its window began: the window is read up again.
+  if (since < gap_seq_) return !(c->window && since >= c->window->start_seq);
+  return false;
+}
+
+std::optional<StreamId> Hub::position_at(const Channel* c, std::uint64_t s) const {
+  if (c == nullptr || !c->window) return std::nullopt;
+  const DurableWindow& w = *c->window;
+  auto it = first_after(c->buffer, s);
+  if (it != c->buffer.begin() && (*std::prev(it))->seq > w.base_seq) return (*std::prev(it))->id;
+  if (s >= w.base_seq) return w.base;
+  return std::nullopt;
+}
+
+std::uint64_t Hub::seq_after(const Channel& c, StreamId p) const {
+  const auto& buf = c.buffer;
+  auto it = first_id_after(first_after(buf, c.window->base_seq), buf.end(), p);
+  return it == buf.end() ? last_seq_ : (*it)->seq - 1;
+}
+
+namespace {
+
+// The position of each name in `since`, if any and if no other name of the
+// poll has the same hash.
+std::vector<std::optional<StreamId>> positions_of(std::span<const std::string_view> names,
+                                                  const Since& since) {
+  std::vector<std::optional<StreamId>> out(names.size());
+  if (since.kind != Since::Kind::cursor || since.cursor.positions.empty()) return out;
+  std::vector<std::uint64_t> hashes;
+  for (std::string_view n : names) hashes.push_back(channel_hash(n));
+  std::vector<std::uint64_t> sorted = hashes;
+  std::sort(sorted.begin(), sorted.end());
+  const auto& ps = since.cursor.positions;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    auto [lo, hi] = std::equal_range(sorted.begin(), sorted.end(), hashes[i]);
+    if (hi - lo != 1) continue;
+    auto it = std::lower_bound(ps.begin(), ps.end(), hashes[i],
+                               [](const Position& p, std::uint64_t h) { return p.hash < h; });
+    if (it != ps.end() && it->hash == hashes[i]) out[i] = it->id;
+  }
+  return out;
+}
+
+std::vector<std::string_view> sorted_names(std::span<const std::string> channels) {
+  std::vector<std::string_view> names(channels.begin(), channels.end());
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+}  // namespace
+
+std::vector<ReadNeed> Hub::reads_needed(std::span<const std::string> channels,
+                                        const Since& since) const {
+  std::vector<ReadNeed> out;
+  if (since.kind != Since::Kind::cursor || since.cursor.positions.empty()) return out;
+  const auto names = sorted_names(channels);
+  const auto ps = positions_of(names, since);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (!ps[i]) continue;
+    auto it = channels_.find(names[i]);
+    const Channel* c = it == channels_.end() ? nullptr : it->second.get();
+    if (c == nullptr || !c->window || *ps[i] < c->window->base) {
+      out.push_back(ReadNeed{std::string(names[i]), *ps[i]});
+    } else if (*ps[i] > c->window->top) {
+      // Another gateway heard more already: read up to it here too, or its
+      // messages would reach this client a second time when heard live.
+      out.push_back(ReadNeed{std::string(names[i]), c->window->top});
+    }
+  }
+  return out;
+}
+
+std::vector<ReadNeed> Hub::resyncs_needed() const {
+  std::vector<ReadNeed> out;
+  for (const auto& [name, c] : channels_) {
+    if (c->window && !c->window->synced) out.push_back(ReadNeed{c->name, c->window->top});
+  }
+  return out;
+}
+
+ReadToken Hub::read_token(std::string_view channel) const {
+  ReadToken t{link_gen_, link_up_, std::nullopt};
+  auto it = channels_.find(channel);
+  if (it != channels_.end() && it->second->window) t.window_gen = it->second->window->gen;
+  return t;
+}
+
+void Hub::link_down() {
+  link_up_ = false;
+  ++link_gen_;
+  for (auto& [name, c] : channels_) {
+    if (!c->window) continue;
+    c->window->synced = false;
+    c->window->gen = ++window_gens_;
+  }
+}
+
+void Hub::link_up() {
+  link_down();  // the same for windows: a read sent from now on syncs them
+  link_up_ = true;
+}
+
+void Hub::start_window(Channel& c, StreamId base, bool synced) {
+  DurableWindow w;
+  w.base = w.top = base;
+  w.base_seq = w.start_seq = last_seq_;
+  w.synced = synced;
+  w.gen = ++window_gens_;
+  c.window = std::move(w);
+}
+
+void Hub::drain_pending(Channel& c, Clock::time_point now) {
+  auto pending = std::move(c.window->pending);
+  c.window->pending.clear();
+  for (const auto& [id, payload] : pending) {
+    if (id > c.window->top) {
+      append(c, payload, now, &id);
+    } else {
+      ++counters_.durable_duplicates;
+    }
+  }
+}
+
+void Hub::apply_read(std::string_view channel, StreamId from, const StreamRead& read,
+                     const ReadToken& token, Clock::time_point now) {
+  see(now);
+  Channel& c = get_or_create(channel);
+  // Sent while subscribed, no loss since, and up to the stream's end: every
+  // later message arrives live.
+  const bool live_after = token.link_up && token.link_gen == link_gen_ && read.complete;
+  auto append_after_top = [&] {
+    for (const StreamEntry& e : read.entries) {
+      if (e.id > c.window->top) {
+        ++counters_.messages_received;
+        append(c, e.payload, now, &e.id);
+      }
+    }
+  };
+  if (!c.window) {
+    // A window that existed when the read was sent and is gone now (a plain
+    // message ended it) must not come back from that read. No stream: what
+    // followed `from` is unknown, so the window starts past it and a client
+    // there is told (it reads the stream, which says none).
+    StreamId base = read.base;
+    if (read.status == StreamRead::Status::none && from != StreamId{}) {
+      base = StreamId{from.ms, from.seq + 1};
+    }
+    start_window(c, base, live_after && !token.window_gen);
+    append_after_top();
+  } else {
+    DurableWindow& w = *c.window;
+    const bool current = token.window_gen == w.gen;
+    // The stream no longer holds what followed top: entries were trimmed,
+    // or the stream is gone (expired, or lost with a Redis that restarted
+    // without persistence), so it cannot say what followed top.
+    const bool lost_after_top =
+        read.base > w.top || (read.status == StreamRead::Status::none && from == w.top);
+    if (!lost_after_top) {
+      // The read covers the stream from at or below top: what it has past
+      // top continues the window.
+      append_after_top();
+      if (!w.synced && current && live_after) w.synced = true;
+    } else if (!w.synced && current) {
+      // Catching up after a loss: the window starts again past every
+      // position it gave out, so that clients there read the stream
+      // themselves and are told of the gap. Parked ones get it from the
+      // evicted messages (seq_gap) when released.
+      while (!c.buffer.empty()) evict_front(c);
+      const StreamId past{w.top.ms, w.top.seq + 1};
+      start_window(c, std::max(read.base, past), live_after);
+      append_after_top();
+      mark_dirty(c);
+    }
+    // Else a read older than the window's state: the subscription (or the
+    // resync in flight) covers it.
+  }
+  if (c.window->synced && !c.window->pending.empty()) drain_pending(c, now);
+  note_maybe_idle(c);
+}
+
+BatchPtr Hub::direct_batch(std::span<ChannelRef> refs, const std::vector<std::size_t>& direct,
+                           const std::vector<StreamId>& from, const PollReads& reads, bool ours,
+                           const Since& since) const {
+  // Positions behind what is held: answered from the reads alone, at once;
+  // the client's next poll (positions moved on) continues from memory.
+  auto b = std::make_shared<Batch>();
+  std::vector<std::optional<StreamId>> ends;
+  for (const ChannelRef& r : refs) {
+    ends.push_back(r.start);
+    if (r.gap) b->gaps.emplace_back(r.name);
+  }
+  const std::size_t max_messages = std::max<std::size_t>(options_.batch_max_messages, 1);
+  std::size_t bytes = 0;
+  bool full = false;
+  for (std::size_t k = 0; k < direct.size(); ++k) {
+    const std::size_t i = direct[k];
+    const StreamRead& read = reads.find(refs[i].name)->second;
+    if (read.status != StreamRead::Status::ok && from[k] != StreamId{}) {
+      b->gaps.emplace_back(refs[i].name);
+    }
+    std::optional<StreamId> last;
+    for (const StreamEntry& e : read.entries) {
+      if (full) break;
+      auto m = std::make_shared<Message>();
+      m->received = last_now_.value_or(Clock::time_point{});
+      m->channel.assign(refs[i].name);
+      m->durable = true;
+      m->id = e.id;
+      m->json = encode_message(refs[i].name, e.id.text(), e.payload);
+      if (!b->messages.empty() && (b->messages.size() >= max_messages ||
+                                   bytes + m->json.size() > options_.batch_max_bytes)) {
+        full = true;
+        break;
+      }
+      bytes += m->json.size();
+      last = e.id;
+      b->messages.push_back(std::move(m));
+    }
+    if (last) {
+      ends[i] = last;
+    } else if (read.status != StreamRead::Status::ok) {
+      ends[i] = position_at(refs[i].channel, last_seq_);
+    }
+  }
+  b->cursor = head();
+  if (ours) b->cursor.seq = since.cursor.seq;
+  b->start = Cursor{epoch_, b->cursor.seq, {}};
+  finish(*b, refs, ends);
+  return b;
+}
+
 BatchPtr Hub::poll(Waiter& w, std::span<const std::string> channels, const Since& since,
-                   Clock::duration timeout, Clock::time_point now) {
+                   Clock::duration timeout, Clock::time_point now, const PollReads* reads) {
   see(now);
   if (channels.empty()) throw std::invalid_argument("poll: no channel");
   const bool ours = since.kind == Since::Kind::cursor && since.cursor.epoch == epoch_;
@@ -473,37 +831,69 @@ BatchPtr Hub::poll(Waiter& w, std::span<const std::string> channels, const Since
 
   // Sorted, so that a waiter's channels have one order (the batch-sharing
   // key) and gaps are listed in name order.
-  std::vector<std::string_view> names(channels.begin(), channels.end());
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-
-  if (since.kind == Since::Kind::cursor && !ours) {
-    // Another instance, or this one before a restart: nothing can be placed
-    // after that cursor here, so every channel is a gap.
-    auto b = std::make_shared<Batch>();
-    b->cursor = head();
-    b->gaps.assign(names.begin(), names.end());
-    b->body = encode_body(*b);
-    count(*b);
-    return b;
-  }
+  const std::vector<std::string_view> names = sorted_names(channels);
+  const auto positions = positions_of(names, since);
+  const bool foreign = since.kind == Since::Kind::cursor && !ours;
 
   std::vector<ChannelRef> refs;
   refs.reserve(names.size());
-  for (std::string_view n : names) {
-    auto it = channels_.find(n);
-    refs.push_back(ChannelRef{n, it == channels_.end() ? nullptr : it->second.get()});
+  std::vector<std::size_t> direct;
+  std::vector<StreamId> direct_from;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    auto it = channels_.find(names[i]);
+    Channel* c = it == channels_.end() ? nullptr : it->second.get();
+    ChannelRef r{names[i], c, 0, false, std::nullopt};
+    const std::optional<StreamId>& p = positions[i];
+    const DurableWindow* win = c != nullptr && c->window ? &*c->window : nullptr;
+    const StreamRead* read = nullptr;
+    if (p && reads != nullptr) {
+      // Only a read from this very position answers it (another one, say
+      // a catch-up from the window's top, would skip or repeat).
+      if (auto f = reads->find(names[i]); f != reads->end() && f->second.from == *p) {
+        read = &f->second;
+      }
+    }
+    if (p && win != nullptr && read != nullptr && *p < win->base &&
+        read->status == StreamRead::Status::ok && read->entries.empty()) {
+      // The stream has nothing between the position and the window: the
+      // position is as good as the window's base.
+      r.since = win->base_seq;
+      r.start = p;
+    } else if (p && win != nullptr && *p >= win->base) {
+      // A position past what is held even after reading (not one that a
+      // gateway gave out): nothing to place, nothing to repeat.
+      r.since = *p > win->top ? last_seq_ : seq_after(*c, *p);
+      r.start = p;
+    } else if (p && read != nullptr) {
+      direct.push_back(i);
+      direct_from.push_back(*p);
+      r.since = last_seq_;
+      r.start = p;
+    } else if (p || foreign) {
+      // Not placeable (the read failed, or a plain channel on another
+      // gateway's cursor): a gap, and from now on.
+      r.gap = true;
+      r.since = last_seq_;
+      r.start = position_at(c, last_seq_);
+    } else if (since.kind == Since::Kind::cursor) {
+      r.since = since.cursor.seq;
+      r.gap = seq_gap(c, r.since);
+      r.start = position_at(c, r.since);
+    } else {
+      r.since = since.kind == Since::Kind::earliest ? 0 : last_seq_;
+      r.start = position_at(c, r.since);
+    }
+    refs.push_back(r);
   }
-  std::uint64_t from = last_seq_;
-  if (since.kind == Since::Kind::earliest) from = 0;
-  if (since.kind == Since::Kind::cursor) from = since.cursor.seq;
-  BatchPtr b = make_batch(refs, from, since.kind == Since::Kind::cursor);
+
+  BatchPtr b = direct.empty() ? make_batch(refs, foreign)
+                              : direct_batch(refs, direct, direct_from, *reads, ours, since);
   if (!b->messages.empty() || !b->gaps.empty() || timeout <= Clock::duration::zero()) {
     count(*b);
     return b;
   }
   if (!can_park()) throw std::length_error("poll: too many parked waiters");
-  // Nothing after `from` is buffered or lost on these channels, so parking
+  // Nothing after each channel's start is buffered or lost, so parking
   // from head is the same answer later, and lets all waiters of a channel
   // share one key (and one batch) when it is released.
   park(w, names, last_seq_, timeout, now);

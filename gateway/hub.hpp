@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -20,6 +22,7 @@
 #include "gateway/clock.hpp"
 #include "gateway/cursor.hpp"
 #include "gateway/detail/deadline_wheel.hpp"
+#include "gateway/stream_read.hpp"
 #include "gateway/waiter.hpp"
 
 namespace comet {
@@ -50,7 +53,15 @@ struct HubCounters {
   std::uint64_t messages_delivered = 0;  // message copies in responses
   std::uint64_t gaps = 0;                // channel names reported in gaps
   std::uint64_t messages_dropped = 0;    // evicted from buffers
+  // Durable messages received twice (live and by a stream read) and
+  // delivered once.
+  std::uint64_t durable_duplicates = 0;
+  // Plain messages on a durable channel: each ends that channel's window.
+  std::uint64_t durable_windows_dropped = 0;
 };
+
+// Stream reads done for one poll, by channel name.
+using PollReads = std::map<std::string, StreamRead, std::less<>>;
 
 class Hub {
  public:
@@ -67,7 +78,11 @@ class Hub {
   // The ordering point: numbers the message, encodes its JSON once and
   // appends it to its channel's buffer. Completes no waiter: call flush()
   // after a burst, so one response carries the whole burst.
-  MessagePtr publish(std::string_view channel, std::string_view payload, Clock::time_point now);
+  // With `id`, the message is durable (its stream entry id): it extends the
+  // channel's window, or waits while the window is not synced, or is a
+  // duplicate of what a stream read already brought; nullptr then.
+  MessagePtr publish(std::string_view channel, std::string_view payload, Clock::time_point now,
+                     const StreamId* id = nullptr);
   // Releases every parked waiter that has messages now. Completes waiters.
   std::size_t flush(Clock::time_point now);
 
@@ -75,6 +90,29 @@ class Hub {
   // cursor issued before this call now names a gap for its channels, and
   // every parked waiter is released with one. Completes waiters.
   void gap_all(Clock::time_point now);
+
+  // ---- Durable channels ----
+  // The subscription went down / came up: every window waits for a read
+  // from its top (resyncs_needed) before live messages extend it again.
+  void link_down();
+  void link_up();
+  // Reads of the stream that poll() needs to answer `since` on `channels`
+  // without a gap: a position behind what is held (gateway restart, another
+  // instance, eviction), ahead of it (another instance heard more already),
+  // or on a channel not held at all.
+  std::vector<ReadNeed> reads_needed(std::span<const std::string> channels,
+                                     const Since& since) const;
+  // Windows that wait for a read from their top.
+  std::vector<ReadNeed> resyncs_needed() const;
+  // Taken when a read of `channel` is sent to Redis.
+  ReadToken read_token(std::string_view channel) const;
+  // What a read of `channel` after `from` answered: starts or extends the
+  // channel's window (deduplicating by stream id), syncs it when the token
+  // allows. Completes no waiter: call flush().
+  void apply_read(std::string_view channel, StreamId from, const StreamRead& read,
+                  const ReadToken& token, Clock::time_point now);
+  // An empty answer that leaves the client where `cursor` was.
+  static BatchPtr unchanged(const Cursor& cursor);
 
   // A poll on `channels` (valid names, duplicates allowed) from `since`.
   // Returns the batch when there is something to say now (messages, gaps,
@@ -85,8 +123,11 @@ class Hub {
   // check can_park() first (HTTP 503). A `w` still parked is re-polled (its
   // old poll is cancelled). Completes no waiter other than by returning.
   // Batch gaps list channel names sorted, without duplicates.
+  // Durable channels are placed by their positions in the cursor; `reads`
+  // holds the reads done for reads_needed(): a position still not placeable
+  // is answered from its read (those messages only, at once), else a gap.
   BatchPtr poll(Waiter& w, std::span<const std::string> channels, const Since& since,
-                Clock::duration timeout, Clock::time_point now);
+                Clock::duration timeout, Clock::time_point now, const PollReads* reads = nullptr);
   bool can_park() const;
   // Unlinks a parked waiter without answering it (the client went away).
   // Also withdraws an on_release still pending in the current release pass.
@@ -119,10 +160,16 @@ class Hub {
   friend class Waiter;
   using Channel = detail::Channel;
 
-  // A requested channel: its name and, when the Hub knows it, the channel.
+  // A requested channel: its name and, when the Hub knows it, the channel;
+  // where the answer starts on it.
   struct ChannelRef {
     std::string_view name;
-    Channel* channel;  // nullptr: unknown (never seen, or forgotten)
+    Channel* channel;         // nullptr: unknown (never seen, or forgotten)
+    std::uint64_t since = 0;  // messages after this seq
+    bool gap = false;
+    // The durable position before the answer (omitted from the cursor when
+    // unknown, or when another channel of the poll has the same hash).
+    std::optional<StreamId> start;
   };
   struct AgeLess {
     bool operator()(const std::pair<Clock::time_point, Channel*>& a,
@@ -133,6 +180,26 @@ class Hub {
   };
 
   Channel& get_or_create(std::string_view name);
+  // Numbers, encodes and buffers one message (publish and stream reads).
+  MessagePtr append(Channel& c, std::string_view payload, Clock::time_point now,
+                    const StreamId* id);
+  // Evicts past the buffer bounds. Durable messages not yet flushed stay:
+  // parked waiters are placed by seq and must get them, not a gap.
+  void trim(Channel& c);
+  void mark_dirty(Channel& c);
+  void start_window(Channel& c, StreamId base, bool synced);
+  void drain_pending(Channel& c, Clock::time_point now);
+  // A seq cursor's gap on `c` (nullptr: unknown channel).
+  bool seq_gap(const Channel* c, std::uint64_t since) const;
+  // The position of a client that has `c` up to seq `s`.
+  std::optional<StreamId> position_at(const Channel* c, std::uint64_t s) const;
+  // The seq after which `c` has nothing at or before position p (base <= p).
+  std::uint64_t seq_after(const Channel& c, StreamId p) const;
+  BatchPtr direct_batch(std::span<ChannelRef> refs, const std::vector<std::size_t>& direct,
+                        const std::vector<StreamId>& from, const PollReads& reads, bool ours,
+                        const Since& since) const;
+  void finish(Batch& b, std::span<const ChannelRef> refs,
+              const std::vector<std::optional<StreamId>>& ends) const;
   void note_maybe_idle(Channel& c);
   void evict_front(Channel& c);
   void file_by_age(Channel& c);
@@ -141,8 +208,9 @@ class Hub {
 
   // Poll and release compute batches with this one function, so that a
   // released waiter gets exactly what poll() would have answered.
-  BatchPtr make_batch(std::span<const ChannelRef> channels, std::uint64_t since,
-                      bool report_gaps) const;
+  // `foreign`: the cursor is another gateway's, so a cut answer still
+  // moves the seq to head (durable positions carry the progress).
+  BatchPtr make_batch(std::span<const ChannelRef> channels, bool foreign) const;
   // The smallest seq > `since` at which the answer for `channels` changes
   // (a buffered message, a drop, a gap_all); 0 when none does: the key
   // under which waiters get the same batch within one release pass.
@@ -169,6 +237,10 @@ class Hub {
   // The newest seq dropped by any forgotten channel: an unknown channel may
   // be a forgotten one, so a cursor before it gets a gap there.
   std::uint64_t forgotten_seq_ = 0;
+  // Subscription state, for ReadToken.
+  std::uint64_t link_gen_ = 0;
+  bool link_up_ = false;
+  std::uint64_t window_gens_ = 0;  // DurableWindow::gen values, never reused
   // Keys are views of Channel::name; the unique_ptr keeps channels (their
   // queue sentinels) at fixed addresses.
   std::unordered_map<std::string_view, std::unique_ptr<Channel>> channels_;

@@ -7,15 +7,22 @@
 #include <string>
 
 #include "gateway/clock.hpp"
+#include "gateway/stream_id.hpp"
 
 namespace comet {
 
 struct Message {
-  std::uint64_t seq = 0;  // position in the gateway's single order
+  // Position in the gateway's single order; 0 for a durable message read
+  // from its stream for one poll only (not buffered).
+  std::uint64_t seq = 0;
+  // Published with Comet::publishDurable: `id` is its stream entry id.
+  bool durable = false;
+  StreamId id;
   Clock::time_point received;
   std::string channel;  // name without the Redis prefix
   // The message object of API.md, encoded once at receipt:
-  // {"channel":"..","id":"..","data":".."} (or "data_base64").
+  // {"channel":"..","id":"..","data":".."} (or "data_base64"); the id of a
+  // durable message is its stream id, of a plain one a v1 cursor.
   std::string json;
 };
 

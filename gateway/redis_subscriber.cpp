@@ -5,13 +5,16 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <random>
 
 #include "gateway/clock.hpp"
 #include "gateway/detail/hiredis_asio.hpp"
+#include "gateway/redis_library.hpp"
 
 namespace comet {
 namespace {
@@ -22,6 +25,12 @@ using std::chrono::milliseconds;
 // channel name (API.md), so these can never collide with one.
 constexpr std::string_view kHeartbeatSuffix = "#heartbeat";
 constexpr int kSilentHeartbeats = 3;  // intervals of silence before a reconnect
+// comet_publish_v1 PUBLISHes the entry id here, then the payload on
+// "<prefix>NAME": the two arrive back to back (one function runs atomically)
+// and are paired into one durable message.
+constexpr std::string_view kDurableNotice = "#durable:";
+// sync() markers: "<prefix>#sync:<instance>" with a counter as the payload.
+constexpr std::string_view kSyncPrefix = "#sync:";
 
 void log_line(const char* level, std::string_view text) {
   log(parse_log_level(level), "redis", text);
@@ -52,6 +61,43 @@ class Backoff {
   int attempt_ = 0;
 };
 
+// comet_read_v1's reply: { status, base, id1, payload1, ... }; nullopt when
+// it is not one (an error reply, say).
+std::optional<StreamRead> parse_read(const redisReply& r, StreamId after, std::size_t count) {
+  if (r.type != REDIS_REPLY_ARRAY || r.elements < 2 || r.elements % 2 != 0) return std::nullopt;
+  for (std::size_t i = 0; i < r.elements; ++i) {
+    if (r.element[i]->type != REDIS_REPLY_STRING && r.element[i]->type != REDIS_REPLY_STATUS) {
+      return std::nullopt;
+    }
+  }
+  StreamRead out;
+  out.from = after;
+  out.base = after;
+  const std::string_view status = reply_text(*r.element[0]);
+  for (std::size_t i = 2; i < r.elements; i += 2) {
+    auto id = StreamId::parse(reply_text(*r.element[i]));
+    if (!id) return std::nullopt;
+    out.entries.push_back(StreamEntry{*id, std::string(reply_text(*r.element[i + 1]))});
+  }
+  if (status == "ok") {
+    out.status = StreamRead::Status::ok;
+  } else if (status == "none") {
+    out.status = StreamRead::Status::none;
+  } else if (status == "gap" && !out.entries.empty()) {
+    out.status = StreamRead::Status::gap;
+    const std::string_view base = reply_text(*r.element[1]);
+    // "*": the stream began again at its first entry.
+    auto id = base == "*" ? std::optional<StreamId>(out.entries.front().id.pred())
+                          : StreamId::parse(base);
+    if (!id) return std::nullopt;
+    out.base = *id;
+  } else {
+    return std::nullopt;
+  }
+  out.complete = out.entries.size() < count;
+  return out;
+}
+
 }  // namespace
 
 struct RedisSubscriber::Impl {
@@ -74,12 +120,16 @@ struct RedisSubscriber::Impl {
         pattern_(opt_.prefix + "*"),
         heartbeat_channel_(opt_.prefix + std::string(kHeartbeatSuffix)),
         rng_(std::random_device{}()),
+        sync_suffix_(std::string(kSyncPrefix) + std::to_string(rng_())),
+        sync_channel_(opt_.prefix + sync_suffix_),
         sub_backoff_(opt_.backoff_min, opt_.backoff_max),
         sub_retry_(io),
         watchdog_(io),
         cmd_backoff_(opt_.backoff_min, opt_.backoff_max),
         cmd_retry_(io),
-        heartbeat_(io) {
+        heartbeat_(io),
+        sync_timer_(io),
+        read_timer_(io) {
     if (opt_.heartbeat_interval <= milliseconds(0)) opt_.heartbeat_interval = milliseconds(1000);
   }
 
@@ -95,6 +145,8 @@ struct RedisSubscriber::Impl {
   // Impl is gone (a cancel cannot recall a completion already queued).
   std::shared_ptr<int> life_ = std::make_shared<int>(0);
   std::mt19937_64 rng_;
+  const std::string sync_suffix_;   // "#sync:<random>": this instance's barriers
+  const std::string sync_channel_;  // with the prefix
   bool running_ = false;
 
   // The subscription.
@@ -107,6 +159,13 @@ struct RedisSubscriber::Impl {
   bool ever_up_ = false;
   std::uint64_t reconnects_ = 0;
   std::size_t burst_ = 0;  // messages delivered in the current read burst
+  // A durable notice waiting for its payload, the next message.
+  struct Notice {
+    std::string channel;
+    std::optional<StreamId> id;
+  };
+  std::optional<Notice> notice_;
+  std::uint64_t unpaired_notices_ = 0;
 
   // The command connection (heartbeat publisher).
   std::unique_ptr<detail::HiredisAsio> cmd_;
@@ -115,6 +174,25 @@ struct RedisSubscriber::Impl {
   int heartbeats_unanswered_ = 0;
   Backoff cmd_backoff_;
   Timer cmd_retry_, heartbeat_;
+
+  // Stream reads in flight, in the order sent (Redis answers in order, so
+  // the first one is the oldest).
+  struct PendingRead {
+    std::function<void(std::optional<StreamRead>)> done;
+    Clock::time_point deadline;
+    StreamId after;
+    std::size_t count;
+  };
+  std::map<std::uint64_t, PendingRead> reads_;
+  // Barriers: the ones whose marker is out (`sync_out_`, marker number
+  // sync_sent_), and the ones that came later and wait for the next marker.
+  std::vector<std::function<void(bool)>> sync_out_, sync_next_;
+  std::uint64_t sync_sent_ = 0;
+  Timer sync_timer_;
+  std::uint64_t next_read_ = 0;
+  std::uint64_t reads_total_ = 0;
+  std::uint64_t read_failures_ = 0;
+  Timer read_timer_;
 
   template <class F>
   void arm(Timer& timer, milliseconds after, F f) {
@@ -155,11 +233,17 @@ struct RedisSubscriber::Impl {
     cancel(watchdog_);
     cancel(cmd_retry_);
     cancel(heartbeat_);
+    cancel(read_timer_);
     sub_.reset();  // frees the context: its handlers and events are dropped
     cmd_.reset();
     cmd_ready_ = false;
     state_ = State::idle;
     burst_ = 0;
+    notice_.reset();
+    reads_.clear();  // stop(): nothing runs afterwards
+    cancel(sync_timer_);
+    sync_out_.clear();
+    sync_next_.clear();
   }
 
   void stop() {
@@ -222,14 +306,88 @@ struct RedisSubscriber::Impl {
       std::string_view channel = reply_text(*r.element[2]);
       if (!channel.starts_with(opt_.prefix)) return;  // cannot match the pattern; be safe
       channel.remove_prefix(opt_.prefix.size());
+      const std::string_view payload = reply_text(*r.element[3]);
       // Heartbeats (and any internal "#..." channel) only prove liveness,
       // which sub_read_done has already noted.
-      if (!channel.empty() && channel.front() == '#') return;
+      if (!channel.empty() && channel.front() == '#') {
+        if (channel == sync_suffix_) {
+          on_sync_marker(payload);
+        } else if (channel.starts_with(kDurableNotice)) {
+          if (notice_) unpaired_notice();
+          channel.remove_prefix(kDurableNotice.size());
+          notice_ = Notice{std::string(channel), StreamId::parse(payload)};
+        }
+        return;
+      }
       ++burst_;
-      if (cb_.on_message) cb_.on_message(channel, reply_text(*r.element[3]));
+      const StreamId* id = nullptr;
+      if (notice_) {
+        if (notice_->channel == channel && notice_->id) {
+          id = &*notice_->id;
+        } else {
+          unpaired_notice();
+        }
+      }
+      if (cb_.on_message) cb_.on_message(channel, payload, id);
+      notice_.reset();
     } else if (kind == "psubscribe") {
       on_subscribed();
     }
+  }
+
+  bool sync(std::function<void(bool)> done) {
+    if (state_ != State::up || !cmd_ready_ || !cmd_) return false;
+    sync_next_.push_back(std::move(done));
+    if (sync_out_.empty()) send_sync_marker();
+    return true;
+  }
+
+  void send_sync_marker() {
+    sync_out_ = std::move(sync_next_);
+    sync_next_.clear();
+    const std::string n = std::to_string(++sync_sent_);
+    bool sent = cmd_ && cmd_ready_ &&
+                cmd_->command({"PUBLISH", sync_channel_, n}, [](const redisReply&) {});
+    if (!sent) {
+      finish_syncs(false);
+      return;
+    }
+    arm(sync_timer_, opt_.read_timeout, [this] { finish_syncs(false); });
+  }
+
+  void on_sync_marker(std::string_view payload) {
+    if (sync_out_.empty() || payload != std::to_string(sync_sent_)) return;  // a stale one
+    cancel(sync_timer_);
+    auto done = std::move(sync_out_);
+    sync_out_.clear();
+    for (auto& d : done) post_bool(std::move(d), true);
+    if (!sync_next_.empty()) send_sync_marker();
+  }
+
+  void finish_syncs(bool ok) {
+    cancel(sync_timer_);
+    auto out = std::move(sync_out_);
+    auto next = std::move(sync_next_);
+    sync_out_.clear();
+    sync_next_.clear();
+    for (auto& d : out) post_bool(std::move(d), ok);
+    for (auto& d : next) post_bool(std::move(d), ok);
+  }
+
+  void post_bool(std::function<void(bool)> done, bool ok) {
+    boost::asio::post(io_, [life = std::weak_ptr<int>(life_), done = std::move(done), ok] {
+      if (!life.expired()) done(ok);
+    });
+  }
+
+  // A notice not followed by its payload: not published by comet_publish_v1
+  // (someone PUBLISHed under "#durable:" by hand). The payload that
+  // follows is taken as plain; the stream has the message either way.
+  void unpaired_notice() {
+    if (unpaired_notices_++ % 1000 == 0) {
+      log_line("warn", "a durable notice without its message (1 in 1000 logged)");
+    }
+    notice_.reset();
   }
 
   void on_subscribed() {
@@ -280,6 +438,8 @@ struct RedisSubscriber::Impl {
     sub_.reset();
     cancel(watchdog_);
     burst_ = 0;
+    notice_.reset();
+    finish_syncs(false);
     state_ = State::waiting;
     milliseconds delay = sub_backoff_.next(rng_);
     std::string in = "; reconnecting in " + std::to_string(delay.count()) + " ms";
@@ -346,7 +506,103 @@ struct RedisSubscriber::Impl {
     cmd_ready_ = true;
     cmd_backoff_.reset();
     heartbeats_unanswered_ = 0;
+    // Before any read: commands run in order, so reads sent from here on
+    // find the functions (unless the load fails: Redis before 7).
+    load_library();
     send_heartbeat();
+    if (cb_.on_command_ready) cb_.on_command_ready();
+  }
+
+  // FUNCTION LOAD of deploy/redis/comet.lua when missing: the library name
+  // carries its version, so "already exists" means it is there as needed.
+  void load_library() {
+    if (!cmd_ready_) return;
+    cmd_->command({"FUNCTION", "LOAD", kRedisLibrary}, [this](const redisReply& r) {
+      if (r.type != REDIS_REPLY_ERROR) {
+        log_line("info",
+                 "loaded the durable-channel functions (" + std::string(reply_text(r)) + ")");
+      } else if (reply_text(r).find("already exists") == std::string_view::npos) {
+        log_line("error", "cannot load the durable-channel functions (" +
+                              std::string(reply_text(r)) +
+                              "): durable channels need Redis 7; their gaps are reported");
+      }
+    });
+  }
+
+  bool read_stream(std::string_view key, StreamId after, std::size_t count,
+                   std::function<void(std::optional<StreamRead>)> done) {
+    if (!cmd_ready_ || !cmd_) return false;
+    const std::uint64_t id = ++next_read_;
+    const std::string from = after.text();
+    const std::string n = std::to_string(count);
+    bool sent = cmd_->command({"FCALL_RO", "comet_read_v1", "1", key, from, n},
+                              [this, id](const redisReply& r) { on_read_reply(id, r); });
+    if (!sent) return false;
+    ++reads_total_;
+    reads_.emplace(id,
+                   PendingRead{std::move(done), Clock::now() + opt_.read_timeout, after, count});
+    if (reads_.size() == 1) arm_read_timer();
+    return true;
+  }
+
+  void on_read_reply(std::uint64_t id, const redisReply& r) {
+    auto it = reads_.find(id);
+    if (it == reads_.end()) return;
+    PendingRead pr = std::move(it->second);
+    reads_.erase(it);
+    std::optional<StreamRead> result = parse_read(r, pr.after, pr.count);
+    if (!result) {
+      if (read_failures_++ % 100 == 0) {
+        log_line("warn",
+                 "stream read failed (" +
+                     std::string(r.type == REDIS_REPLY_ERROR ? reply_text(r) : "unexpected reply") +
+                     "; 1 in 100 logged)");
+      }
+      // A Redis that restarted without persistence lost the functions.
+      if (r.type == REDIS_REPLY_ERROR && reply_text(r).find("unction") != std::string_view::npos) {
+        load_library();
+      }
+    }
+    finish_read(std::move(pr.done), std::move(result));
+    arm_read_timer();
+  }
+
+  // From a fresh stack: the caller may be inside a hiredis callback, and
+  // `done` may do anything (answer requests, send more reads).
+  void finish_read(std::function<void(std::optional<StreamRead>)> done,
+                   std::optional<StreamRead> result) {
+    boost::asio::post(io_, [life = std::weak_ptr<int>(life_), done = std::move(done),
+                            result = std::move(result)]() mutable {
+      if (!life.expired()) done(std::move(result));
+    });
+  }
+
+  void fail_reads() {
+    auto reads = std::move(reads_);
+    reads_.clear();
+    cancel(read_timer_);
+    for (auto& [id, pr] : reads) {
+      ++read_failures_;
+      finish_read(std::move(pr.done), std::nullopt);
+    }
+  }
+
+  // Replies come in order: the oldest read is the first to be late.
+  void arm_read_timer() {
+    if (reads_.empty()) {
+      cancel(read_timer_);
+      return;
+    }
+    auto due = reads_.begin()->second.deadline - Clock::now();
+    arm(read_timer_, std::max(milliseconds(1), std::chrono::ceil<milliseconds>(due)), [this] {
+      if (reads_.empty()) return;
+      if (reads_.begin()->second.deadline > Clock::now()) {
+        arm_read_timer();
+        return;
+      }
+      cmd_retry("a stream read went unanswered for " + std::to_string(opt_.read_timeout.count()) +
+                " ms");
+    });
   }
 
   void send_heartbeat() {
@@ -378,6 +634,8 @@ struct RedisSubscriber::Impl {
     cmd_.reset();
     cmd_ready_ = false;
     cancel(heartbeat_);
+    fail_reads();
+    finish_syncs(false);
     milliseconds delay = cmd_backoff_.next(rng_);
     log_line("warn", why + "; reconnecting in " + std::to_string(delay.count()) + " ms");
     arm(cmd_retry_, delay, [this] { connect_cmd(); });
@@ -401,6 +659,22 @@ bool RedisSubscriber::up() const {
 }
 std::uint64_t RedisSubscriber::reconnects() const {
   return impl_->reconnects_;
+}
+bool RedisSubscriber::read_stream(std::string_view key, StreamId after, std::size_t count,
+                                  std::function<void(std::optional<StreamRead>)> done) {
+  return impl_->read_stream(key, after, count, std::move(done));
+}
+bool RedisSubscriber::sync(std::function<void(bool)> done) {
+  return impl_->sync(std::move(done));
+}
+void RedisSubscriber::cancel_syncs() {
+  impl_->finish_syncs(false);
+}
+std::uint64_t RedisSubscriber::reads() const {
+  return impl_->reads_total_;
+}
+std::uint64_t RedisSubscriber::read_failures() const {
+  return impl_->read_failures_;
 }
 
 }  // namespace comet

@@ -1,6 +1,7 @@
 // The Redis side: one hiredis async connection subscribed to `<prefix>*`,
-// and one for commands (the heartbeat PUBLISH now, durable reads later),
-// both driven by Asio through detail/hiredis_asio. Reconnects by itself with
+// and one for commands (the heartbeat PUBLISH, loading the durable-channel
+// function library, reading durable channels' streams), both driven by Asio
+// through detail/hiredis_asio. Reconnects by itself with
 // exponential backoff and jitter; a subscription that hears nothing (not even
 // its own heartbeat) for three heartbeat intervals is taken as dead.
 #pragma once
@@ -10,10 +11,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "gateway/redis_url.hpp"
+#include "gateway/stream_id.hpp"
+#include "gateway/stream_read.hpp"
 
 namespace comet {
 
@@ -24,12 +28,19 @@ struct RedisSubscriberOptions {
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{5000};
   std::chrono::milliseconds heartbeat_interval{5000};
+  // A stream read not answered in this time takes the command connection
+  // down (and fails every read in flight): a poll waits for it.
+  std::chrono::milliseconds read_timeout{3000};
 };
 
 struct RedisSubscriberCallbacks {
   // A message on `<prefix><channel>`; `channel` has the prefix removed.
   // Heartbeats are not passed on. Called for each message of a read burst.
-  std::function<void(std::string_view channel, std::string_view payload)> on_message;
+  // `id` is the stream id of a durable message (published by
+  // comet_publish_v1: its notice on "<prefix>#durable:<channel>" came just
+  // before it), nullptr for a plain one.
+  std::function<void(std::string_view channel, std::string_view payload, const StreamId* id)>
+      on_message;
   // The end of a read burst that delivered at least one message: the place
   // to flush waiters once for the whole burst.
   std::function<void()> on_burst_end;
@@ -39,6 +50,8 @@ struct RedisSubscriberCallbacks {
   // The subscription was lost; messages published from now until the next
   // on_subscribed are not seen.
   std::function<void()> on_down;
+  // The command connection is (again) ready for stream reads.
+  std::function<void()> on_command_ready;
 };
 
 class RedisSubscriber {
@@ -55,6 +68,25 @@ class RedisSubscriber {
 
   bool up() const;  // subscribed now
   std::uint64_t reconnects() const;
+
+  // Reads `key`'s stream after `after` (comet_read_v1, at most `count`
+  // entries) on the command connection. `done` runs exactly once, from a
+  // fresh stack, with nullopt on any failure (an error reply, a timeout, the
+  // connection lost); false (and `done` never runs) when the command
+  // connection is not ready. Nothing runs after stop().
+  bool read_stream(std::string_view key, StreamId after, std::size_t count,
+                   std::function<void(std::optional<StreamRead>)> done);
+  // A barrier on the subscription: publishes a marker of this instance's
+  // own and runs `done(true)` once it has come back on the subscription, so
+  // every message published before the call has been received by then.
+  // done(false) on a timeout or a loss. False (and `done` never runs) when
+  // not subscribed or the command connection is not ready. Barriers asked
+  // for together share one marker. `done` runs from a fresh stack.
+  bool sync(std::function<void(bool)> done);
+  // Every sync() waiting now hears false (shutdown).
+  void cancel_syncs();
+  std::uint64_t reads() const;
+  std::uint64_t read_failures() const;
 
  private:
   struct Impl;

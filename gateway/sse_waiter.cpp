@@ -1,5 +1,7 @@
 #include "gateway/sse_waiter.hpp"
 
+#include <algorithm>
+
 #include "gateway/gateway.hpp"
 #include "gateway/json.hpp"
 
@@ -19,10 +21,11 @@ SseWaiter::~SseWaiter() {
 }
 
 void SseWaiter::open(Gateway& gateway, fcgi::RequestPtr request, std::vector<std::string> channels,
-                     const Since& since, std::string head, Clock::time_point end_at) {
+                     const Since& since, std::string head, Clock::time_point end_at,
+                     const PollReads* reads) {
   request->write(fcgi::Response{std::move(head), nullptr, {}});
   auto* w = new SseWaiter(gateway, std::move(request), std::move(channels), end_at);
-  w->pump(nullptr, since);
+  w->pump(nullptr, since, reads);
 }
 
 std::string SseWaiter::encode(const Batch& batch) {
@@ -35,9 +38,28 @@ std::string SseWaiter::encode(const Batch& batch) {
     }
     out += "]}\n\n";
   }
+  // The cursor after each message: the start, moved past it (its seq; its
+  // stream id on its channel, when the batch gives that channel a position).
+  Cursor at = batch.start;
+  at.epoch = batch.cursor.epoch;
   for (const auto& m : batch.messages) {
+    at.seq = std::max(at.seq, m->seq);
+    if (m->durable) {
+      const std::uint64_t h = channel_hash(m->channel);
+      auto by_hash = [](const Position& p, std::uint64_t v) { return p.hash < v; };
+      const auto& end = batch.cursor.positions;
+      auto e = std::lower_bound(end.begin(), end.end(), h, by_hash);
+      if (e != end.end() && e->hash == h) {
+        auto it = std::lower_bound(at.positions.begin(), at.positions.end(), h, by_hash);
+        if (it != at.positions.end() && it->hash == h) {
+          it->id = m->id;
+        } else {
+          at.positions.insert(it, Position{h, m->id});
+        }
+      }
+    }
     out += "id: ";
-    out += format_cursor({batch.cursor.epoch, m->seq});
+    out += format_cursor(at);
     out += "\ndata: ";
     out += m->json;  // JSON has no raw newlines: one data line
     out += "\n\n";
@@ -52,7 +74,7 @@ std::string SseWaiter::encode(const Batch& batch) {
   return out;
 }
 
-void SseWaiter::pump(BatchPtr batch, Since since) {
+void SseWaiter::pump(BatchPtr batch, Since since, const PollReads* reads) {
   for (;;) {
     if (batch) {
       gateway_.count_delivery(*batch);
@@ -67,8 +89,9 @@ void SseWaiter::pump(BatchPtr batch, Since since) {
       return;
     }
     const auto wait = std::min<Clock::duration>(gateway_.sse_keepalive(), end_at_ - now);
-    batch = gateway_.hub().poll(*this, channels_, since, wait, now);
-    if (!batch) {  // parked
+    batch = gateway_.hub().poll(*this, channels_, since, wait, now, reads);
+    reads = nullptr;  // they placed the stream's start; from here on, memory
+    if (!batch) {     // parked
       gateway_.schedule_wakeup();
       return;
     }

@@ -9,6 +9,7 @@
 #include "fcgi/request.hpp"
 #include "gateway/clock.hpp"
 #include "gateway/cursor.hpp"
+#include "gateway/hub.hpp"
 #include "gateway/waiter.hpp"
 
 namespace comet {
@@ -19,8 +20,10 @@ class SseWaiter final : public Waiter, public fcgi::AbortListener {
  public:
   // Writes the stream's head and first events; the object owns itself from
   // here on.
+  // `reads`: the stream reads done to place `since` (Gateway::with_reads).
   static void open(Gateway& gateway, fcgi::RequestPtr request, std::vector<std::string> channels,
-                   const Since& since, std::string head, Clock::time_point end_at);
+                   const Since& since, std::string head, Clock::time_point end_at,
+                   const PollReads* reads = nullptr);
 
   // The text of one batch as events: messages as default-type events whose
   // id is the cursor after them, gaps as a `gap` event, an `id:` line so the
@@ -34,7 +37,7 @@ class SseWaiter final : public Waiter, public fcgi::AbortListener {
   void on_release(const BatchPtr& batch) override;
   void on_abort() override;
   // Writes batches until one would have to wait, then parks; or ends.
-  void pump(BatchPtr batch, Since since);
+  void pump(BatchPtr batch, Since since, const PollReads* reads = nullptr);
 
   Gateway& gateway_;
   fcgi::RequestPtr request_;

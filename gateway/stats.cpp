@@ -77,6 +77,13 @@ std::string Stats::render(const Gauges& g, const HubCounters& hub) const {
          g.redis_up ? 1 : 0);
   metric(out, "comet_redis_reconnects_total", "counter",
          "Redis subscriptions re-established after a loss.", g.redis_reconnects);
+  metric(out, "comet_stream_reads_total", "counter",
+         "Reads of durable channels' Redis streams (refills).", g.stream_reads);
+  metric(out, "comet_stream_read_failures_total", "counter",
+         "Stream reads that failed (answered with a gap, or retried).", g.stream_read_failures);
+  metric(out, "comet_durable_duplicates_total", "counter",
+         "Durable messages received both live and by a stream read (delivered once).",
+         hub.durable_duplicates);
   delivery_latency_.render(out, "comet_delivery_latency_seconds",
                            "Time from message receipt to the response write.");
   return out;

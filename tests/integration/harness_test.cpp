@@ -129,7 +129,7 @@ $checks = [
       && Comet::isValidChannel(str_repeat('a', 128)),
 ];
 foreach (['publish' => fn() => Comet::publish(new Redis(), 'bad name', 'x'),
-          'durable' => fn() => Comet::publishDurable(new Redis(), 'ok', 'x')] as $k => $f) {
+          'durable' => fn() => Comet::publishDurable(new Redis(), 'bad name', 'x')] as $k => $f) {
   try { $f(); $checks[$k] = false; } catch (InvalidArgumentException | LogicException $e) { $checks[$k] = true; }
 }
 echo json_encode($checks);

@@ -185,7 +185,7 @@ struct Recorder {
   }
   RedisSubscriberCallbacks callbacks() {
     RedisSubscriberCallbacks cb;
-    cb.on_message = [this](std::string_view ch, std::string_view payload) {
+    cb.on_message = [this](std::string_view ch, std::string_view payload, const StreamId*) {
       messages.emplace_back(std::string(ch), std::string(payload));
       events.push_back("m:" + std::string(ch));
     };
@@ -364,7 +364,7 @@ TEST(RedisSubscriber, StopFromInsideOnMessageEndsDelivery) {
   Recorder rec;
   RedisSubscriber* self = nullptr;
   RedisSubscriberCallbacks cb = rec.callbacks();
-  cb.on_message = [&](std::string_view ch, std::string_view) {
+  cb.on_message = [&](std::string_view ch, std::string_view, const StreamId*) {
     rec.events.push_back("m:" + std::string(ch));
     self->stop();
   };

@@ -67,7 +67,16 @@ Nginx::Nginx(NginxOptions options) : options_(std::move(options)) {
   std::string text = read_file(example);
   if (text.empty()) throw std::runtime_error("cannot read " + example);
   conf_ = options_.dir + "/nginx.conf";
-  write_file(conf_, render_template(text, nginx_test_values(options_, port_)));
+  std::string conf = render_template(text, nginx_test_values(options_, port_));
+  if (!options_.more_gateways.empty()) {
+    const std::string line = "server " + options_.gateway + ";";
+    const auto at = conf.find(line);
+    if (at == std::string::npos) throw std::runtime_error("no `" + line + "` in the config");
+    std::string more;
+    for (const auto& g : options_.more_gateways) more += "\n        server " + g + ";";
+    conf.insert(at + line.size(), more);
+  }
+  write_file(conf_, conf);
 
   const std::string prefix = options_.dir + "/";
   auto check = run({"nginx", "-t", "-q", "-p", prefix, "-c", conf_, "-g", "daemon off;"},
@@ -96,6 +105,37 @@ Nginx::~Nginx() {
 
 std::string Nginx::error_log() const {
   return read_file(options_.dir + "/logs/error.log");
+}
+
+namespace {
+// The pids of the master's children (its workers), from /proc.
+std::set<int> children_of(int pid) {
+  std::set<int> out;
+  const std::string tasks =
+      read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::size_t i = 0;
+  while (i < tasks.size()) {
+    std::size_t j = tasks.find(' ', i);
+    if (j == std::string::npos) j = tasks.size();
+    if (j > i) out.insert(std::stoi(tasks.substr(i, j - i)));
+    i = j + 1;
+  }
+  return out;
+}
+}  // namespace
+
+void Nginx::reload() {
+  const auto before = children_of(process_->pid());
+  process_->signal(SIGHUP);
+  bool renewed = wait_until(
+      [&] {
+        for (int c : children_of(process_->pid())) {
+          if (!before.count(c)) return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(10));
+  if (!renewed) throw std::runtime_error("nginx did not start new workers on SIGHUP");
 }
 
 void Nginx::stop() {

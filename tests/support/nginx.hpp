@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/support/process.hpp"
 
@@ -20,6 +21,10 @@ struct NginxOptions {
   std::string demo_php;
   // HTTP port; 0 picks a free one.
   int port = 0;
+  // Further gateways in the same upstream (round-robin), each added as a
+  // `server` line after the one nginx.conf.example has, as its comment
+  // there says to do.
+  std::vector<std::string> more_gateways;
 };
 
 // Replaces every @NAME@ placeholder of the template; throws when one is
@@ -44,6 +49,10 @@ class Nginx {
   std::string error_log() const;
   // Graceful stop (SIGQUIT), bounded.
   void stop();
+  // `nginx -s reload`: SIGHUP to the master, which starts new workers and
+  // lets the old ones finish their requests. Returns once the master has
+  // read the configuration again (a new worker exists), bounded.
+  void reload();
 
  private:
   NginxOptions options_;

@@ -25,6 +25,36 @@ void php_publish(const std::string& dir, int redis_port, const std::string& chan
   }
 }
 
+std::string php_publish_durable(const std::string& dir, int redis_port, const std::string& channel,
+                                const std::string& payload) {
+  std::string file = dir + "/payload." + std::to_string(++g_payloads) + ".bin";
+  write_file(file, payload);
+  auto r = run({"php", kPublishScript, "--port", std::to_string(redis_port), "--channel", channel,
+                "--file", file, "--durable"},
+               dir, std::chrono::seconds(30));
+  if (r.status != 0) {
+    throw std::runtime_error("php publishDurable failed (" + std::to_string(r.status) +
+                             "): " + r.err);
+  }
+  while (!r.out.empty() && (r.out.back() == '\n' || r.out.back() == '\r')) r.out.pop_back();
+  return r.out;
+}
+
+std::unique_ptr<Process> php_publish_load(const std::string& dir, int redis_port,
+                                          const std::vector<std::string>& channels, int rate,
+                                          double seconds) {
+  std::string list;
+  for (const auto& c : channels) list += (list.empty() ? "" : ",") + c;
+  ProcessOptions opt;
+  opt.log_dir = dir;
+  opt.name = "php-load";
+  return std::make_unique<Process>(
+      std::vector<std::string>{"php", std::string(COMET_SOURCE_DIR) + "/tests/support/load.php",
+                               "--port", std::to_string(redis_port), "--channels", list, "--rate",
+                               std::to_string(rate), "--seconds", std::to_string(seconds)},
+      opt);
+}
+
 std::unique_ptr<Process> php_publish_burst(const std::string& dir, int redis_port,
                                            const std::string& channel, int n) {
   ProcessOptions opt;

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/support/process.hpp"
 
@@ -13,6 +14,21 @@ namespace comet::test {
 // throws with PHP's stderr when it fails. Bounded (30 s).
 void php_publish(const std::string& dir, int redis_port, const std::string& channel,
                  const std::string& payload);
+
+// The same with Comet::publishDurable; returns the message id it returned.
+std::string php_publish_durable(const std::string& dir, int redis_port, const std::string& channel,
+                                const std::string& payload);
+
+// A steady publish load from one PHP process (tests/support/load.php):
+// `rate` messages a second for `seconds`, round-robin over `channels`;
+// names starting with "d" are published with Comet::publishDurable, the
+// others with Comet::publish. Each message's payload is {"n":<k>}, k
+// counting from 1 per channel. Redis errors are survived (the message is
+// logged as failed and the connection made again). One line per message on
+// stdout: "<channel> <k> ok <id>" or "<channel> <k> fail".
+std::unique_ptr<Process> php_publish_load(const std::string& dir, int redis_port,
+                                          const std::vector<std::string>& channels, int rate,
+                                          double seconds);
 
 // Starts one PHP process that publishes {"seq":0} ... {"seq":n-1} on channel
 // in a loop; the caller waits for it (wait_exit).

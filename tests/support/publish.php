@@ -3,13 +3,15 @@
 //
 //   php publish.php --port P [--host H] [--prefix comet:] --channel C --file F
 //       publishes the bytes of file F (binary-safe) once
+//   php publish.php --port P [--host H] [--prefix comet:] --channel C --file F --durable
+//       the same with Comet::publishDurable; prints the message id
 //   php publish.php --port P --channel C --burst N
 //       publishes {"seq":0} ... {"seq":N-1} in order, one PUBLISH each
 //
 // Exit status 0 on success; errors go to stderr.
 require __DIR__ . '/../../clients/php/Comet.php';
 
-$opt = getopt('', ['host:', 'port:', 'prefix:', 'channel:', 'file:', 'burst:']);
+$opt = getopt('', ['host:', 'port:', 'prefix:', 'channel:', 'file:', 'burst:', 'durable']);
 if (!isset($opt['port'], $opt['channel']) || (!isset($opt['file']) && !isset($opt['burst']))) {
     fwrite(STDERR, "usage: publish.php --port P --channel C (--file F | --burst N)\n");
     exit(2);
@@ -27,7 +29,11 @@ try {
         if ($payload === false) {
             throw new RuntimeException('cannot read ' . $opt['file']);
         }
-        Comet::publish($redis, $opt['channel'], $payload);
+        if (isset($opt['durable'])) {
+            echo Comet::publishDurable($redis, $opt['channel'], $payload), "\n";
+        } else {
+            Comet::publish($redis, $opt['channel'], $payload);
+        }
     } else {
         $n = (int)$opt['burst'];
         for ($i = 0; $i < $n; $i++) {

@@ -12,8 +12,10 @@
 
 namespace comet::test {
 
-RedisServer::RedisServer(std::string dir, int port)
-    : dir_(std::move(dir)), port_(port ? port : free_tcp_port()) {
+RedisServer::RedisServer(std::string dir, int port, std::vector<std::string> extra_args)
+    : dir_(std::move(dir)),
+      port_(port ? port : free_tcp_port()),
+      extra_args_(std::move(extra_args)) {
   start();
 }
 
@@ -26,11 +28,24 @@ void RedisServer::start() {
   opt.log_dir = dir_;
   opt.name = "redis-server";
   opt.cwd = dir_;
-  process_ = std::make_unique<Process>(
-      std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind",
-                               "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir_,
-                               "--daemonize", "no", "--logfile", ""},
-      opt);
+  std::vector<std::string> args{"redis-server",
+                                "--port",
+                                std::to_string(port_),
+                                "--bind",
+                                "127.0.0.1",
+                                "--save",
+                                "",
+                                "--appendonly",
+                                "no",
+                                "--dir",
+                                dir_,
+                                "--daemonize",
+                                "no",
+                                "--logfile",
+                                ""};
+  // Later flags win in redis-server, so these can override the defaults.
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  process_ = std::make_unique<Process>(args, opt);
   bool ready = wait_until(
       [&] {
         if (!process_->running()) return true;

@@ -16,8 +16,15 @@ namespace comet::test {
 
 class RedisServer {
  public:
-  // Starts redis-server and waits until it answers PING.
-  explicit RedisServer(std::string dir, int port = 0);
+  // Starts redis-server and waits until it answers PING. `extra_args` are
+  // appended to the command line (e.g. persistent() for durable channels).
+  explicit RedisServer(std::string dir, int port = 0, std::vector<std::string> extra_args = {});
+  // What a durable deployment runs with (deploy/redis/README.md): every
+  // write in the append-only file before it is acknowledged, so kill -9
+  // loses nothing that a publisher was told was published.
+  static std::vector<std::string> persistent() {
+    return {"--appendonly", "yes", "--appendfsync", "always"};
+  }
   ~RedisServer();
 
   int port() const { return port_; }
@@ -36,6 +43,7 @@ class RedisServer {
 
   std::string dir_;
   int port_;
+  std::vector<std::string> extra_args_;
   std::unique_ptr<Process> process_;
 };
 

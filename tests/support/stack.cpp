@@ -2,25 +2,25 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <algorithm>
 #include <sstream>
 
 namespace comet::test {
 
 Stack::Stack(StackOptions options) : options_(std::move(options)) {
-  redis_ = std::make_unique<RedisServer>(dir_.subdir("redis"));
-  GatewayOptions g;
-  g.dir = dir_.path();
-  g.redis_url = redis_->url();
-  g.extra_args = options_.gateway_args;
-  gateway_ = std::make_unique<Gateway>(g);
-  if (!gateway_->wait_healthy(std::chrono::seconds(10))) {
-    throw std::runtime_error("comet-gateway never became healthy\n" + gateway_->process().output());
-  }
+  redis_ = std::make_unique<RedisServer>(dir_.subdir("redis"), 0, options_.redis_args);
+  gateways_.resize(static_cast<std::size_t>(std::max(options_.gateways, 1)));
+  for (std::size_t i = 0; i < gateways_.size(); ++i) start_gateway(i);
   if (options_.demo) demo_ = std::make_unique<PhpDemoServer>(dir_.path(), redis_->port());
   if (options_.nginx) {
     NginxOptions n;
     n.dir = dir_.subdir("nginx");
-    n.gateway = gateway_->upstream_address();
+    n.gateway = gateways_[0]->upstream_address();
+    for (std::size_t i = 1; i < gateways_.size(); ++i) {
+      n.more_gateways.push_back(gateways_[i]->upstream_address());
+    }
     if (demo_) n.demo_php = demo_->address();
     nginx_ = std::make_unique<Nginx>(n);
   }
@@ -30,8 +30,35 @@ Stack::~Stack() {
   // Reverse order of start, each by pid.
   nginx_.reset();
   demo_.reset();
-  gateway_.reset();
+  for (auto it = gateways_.rbegin(); it != gateways_.rend(); ++it) it->reset();
   redis_.reset();
+}
+
+GatewayOptions Stack::gateway_options(std::size_t i) {
+  GatewayOptions g;
+  g.dir = i == 0 ? dir_.path() : dir_.subdir("gw" + std::to_string(i));
+  g.redis_url = redis_->url();
+  g.extra_args = options_.gateway_args;
+  return g;
+}
+
+void Stack::start_gateway(std::size_t i) {
+  gateways_.at(i).reset();  // its logs stay in its directory
+  auto g = std::make_unique<Gateway>(gateway_options(i));
+  if (!g->wait_healthy(std::chrono::seconds(10))) {
+    throw std::runtime_error("comet-gateway never became healthy\n" + g->process().output());
+  }
+  gateways_[i] = std::move(g);
+}
+
+std::optional<int> Stack::stop_gateway(std::size_t i) {
+  return gateways_.at(i)->process().stop();
+}
+
+void Stack::kill9_gateway(std::size_t i) {
+  auto& p = gateways_.at(i)->process();
+  p.signal(SIGKILL);
+  if (!p.wait_exit(std::chrono::seconds(5))) throw std::runtime_error("gateway survived SIGKILL");
 }
 
 HttpResponse Stack::get(const std::string& path, const Headers& headers,
@@ -44,7 +71,7 @@ std::unique_ptr<PendingRequest> Stack::start_get(const std::string& path, const 
 }
 
 std::optional<double> Stack::metric(const std::string& name) {
-  auto r = gateway_->request("GET", "stats", "", {}, std::chrono::seconds(5));
+  auto r = gateways_[0]->request("GET", "stats", "", {}, std::chrono::seconds(5));
   if (r.status != 200) return std::nullopt;
   return parse_metric(r.body, name);
 }
@@ -65,9 +92,15 @@ void Stack::publish(const std::string& channel, const std::string& payload) {
   php_publish(dir_.path(), redis_->port(), channel, payload);
 }
 
+std::string Stack::publish_durable(const std::string& channel, const std::string& payload) {
+  return php_publish_durable(dir_.path(), redis_->port(), channel, payload);
+}
+
 std::string Stack::logs() {
   std::string out;
-  if (gateway_) out += gateway_->process().output();
+  for (auto& g : gateways_) {
+    if (g) out += g->process().output();
+  }
   if (nginx_) out += "--- nginx error.log ---\n" + nginx_->error_log();
   if (redis_) out += redis_->process().output();
   return out;

@@ -28,6 +28,11 @@ struct StackOptions {
   bool nginx = true;
   bool demo = false;  // php -S for examples/demo/send.php
   std::vector<std::string> gateway_args;
+  // Gateways behind nginx's one upstream (round-robin): gateway(0) in the
+  // stack's directory, gateway(i) in its subdirectory "gw<i>".
+  int gateways = 1;
+  // Appended to redis-server's command line (RedisServer::persistent()).
+  std::vector<std::string> redis_args;
 
   // The gateway alone (tests that speak FastCGI to it directly).
   static StackOptions without_nginx() {
@@ -44,7 +49,14 @@ class Stack {
 
   TempDir& dir() { return dir_; }
   RedisServer& redis() { return *redis_; }
-  Gateway& gateway() { return *gateway_; }
+  Gateway& gateway(std::size_t i = 0) { return *gateways_.at(i); }
+  std::size_t gateways() const { return gateways_.size(); }
+  // Starts gateway i again (after stop_gateway or kill9_gateway), on the
+  // same socket path, and waits until it is healthy.
+  void start_gateway(std::size_t i);
+  // SIGTERM, and the exit status (bounded wait).
+  std::optional<int> stop_gateway(std::size_t i);
+  void kill9_gateway(std::size_t i);
   Nginx& nginx() { return *nginx_; }
   int http_port() const { return nginx_->port(); }
 
@@ -63,6 +75,8 @@ class Stack {
 
   // Publish through PHP (Comet::publish).
   void publish(const std::string& channel, const std::string& payload);
+  // Publish through PHP (Comet::publishDurable); returns the message id.
+  std::string publish_durable(const std::string& channel, const std::string& payload);
 
   // Log files of every process, for failure messages.
   std::string logs();
@@ -71,7 +85,8 @@ class Stack {
   StackOptions options_;
   TempDir dir_;
   std::unique_ptr<RedisServer> redis_;
-  std::unique_ptr<Gateway> gateway_;
+  GatewayOptions gateway_options(std::size_t i);
+  std::vector<std::unique_ptr<Gateway>> gateways_;
   std::unique_ptr<PhpDemoServer> demo_;
   std::unique_ptr<Nginx> nginx_;
 };

@@ -74,3 +74,54 @@ TEST(CursorTest, AcceptsLargestSeq) {
 
 }  // namespace
 }  // namespace comet
+
+namespace comet {
+namespace {
+
+Cursor with_positions() {
+  return Cursor{0xabcULL,
+                0x2a,
+                {Position{0x000000000001ULL, StreamId{0x18c0f4a2b31ULL, 0}},
+                 Position{0xffffffffffffULL, StreamId{1, 0x10}}}};
+}
+
+TEST(CursorV2Test, FormatsPositionsSortedByHash) {
+  EXPECT_EQ(format_cursor(with_positions()),
+            "2.0000000000000abc.2a.000000000001-18c0f4a2b31-0.ffffffffffff-1-10");
+}
+
+TEST(CursorV2Test, RoundTrips) {
+  auto c = with_positions();
+  EXPECT_EQ(parse_cursor(format_cursor(c)), c);
+  Cursor one{1, 2, {Position{channel_hash("chat.42"), StreamId{1718000000000, 7}}}};
+  EXPECT_EQ(parse_cursor(format_cursor(one)), one);
+}
+
+TEST(CursorV2Test, RejectsWhatNoGatewayIssues) {
+  const char* bad[] = {
+      "2.0000000000000abc.2a",                                    // v2 without positions
+      "1.0000000000000abc.2a.000000000001-1-0",                   // v1 with positions
+      "2.0000000000000abc.2a.",                                   // empty position
+      "2.0000000000000abc.2a.00000000001-1-0",                    // short hash
+      "2.0000000000000abc.2a.0000000000001-1-0",                  // long hash
+      "2.0000000000000abc.2a.000000000001-01-0",                  // leading zero
+      "2.0000000000000abc.2a.000000000001-1-00",                  // leading zero
+      "2.0000000000000abc.2a.000000000001-A-0",                   // uppercase
+      "2.0000000000000abc.2a.000000000001-1",                     // no seq
+      "2.0000000000000abc.2a.000000000001-1-0-",                  // trailing dash
+      "2.0000000000000abc.2a.000000000002-1-0.000000000001-1-0",  // unsorted
+      "2.0000000000000abc.2a.000000000001-1-0.000000000001-2-0",  // repeated hash
+      "2.0000000000000abc.2a.000000000001-1-0.",                  // trailing dot
+      "3.0000000000000abc.2a.000000000001-1-0",                   // unknown version
+  };
+  for (const char* text : bad) EXPECT_FALSE(parse_cursor(text)) << '"' << text << '"';
+}
+
+TEST(CursorV2Test, ChannelHashIs48Bits) {
+  EXPECT_LT(channel_hash("a"), std::uint64_t{1} << 48);
+  EXPECT_NE(channel_hash("a"), channel_hash("b"));
+  EXPECT_EQ(channel_hash("chat.42"), channel_hash("chat.42"));
+}
+
+}  // namespace
+}  // namespace comet

@@ -1,0 +1,68 @@
+<?php
+// A steady publish load for the fault tests (see php_publish_load in php.hpp).
+//
+//   php load.php --port P --channels d0,d1,p0,p1 --rate R --seconds S
+//
+// Channels named d* are published with Comet::publishDurable, others with
+// Comet::publish. Pacing is by the clock (a message is due every 1/R s), so
+// a stall (Redis down) is followed by a catch-up rather than a lower total.
+// A failed publish is logged as failed and the connection made again: the
+// site's PHP would see the same exception.
+require __DIR__ . '/../../clients/php/Comet.php';
+
+$opt = getopt('', ['host:', 'port:', 'channels:', 'rate:', 'seconds:']);
+$host = $opt['host'] ?? '127.0.0.1';
+$port = (int)$opt['port'];
+$channels = explode(',', $opt['channels']);
+$rate = max(1, (int)$opt['rate']);
+$seconds = (float)$opt['seconds'];
+$total = (int)round($rate * $seconds);
+
+function connect_redis(string $host, int $port): ?Redis
+{
+    try {
+        $r = new Redis();
+        if (!$r->connect($host, $port, 1.0)) {
+            return null;
+        }
+        $r->setOption(Redis::OPT_READ_TIMEOUT, 2.0);
+        return $r;
+    } catch (Throwable $e) {
+        return null;
+    }
+}
+
+$redis = connect_redis($host, $port);
+$count = array_fill_keys($channels, 0);
+$start = microtime(true);
+$out = fopen('php://stdout', 'w');
+for ($i = 0; $i < $total; $i++) {
+    $due = $start + $i / $rate;
+    $wait = $due - microtime(true);
+    if ($wait > 0) {
+        usleep((int)($wait * 1e6));
+    }
+    $ch = $channels[$i % count($channels)];
+    $k = ++$count[$ch];
+    $payload = '{"n":' . $k . '}';
+    try {
+        if ($redis === null) {
+            $redis = connect_redis($host, $port);
+            if ($redis === null) {
+                throw new RuntimeException('no connection');
+            }
+        }
+        if ($ch[0] === 'd') {
+            $id = Comet::publishDurable($redis, $ch, $payload);
+            fwrite($out, "$ch $k ok $id\n");
+        } else {
+            Comet::publish($redis, $ch, $payload);
+            fwrite($out, "$ch $k ok -\n");
+        }
+    } catch (Throwable $e) {
+        fwrite($out, "$ch $k fail\n");
+        $redis = null;
+    }
+}
+fclose($out);
+exit(0);
