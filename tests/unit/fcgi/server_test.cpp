@@ -613,3 +613,46 @@ TEST_F(ServerTest, PeerFloodingManagementRecordsWithoutReadingIsClosed) {
 
 }  // namespace
 }  // namespace fcgi
+
+namespace fcgi {
+namespace {
+
+// A multiplexing client parks many polls on one connection; releasing them
+// all with one message queues the same body many times over. That is one
+// body in memory, not a slow reader.
+TEST_F(ServerTest, MultiplexedFanOutOfASharedBodyIsNotASlowReader) {
+  Limits limits;
+  limits.max_write_queue_bytes = 2 * 1024 * 1024;
+  start(limits);
+  handler.park = true;
+  constexpr int kPolls = 500;
+  Client c = connect();
+  std::string in;
+  for (int id = 1; id <= kPolls; ++id) in += request(static_cast<std::uint16_t>(id), "/p", true);
+  c.send(in);
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == kPolls; }));
+  CountingListener listener;
+  for (auto& r : handler.requests) r->set_abort_listener(&listener);
+  // 500 x 40 KB = 20 MB queued at once, ten times the limit, while the
+  // client is not reading.
+  auto body = std::make_shared<const std::string>(40000, 'm');
+  for (auto& r : handler.requests) r->respond({"h:", body, ""});
+  pump_until([] { return false; }, 20ms);
+  EXPECT_EQ(server->connections(), 1u);
+  const std::size_t per_response = kHeaderLen + 2 + body->size() + kHeaderLen + 16;
+  ASSERT_TRUE(wait_for(
+      c, [&](const Client& cl) { return cl.eof || cl.in.size() >= kPolls * per_response; }));
+  EXPECT_FALSE(c.eof);
+  EXPECT_EQ(listener.aborts, 0);
+  int ended = 0;
+  std::size_t stdout_bytes = 0;
+  for (const auto& rec : records(c.in)) {
+    if (rec.type == FCGI_END_REQUEST) ++ended;
+    if (rec.type == FCGI_STDOUT) stdout_bytes += rec.content.size();
+  }
+  EXPECT_EQ(ended, kPolls);
+  EXPECT_EQ(stdout_bytes, kPolls * (2 + body->size()));
+}
+
+}  // namespace
+}  // namespace fcgi
