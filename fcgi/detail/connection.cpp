@@ -5,9 +5,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "fcgi/detail/endpoint.hpp"
 #include "fcgi/detail/server_impl.hpp"
 #include "fcgi/error.hpp"
 
@@ -310,8 +312,26 @@ void Connection::drain() {
   if (idle()) close_later({});
 }
 
-void Connection::close(std::error_code /*why*/) {
+void Connection::log_close(std::error_code why) {
+  // EOF, resets and orderly closes are the peer's business or ours; only a
+  // close the server decided on, for a reason a person may need, is told.
+  if (!why || why.category() != error_category() || server_ == nullptr) return;
+  boost::system::error_code ec;
+  const auto peer = socket_.remote_endpoint(ec);
+  std::string line = "closing connection";
+  if (!ec) {
+    const std::string from = detail::format_endpoint(peer);
+    // A Unix socket peer has no name: "unix:" says nothing.
+    if (from != "unix:") line += " from " + from;
+  }
+  line += ": " + why.message();
+  if (!requests_.empty()) line += " (" + std::to_string(requests_.size()) + " requests aborted)";
+  server_->log(line);
+}
+
+void Connection::close(std::error_code why) {
   if (closed_) return;
+  log_close(why);
   closed_ = true;
   // Aborted requests drop their reference to this connection.
   auto self = shared_from_this();

@@ -84,6 +84,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Closes from a later handler: used where the application is on the stack,
   // so it is never re-entered with abort notices in the middle of a call.
   void close_later(std::error_code why);
+  // Tells the server's log sink why it closes, when that is worth telling.
+  void log_close(std::error_code why);
   bool idle() const { return requests_.empty() && out_.empty(); }
 
   Server* server_;

@@ -656,3 +656,56 @@ TEST_F(ServerTest, MultiplexedFanOutOfASharedBodyIsNotASlowReader) {
 
 }  // namespace
 }  // namespace fcgi
+
+namespace fcgi {
+namespace {
+
+bool any_contains(const std::vector<std::string>& lines, const std::string& text) {
+  for (const auto& l : lines) {
+    if (l.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST_F(ServerTest, ClosesForAReasonAreLogged) {
+  Limits limits;
+  limits.read_timeout = 50ms;
+  limits.max_write_queue_bytes = 1000;
+  start(limits);
+  std::vector<std::string> lines;
+  server->set_log_sink([&](std::string_view l) { lines.emplace_back(l); });
+  handler.park = true;
+
+  // A peer that just hangs up is not worth a line.
+  {
+    Client bye = connect();
+    bye.send(request(1, "/p", true));
+    ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 1; }));
+  }
+  ASSERT_TRUE(pump_until([&] { return server->connections() == 0; }));
+  EXPECT_TRUE(lines.empty());
+
+  Client bad = connect();
+  bad.send(std::string("\x02\x01\x00\x01\x00\x08\x00\x00", 8));
+  ASSERT_TRUE(wait_for(bad, [](const Client& cl) { return cl.eof; }));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].rfind("closing connection from 127.0.0.1:", 0), 0u) << lines[0];
+  EXPECT_TRUE(any_contains(lines, ": unsupported FastCGI version"));
+
+  Client slow = connect();
+  slow.send(begin(1, true));
+  ASSERT_TRUE(wait_for(slow, [](const Client& cl) { return cl.eof; }));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_TRUE(any_contains(lines, "read timeout (1 requests aborted)")) << lines[1];
+
+  Client reader = connect();
+  reader.send(request(1, "/a", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 2; }));
+  handler.requests[1]->respond({"", std::make_shared<const std::string>(64 << 20, 'x'), ""});
+  ASSERT_TRUE(pump_until([&] { return server->connections() == 0; }));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(any_contains(lines, "write queue limit exceeded")) << lines[2];
+}
+
+}  // namespace
+}  // namespace fcgi
