@@ -169,8 +169,15 @@ void Connection::on_abort_request(std::uint16_t id) {
   auto it = requests_.find(id);
   if (it == requests_.end()) return;
   RequestPtr request = std::move(it->second.request);
+  const bool stdout_open = it->second.stdout_open;
   requests_.erase(it);
-  // The spec has the application answer an abort with END_REQUEST.
+  // The spec has the application answer an abort with END_REQUEST; a
+  // stream already begun (SSE) is closed first, as every response is: empty
+  // STDOUT, then END_REQUEST.
+  if (stdout_open) {
+    const auto eos = encode_stdout_header(id, 0);
+    out_.push_bytes(eos.data(), eos.size());
+  }
   send_end_request(id, FCGI_REQUEST_COMPLETE, request->keep_conn());
   request->abort();
 }
@@ -243,7 +250,11 @@ void Connection::reject(std::uint16_t id, const char* status) {
 }
 
 void Connection::send(std::uint16_t id, Response&& r, bool end, bool keep_conn) {
-  if (end) requests_.erase(id);
+  if (end) {
+    requests_.erase(id);
+  } else if (!r.head.empty() || (r.body && !r.body->empty()) || !r.tail.empty()) {
+    if (auto it = requests_.find(id); it != requests_.end()) it->second.stdout_open = true;
+  }
   if (closed_ || closing_) return;
   out_.push_response(id, std::move(r), end, end && !keep_conn);
   flush();

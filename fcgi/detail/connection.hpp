@@ -60,6 +60,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   struct Slot {
     RequestPtr request;
     std::unique_ptr<detail::Inbound> inbound;  // null once dispatched
+    // Some STDOUT went out without ending the request (a stream): an abort
+    // must close the stream before END_REQUEST.
+    bool stdout_open = false;
   };
 
   void wait_read();

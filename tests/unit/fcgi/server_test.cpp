@@ -709,3 +709,41 @@ TEST_F(ServerTest, ClosesForAReasonAreLogged) {
 
 }  // namespace
 }  // namespace fcgi
+
+namespace fcgi {
+namespace {
+
+// SSE writes without ending; an ABORT_REQUEST then must still close the
+// STDOUT stream before END_REQUEST. A request that wrote nothing gets
+// END_REQUEST alone.
+TEST_F(ServerTest, AbortOfAnOpenStreamClosesStdoutBeforeEndRequest) {
+  start();
+  handler.park = true;
+  Client c = connect();
+  c.send(request(1, "/sse", true) + request(2, "/quiet", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 2; }));
+  handler.requests[0]->write({"Content-Type: text/event-stream\r\n\r\n", nullptr, ""});
+  handler.requests[0]->write({"data: x\n\n", nullptr, ""});
+  std::string abort;
+  append_record(abort, FCGI_ABORT_REQUEST, 1, "");
+  append_record(abort, FCGI_ABORT_REQUEST, 2, "");
+  c.send(abort);
+  ASSERT_TRUE(wait_for(c, [](const Client& cl) {
+    return end_status(cl.in, 1).has_value() && end_status(cl.in, 2).has_value();
+  }));
+  std::vector<Rec> one;
+  std::vector<Rec> two;
+  for (const auto& r : records(c.in)) (r.id == 1 ? one : two).push_back(r);
+  ASSERT_EQ(one.size(), 4u);
+  EXPECT_EQ(one[0].type, FCGI_STDOUT);
+  EXPECT_EQ(one[1].type, FCGI_STDOUT);
+  EXPECT_EQ(one[2].type, FCGI_STDOUT);
+  EXPECT_EQ(one[2].content, "");
+  EXPECT_EQ(one[3].type, FCGI_END_REQUEST);
+  ASSERT_EQ(two.size(), 1u);
+  EXPECT_EQ(two[0].type, FCGI_END_REQUEST);
+  EXPECT_TRUE(handler.requests[0]->aborted());
+}
+
+}  // namespace
+}  // namespace fcgi
