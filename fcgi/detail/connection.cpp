@@ -197,7 +197,9 @@ void Connection::on_params(Slot& slot, const RecordParser::Fragment& f) {
   }
   const std::uint16_t id = f.header.request_id;
   if (ec == errc::params_too_large || ec == errc::bad_name_value_length) {
-    reject(id, "431 Request Header Fields Too Large");
+    reject(
+        id, "413 Payload Too Large", "params_too_large",
+        "request params exceed " + std::to_string(server_->limits().max_params_bytes) + " bytes");
     return;
   }
   if (ec) {
@@ -221,7 +223,8 @@ void Connection::on_stdin(Slot& slot, const RecordParser::Fragment& f) {
   }
   std::string& body = slot.request->mutable_body();
   if (body.size() + f.data.size() > server_->limits().max_stdin_bytes) {
-    reject(id, "413 Content Too Large");
+    reject(id, "413 Payload Too Large", "body_too_large",
+           "request body exceeds " + std::to_string(server_->limits().max_stdin_bytes) + " bytes");
     return;
   }
   body.append(f.data);
@@ -236,14 +239,30 @@ void Connection::maybe_dispatch(Slot& slot) {
   server_->handler().on_request(request);
 }
 
-void Connection::reject(std::uint16_t id, const char* status) {
+void Connection::reject(std::uint16_t id, std::string_view status, std::string_view code,
+                        std::string_view message, std::string_view extra_headers) {
   auto it = requests_.find(id);
   if (it == requests_.end()) return;
   RequestPtr request = std::move(it->second.request);
   requests_.erase(it);
+  // The error body of the HTTP API, {"error":"<code>","message":"<text>"};
+  // code and message come from this file and need no JSON escaping.
+  std::string body = "{\"error\":\"";
+  body += code;
+  body += "\",\"message\":\"";
+  body += message;
+  body += "\"}";
   Response r;
-  r.head =
-      std::string("Status: ") + status + "\r\nContent-Type: text/plain\r\n\r\n" + status + "\n";
+  r.head = "Status: ";
+  r.head += status;
+  r.head +=
+      "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
+      "X-Content-Type-Options: nosniff\r\nContent-Length: ";
+  r.head += std::to_string(body.size());
+  r.head += "\r\n";
+  r.head += extra_headers;
+  r.head += "\r\n";
+  r.head += body;
   // The application never saw it; its later records are ignored as those of
   // an inactive id.
   request->respond(std::move(r));

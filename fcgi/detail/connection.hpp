@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <system_error>
 #include <unordered_map>
 
@@ -76,9 +77,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_params(Slot& slot, const RecordParser::Fragment& f);
   void on_stdin(Slot& slot, const RecordParser::Fragment& f);
   void maybe_dispatch(Slot& slot);
-  // Answers a request whose input broke a limit with a CGI status and ends
-  // it, keeping the connection.
-  void reject(std::uint16_t id, const char* status);
+  // Answers a request whose input broke a limit with a CGI status and the
+  // API's JSON error body, and ends it, keeping the connection.
+  void reject(std::uint16_t id, std::string_view status, std::string_view code,
+              std::string_view message, std::string_view extra_headers = {});
   void send_end_request(std::uint16_t id, std::uint8_t protocol_status, bool keep_conn);
 
   void flush();

@@ -364,11 +364,24 @@ TEST_F(ServerTest, OversizedParamsAndStdinAreAnsweredCleanly) {
   Client c = connect();
   c.send(begin(1, true) + params(1, {{"BIG", std::string(200, 'x')}}) + stdin_of(1, ""));
   ASSERT_TRUE(wait_end(c, 1));
-  EXPECT_EQ(stdout_of(c.in, 1).rfind("Status: 431", 0), 0u);
+  // The API's error form: 413 and a JSON body with its length.
+  const std::string params_body =
+      R"({"error":"params_too_large","message":"request params exceed 100 bytes"})";
+  EXPECT_EQ(stdout_of(c.in, 1),
+            "Status: 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+            "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+            "Content-Length: " +
+                std::to_string(params_body.size()) + "\r\n\r\n" + params_body);
   c.in.clear();
   c.send(request(1, "/a", true, std::string(11, 'b')));
   ASSERT_TRUE(wait_end(c, 1));
-  EXPECT_EQ(stdout_of(c.in, 1).rfind("Status: 413", 0), 0u);
+  const std::string body_body =
+      R"({"error":"body_too_large","message":"request body exceeds 10 bytes"})";
+  EXPECT_EQ(stdout_of(c.in, 1),
+            "Status: 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+            "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+            "Content-Length: " +
+                std::to_string(body_body.size()) + "\r\n\r\n" + body_body);
   // The connection is still usable.
   c.in.clear();
   c.send(request(1, "/ok", true, "0123456789"));
