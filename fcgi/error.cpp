@@ -36,6 +36,8 @@ class Category final : public std::error_category {
         return "request input not complete before the read timeout";
       case errc::write_queue_full:
         return "write queue limit exceeded";
+      case errc::input_budget_exceeded:
+        return "undispatched request input over the connection's budget";
     }
     return "unknown fcgi error";
   }

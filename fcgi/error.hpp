@@ -33,6 +33,8 @@ enum class errc {
   read_timeout,
   // Limits::max_write_queue_bytes exceeded: the peer reads too slowly.
   write_queue_full,
+  // Limits::max_pending_input_bytes exceeded: too much undispatched input.
+  input_budget_exceeded,
 };
 
 const std::error_category& error_category() noexcept;

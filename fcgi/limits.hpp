@@ -16,6 +16,16 @@ struct Limits {
   std::size_t max_params_bytes = 64 * 1024;
   // STDIN bytes of one request (HTTP publish bodies).
   std::size_t max_stdin_bytes = 1024 * 1024;
+  // Params and STDIN bytes of the requests of one connection that have not
+  // been dispatched yet (input still arriving), plus a fixed cost per such
+  // request. Over it the connection is closed: only a multiplexing peer can
+  // get there, since the budget is never less than twice what one request
+  // may hold (max_params_bytes + max_stdin_bytes). 0 = unlimited.
+  std::size_t max_pending_input_bytes = 4 * 1024 * 1024;
+  // The same, summed over all connections. Over it, the request whose input
+  // would pass it is answered 503 (load shedding; the connection stays).
+  // Never less than the per-connection budget. 0 = unlimited.
+  std::size_t max_pending_input_bytes_total = 256 * 1024 * 1024;
   // From the first byte of a request (BEGIN_REQUEST) until its STDIN is
   // complete: slow or stalled peers are cut off.
   std::chrono::milliseconds read_timeout{10000};

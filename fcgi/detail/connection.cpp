@@ -1,5 +1,6 @@
 #include "fcgi/detail/connection.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -28,7 +29,26 @@ constexpr std::size_t kMaxIovecs = 64;
 // Reads per readiness event before yielding to other connections.
 constexpr int kMaxReadsPerWakeup = 4;
 
+// What an undispatched request costs besides its params and STDIN bytes:
+// its objects, its map node, a few allocations. An estimate, so that empty
+// BEGIN_REQUESTs are not free.
+constexpr std::size_t kRequestCost = 512;
+// What a decoded param costs besides its name and value bytes.
+constexpr std::size_t kParamCost = sizeof(Request::Params::value_type);
+
+std::size_t param_bytes(const NameValueDecoder& d, const Request::Params& p) {
+  return d.total() + p.size() * kParamCost;
+}
+
 }  // namespace
+
+namespace detail {
+
+Inbound::~Inbound() {
+  connection->release_input(charged);
+}
+
+}  // namespace detail
 
 Connection::Connection(Server& server, Socket socket)
     : server_(&server), socket_(std::move(socket)) {}
@@ -162,7 +182,45 @@ void Connection::on_begin(std::uint16_t id, const BeginRequest& begin) {
   slot.inbound = std::make_unique<detail::Inbound>(
       this, limits.max_params_bytes, std::chrono::steady_clock::now() + limits.read_timeout);
   server_->impl_->watch(*slot.inbound);
+  detail::Inbound& in = *slot.inbound;
   requests_.emplace(id, std::move(slot));
+  charge_input(id, in, kRequestCost);
+}
+
+bool Connection::charge_input(std::uint16_t id, detail::Inbound& in, std::size_t n) {
+  const auto& limits = server_->limits();
+  auto& impl = *server_->impl_;
+  in.charged += n;
+  pending_input_ += n;
+  impl.pending_input += n;
+  // One legitimate request never trips the connection's budget; a
+  // connection that may use it all never trips the server's.
+  const std::size_t one_request = 2 * (limits.max_params_bytes + limits.max_stdin_bytes);
+  const std::size_t per_connection = limits.max_pending_input_bytes == 0
+                                         ? 0
+                                         : std::max(limits.max_pending_input_bytes, one_request);
+  const std::size_t total = limits.max_pending_input_bytes_total == 0
+                                ? 0
+                                : std::max(limits.max_pending_input_bytes_total, per_connection);
+  if (per_connection != 0 && pending_input_ > per_connection) {
+    // Only a multiplexing peer gets here, with more unfinished requests
+    // than it has any use for.
+    close(errc::input_budget_exceeded);
+    return false;
+  }
+  if (total != 0 && impl.pending_input > total) {
+    // Too many peers are sending at once: shed this request, as a 503 that
+    // nginx passes on (an early END_REQUEST would be a 502).
+    reject(id, "503 Service Unavailable", "overloaded",
+           "the server is receiving too many requests at once", "Retry-After: 1\r\n");
+    return false;
+  }
+  return true;
+}
+
+void Connection::release_input(std::size_t n) {
+  pending_input_ -= n;
+  if (server_ != nullptr) server_->impl_->pending_input -= n;
 }
 
 void Connection::on_abort_request(std::uint16_t id) {
@@ -189,11 +247,13 @@ void Connection::on_params(Slot& slot, const RecordParser::Fragment& f) {
     return;
   }
   std::error_code ec;
+  auto& params = slot.request->mutable_params();
+  const std::size_t before = param_bytes(in->params, params);
   if (f.header.content_length == 0) {
     in->params.finish(ec);
     in->params_done = true;
   } else {
-    in->params.put(f.data, slot.request->mutable_params(), ec);
+    in->params.put(f.data, params, ec);
   }
   const std::uint16_t id = f.header.request_id;
   if (ec == errc::params_too_large || ec == errc::bad_name_value_length) {
@@ -206,6 +266,7 @@ void Connection::on_params(Slot& slot, const RecordParser::Fragment& f) {
     close(ec);
     return;
   }
+  if (!charge_input(id, *in, param_bytes(in->params, params) - before)) return;
   maybe_dispatch(slot);
 }
 
@@ -227,6 +288,7 @@ void Connection::on_stdin(Slot& slot, const RecordParser::Fragment& f) {
            "request body exceeds " + std::to_string(server_->limits().max_stdin_bytes) + " bytes");
     return;
   }
+  if (!charge_input(id, *in, f.data.size())) return;
   body.append(f.data);
 }
 

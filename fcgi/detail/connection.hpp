@@ -29,9 +29,16 @@ struct Inbound
     : boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
   Inbound(Connection* c, std::size_t max_params, std::chrono::steady_clock::time_point d)
       : connection(c), params(max_params), deadline(d) {}
+  // Gives back what was charged to the input budgets.
+  ~Inbound();
+  Inbound(const Inbound&) = delete;
+  Inbound& operator=(const Inbound&) = delete;
+
   Connection* connection;
   NameValueDecoder params;
   std::chrono::steady_clock::time_point deadline;
+  // Bytes charged to the connection's and the server's input budgets.
+  std::size_t charged = 0;
   bool params_done = false;
   bool stdin_done = false;
 };
@@ -56,6 +63,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // From Request. `end` finishes the request.
   void send(std::uint16_t id, Response&& r, bool end, bool keep_conn);
+  // From Inbound: its charged input is freed.
+  void release_input(std::size_t n);
 
  private:
   struct Slot {
@@ -77,6 +86,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_params(Slot& slot, const RecordParser::Fragment& f);
   void on_stdin(Slot& slot, const RecordParser::Fragment& f);
   void maybe_dispatch(Slot& slot);
+  // Charges `n` more bytes of undispatched input of request `id` to the
+  // budgets. False when that closed the connection or rejected the request
+  // (its slot is gone).
+  bool charge_input(std::uint16_t id, detail::Inbound& in, std::size_t n);
   // Answers a request whose input broke a limit with a CGI status and the
   // API's JSON error body, and ends it, keeping the connection.
   void reject(std::uint16_t id, std::string_view status, std::string_view code,
@@ -98,6 +111,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   RecordParser parser_;
   std::unordered_map<std::uint16_t, Slot> requests_;
   detail::WriteQueue out_;
+  // Undispatched input bytes charged by this connection's requests.
+  std::size_t pending_input_ = 0;
   bool closed_ = false;
   bool closing_ = false;  // close_later() pending
   bool write_waiting_ = false;

@@ -39,6 +39,8 @@ struct Server::Impl {
   // idle or parked connection owns no read buffer at all.
   std::unique_ptr<std::uint8_t[]> read_buffer;
   boost::intrusive::list<detail::Inbound, boost::intrusive::constant_time_size<false>> deadlines;
+  // Undispatched input bytes charged by all connections.
+  std::size_t pending_input = 0;
   boost::asio::steady_timer deadline_timer;
   bool deadline_armed = false;
   bool shutting_down = false;

@@ -760,3 +760,88 @@ TEST_F(ServerTest, AbortOfAnOpenStreamClosesStdoutBeforeEndRequest) {
 
 }  // namespace
 }  // namespace fcgi
+
+namespace fcgi {
+namespace {
+
+std::string partial_stdin(std::uint16_t id, std::size_t n) {
+  std::string out;
+  append_record(out, FCGI_STDIN, id, std::string(n, 'i'));
+  return out;
+}
+
+// A multiplexing peer that begins many requests and finishes none holds
+// their input; past the connection's budget it is closed at once rather
+// than after the read timeout.
+TEST_F(ServerTest, UndispatchedInputOverTheConnectionBudgetCloses) {
+  Limits limits;
+  limits.max_params_bytes = 1000;
+  limits.max_stdin_bytes = 1000;
+  limits.max_pending_input_bytes = 64 * 1024;
+  start(limits);
+  std::vector<std::string> lines;
+  server->set_log_sink([&](std::string_view l) { lines.emplace_back(l); });
+  Client c = connect();
+  std::string in;
+  for (std::uint16_t id = 1; id <= 200; ++id) {
+    // Params announcing a 900-byte value and sending it, but never ended.
+    std::string content;
+    append_name_value(content, "A", std::string(900, 'a'));
+    in += begin(id, true);
+    append_record(in, FCGI_PARAMS, id, content);
+  }
+  c.send(in);
+  ASSERT_TRUE(wait_for(c, [](const Client& cl) { return cl.eof; }));
+  EXPECT_TRUE(any_contains(lines, "budget")) << (lines.empty() ? "" : lines[0]);
+  EXPECT_TRUE(handler.requests.empty());
+}
+
+// Over the server-wide budget the request that passes it is shed with a
+// 503 and the API's JSON error; its connection and the others go on, and
+// the budget is given back as requests are dispatched.
+TEST_F(ServerTest, UndispatchedInputOverTheServerBudgetIsShedWith503) {
+  Limits limits;
+  limits.max_params_bytes = 1000;
+  limits.max_stdin_bytes = 1000;
+  limits.max_pending_input_bytes = 8192;
+  limits.max_pending_input_bytes_total = 10240;
+  start(limits);
+  Client a = connect();
+  Client b = connect();
+  // About 1.5 KB charged each: 512 for the request, the param, 900 of STDIN.
+  std::string in;
+  for (std::uint16_t id = 1; id <= 5; ++id) {
+    in += begin(id, true) + params(id, {{"SCRIPT_NAME", "/a"}}) + partial_stdin(id, 900);
+  }
+  a.send(in);
+  b.send(begin(1, true) + params(1, {{"SCRIPT_NAME", "/b"}}) + partial_stdin(1, 900));
+  pump_until([] { return false; }, 20ms);
+  b.send(begin(2, true) + params(2, {{"SCRIPT_NAME", "/b2"}}) + partial_stdin(2, 900));
+  ASSERT_TRUE(wait_end(b, 2));
+  const std::string shed = stdout_of(b.in, 2);
+  EXPECT_EQ(shed.rfind("Status: 503 Service Unavailable\r\n", 0), 0u) << shed;
+  EXPECT_NE(shed.find("\r\nRetry-After: 1\r\n"), std::string::npos);
+  EXPECT_NE(shed.find(R"({"error":"overloaded",)"), std::string::npos);
+  EXPECT_FALSE(end_status(b.in, 1));
+
+  // Everyone else finishes normally.
+  in.clear();
+  for (std::uint16_t id = 1; id <= 5; ++id) in += stdin_of(id, "");
+  a.send(in);
+  b.send(stdin_of(1, ""));
+  for (std::uint16_t id = 1; id <= 5; ++id) ASSERT_TRUE(wait_end(a, id));
+  ASSERT_TRUE(wait_end(b, 1));
+  EXPECT_EQ(stdout_of(b.in, 1), "Content-Type: text/plain\r\n\r\n/b|" + std::string(900, 'i'));
+  EXPECT_EQ(handler.requests.size(), 6u);
+
+  // All of it was given back: the same load again fits.
+  b.in.clear();
+  b.send(begin(3, true) + params(3, {{"SCRIPT_NAME", "/b3"}}) + partial_stdin(3, 900) +
+         stdin_of(3, ""));
+  ASSERT_TRUE(wait_end(b, 3));
+  EXPECT_EQ(stdout_of(b.in, 3).rfind("Content-Type: text/plain", 0), 0u);
+  EXPECT_EQ(server->connections(), 2u);
+}
+
+}  // namespace
+}  // namespace fcgi
