@@ -62,7 +62,36 @@ void Connection::start() {
     // Responses go out in one gather write; Nagle would only delay them.
     socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
   }
+  update_idle_deadline();
   wait_read();
+}
+
+void Connection::update_record_deadline() {
+  if (parser_.between_records()) {
+    record_deadline_.disarm();
+    return;
+  }
+  // A record of at most 64 KB has no reason to take longer than a whole
+  // request's input; this is what times out a peer that stops inside a
+  // header or a record when no request of its is in its input phase.
+  if (record_deadline_.armed() && record_timed_ == parser_.records()) return;
+  record_timed_ = parser_.records();
+  server_->impl_->read_deadlines.arm(
+      record_deadline_, std::chrono::steady_clock::now() + server_->limits().read_timeout);
+}
+
+void Connection::update_idle_deadline() {
+  if (closed_ || !requests_.empty()) {
+    idle_deadline_.disarm();
+    return;
+  }
+  const auto timeout = server_->limits().idle_timeout;
+  if (idle_deadline_.armed() || timeout.count() <= 0) return;
+  auto& impl = *server_->impl_;
+  const auto spread = timeout / 16;
+  const auto jitter = spread.count() > 0 ? std::chrono::milliseconds(impl.jitter() % spread.count())
+                                         : std::chrono::milliseconds(0);
+  impl.idle_deadlines.arm(idle_deadline_, std::chrono::steady_clock::now() + timeout + jitter);
 }
 
 void Connection::wait_read() {
@@ -109,6 +138,7 @@ void Connection::consume(const std::uint8_t* data, std::size_t size) {
       if (closed_ || closing_) return;
     }
   }
+  update_record_deadline();
 }
 
 void Connection::on_fragment(const RecordParser::Fragment& f) {
@@ -179,11 +209,12 @@ void Connection::on_begin(std::uint16_t id, const BeginRequest& begin) {
   }
   Slot slot;
   slot.request = std::make_shared<Request>(shared_from_this(), id, begin.role, begin.keep_conn());
-  slot.inbound = std::make_unique<detail::Inbound>(
-      this, limits.max_params_bytes, std::chrono::steady_clock::now() + limits.read_timeout);
-  server_->impl_->watch(*slot.inbound);
+  slot.inbound = std::make_unique<detail::Inbound>(this, limits.max_params_bytes);
+  server_->impl_->read_deadlines.arm(slot.inbound->deadline,
+                                     std::chrono::steady_clock::now() + limits.read_timeout);
   detail::Inbound& in = *slot.inbound;
   requests_.emplace(id, std::move(slot));
+  update_idle_deadline();
   charge_input(id, in, kRequestCost);
 }
 
@@ -236,6 +267,7 @@ void Connection::on_abort_request(std::uint16_t id) {
     const auto eos = encode_stdout_header(id, 0);
     out_.push_bytes(eos.data(), eos.size());
   }
+  update_idle_deadline();
   send_end_request(id, FCGI_REQUEST_COMPLETE, request->keep_conn());
   request->abort();
 }
@@ -307,6 +339,7 @@ void Connection::reject(std::uint16_t id, std::string_view status, std::string_v
   if (it == requests_.end()) return;
   RequestPtr request = std::move(it->second.request);
   requests_.erase(it);
+  update_idle_deadline();
   // The error body of the HTTP API, {"error":"<code>","message":"<text>"};
   // code and message come from this file and need no JSON escaping.
   std::string body = "{\"error\":\"";
@@ -333,6 +366,7 @@ void Connection::reject(std::uint16_t id, std::string_view status, std::string_v
 void Connection::send(std::uint16_t id, Response&& r, bool end, bool keep_conn) {
   if (end) {
     requests_.erase(id);
+    update_idle_deadline();
   } else if (!r.head.empty() || (r.body && !r.body->empty()) || !r.tail.empty()) {
     if (auto it = requests_.find(id); it != requests_.end()) it->second.stdout_open = true;
   }
@@ -425,6 +459,8 @@ void Connection::close(std::error_code why) {
   if (closed_) return;
   log_close(why);
   closed_ = true;
+  record_deadline_.disarm();
+  idle_deadline_.disarm();
   // Aborted requests drop their reference to this connection.
   auto self = shared_from_this();
   boost::system::error_code ignored;

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/asio/generic/stream_protocol.hpp>
-#include <boost/intrusive/list_hook.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -12,6 +11,7 @@
 #include <system_error>
 #include <unordered_map>
 
+#include "fcgi/detail/deadline_queue.hpp"
 #include "fcgi/detail/write_queue.hpp"
 #include "fcgi/name_value.hpp"
 #include "fcgi/record_parser.hpp"
@@ -23,12 +23,9 @@ namespace fcgi {
 namespace detail {
 
 // Input state of a request whose params or STDIN are still arriving. It
-// exists only until dispatch; its hook keeps it in the server's deadline
-// list, which is in deadline order because the timeout is the same for all.
-struct Inbound
-    : boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
-  Inbound(Connection* c, std::size_t max_params, std::chrono::steady_clock::time_point d)
-      : connection(c), params(max_params), deadline(d) {}
+// exists only until dispatch, and its read deadline with it.
+struct Inbound {
+  Inbound(Connection* c, std::size_t max_params) : connection(c), params(max_params), deadline(c) {}
   // Gives back what was charged to the input budgets.
   ~Inbound();
   Inbound(const Inbound&) = delete;
@@ -36,7 +33,7 @@ struct Inbound
 
   Connection* connection;
   NameValueDecoder params;
-  std::chrono::steady_clock::time_point deadline;
+  Deadline deadline;
   // Bytes charged to the connection's and the server's input budgets.
   std::size_t charged = 0;
   bool params_done = false;
@@ -86,6 +83,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_params(Slot& slot, const RecordParser::Fragment& f);
   void on_stdin(Slot& slot, const RecordParser::Fragment& f);
   void maybe_dispatch(Slot& slot);
+  // After parsing: a partial record has read_timeout to complete.
+  void update_record_deadline();
+  // After requests come and go: a connection without any has idle_timeout.
+  void update_idle_deadline();
   // Charges `n` more bytes of undispatched input of request `id` to the
   // budgets. False when that closed the connection or rejected the request
   // (its slot is gone).
@@ -113,6 +114,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   detail::WriteQueue out_;
   // Undispatched input bytes charged by this connection's requests.
   std::size_t pending_input_ = 0;
+  detail::Deadline record_deadline_{this};
+  // parser_.records() when record_deadline_ was armed: the partial record it
+  // times.
+  std::uint64_t record_timed_ = 0;
+  detail::Deadline idle_deadline_{this};
   bool closed_ = false;
   bool closing_ = false;  // close_later() pending
   bool write_waiting_ = false;

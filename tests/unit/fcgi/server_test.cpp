@@ -845,3 +845,100 @@ TEST_F(ServerTest, UndispatchedInputOverTheServerBudgetIsShedWith503) {
 
 }  // namespace
 }  // namespace fcgi
+
+namespace fcgi {
+namespace {
+
+// A peer that stops inside a record holds its connection slot no longer
+// than the read timeout, whether or not a request of its is unfinished.
+TEST_F(ServerTest, PartialRecordsWithoutARequestTimeOut) {
+  Limits limits;
+  limits.read_timeout = 50ms;
+  start(limits);
+  std::string stray;  // a STDIN record of an id that never began
+  append_record(stray, FCGI_STDIN, 9, std::string(100, 's'));
+  std::string get_values;
+  append_record(get_values, FCGI_GET_VALUES, 0, std::string(20, 'g'));
+  const std::vector<std::string> partial = {
+      begin(1, true).substr(0, 1),  // one header byte
+      begin(1, true).substr(0, 7),  // seven
+      stray.substr(0, 50),          // inside an ignored stream record
+      get_values.substr(0, 12),     // inside a management record
+  };
+  std::vector<Client> clients;
+  for (const auto& p : partial) {
+    clients.push_back(connect());
+    clients.back().send(p);
+  }
+  Client idle = connect();
+  for (auto& c : clients) {
+    ASSERT_TRUE(wait_for(
+        c, [](const Client& cl) { return cl.eof; }, 1000ms));
+  }
+  // One with nothing pending is left alone (idle_timeout is far).
+  ASSERT_TRUE(pump_until([&] { return server->connections() == 1; }));
+  idle.poll();
+  EXPECT_FALSE(idle.eof);
+}
+
+// The record deadline times each record, not the stream: a peer that keeps
+// completing records, even with every read ending inside one, is fine.
+TEST_F(ServerTest, RecordDeadlineRestartsWithEachRecord) {
+  Limits limits;
+  limits.read_timeout = 100ms;
+  start(limits);
+  std::string stream;
+  for (int i = 0; i < 12; ++i) append_record(stream, FCGI_STDIN, 9, std::string(40, 's'), 3);
+  Client c = connect();
+  // Every piece but the last ends inside a record, each in a different one
+  // than the piece before; 12 x 40 ms is well past the read timeout.
+  const std::size_t record = kHeaderLen + 40 + 3;
+  for (std::size_t pos = 0; pos < stream.size();) {
+    const std::size_t n = pos == 0 ? record / 2 : record;
+    c.send(stream.substr(pos, n));
+    pos += n;
+    pump_until([] { return false; }, 40ms);
+    c.poll();
+    ASSERT_FALSE(c.eof) << "after " << pos << " bytes";
+  }
+  pump_until([] { return false; }, 150ms);
+  c.poll();
+  EXPECT_FALSE(c.eof);
+}
+
+TEST_F(ServerTest, IdleConnectionsAreClosedAfterTheIdleTimeout) {
+  Limits limits;
+  limits.idle_timeout = 160ms;
+  start(limits);
+  std::vector<std::string> lines;
+  server->set_log_sink([&](std::string_view l) { lines.emplace_back(l); });
+  handler.park = true;
+  const auto t0 = std::chrono::steady_clock::now();
+  Client never = connect();
+  Client parked = connect();
+  parked.send(request(1, "/p", true));
+  Client served = connect();
+  served.send(request(1, "/s", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 2; }));
+  pump_until([] { return false; }, 100ms);
+  handler.requests[1]->respond({"ok", nullptr, ""});  // idle from now on
+  const auto t1 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_for(never, [](const Client& cl) { return cl.eof; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 160ms);
+  served.poll();
+  EXPECT_FALSE(served.eof);
+  ASSERT_TRUE(wait_for(served, [](const Client& cl) { return cl.eof; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - t1, 160ms);
+  EXPECT_EQ(stdout_of(served.in, 1), "ok");
+  // A connection with a request is never idle, however long it is parked.
+  pump_until([] { return false; }, 200ms);
+  parked.poll();
+  EXPECT_FALSE(parked.eof);
+  EXPECT_EQ(server->connections(), 1u);
+  EXPECT_FALSE(handler.requests[0]->aborted());
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_TRUE(any_contains(lines, ": idle timeout")) << lines[0];
+}
+
+}  // namespace
+}  // namespace fcgi
