@@ -36,6 +36,8 @@ class Category final : public std::error_category {
         return "request or record not complete before the read timeout";
       case errc::write_queue_full:
         return "write queue limit exceeded";
+      case errc::write_budget_exceeded:
+        return "server-wide write queue budget exceeded; this connection queued the most";
       case errc::input_budget_exceeded:
         return "undispatched request input over the connection's budget";
       case errc::idle_timeout:

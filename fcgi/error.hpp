@@ -34,6 +34,9 @@ enum class errc {
   read_timeout,
   // Limits::max_write_queue_bytes exceeded: the peer reads too slowly.
   write_queue_full,
+  // Limits::max_write_queue_bytes_total exceeded; this connection queued
+  // the most.
+  write_budget_exceeded,
   // Limits::max_pending_input_bytes exceeded: too much undispatched input.
   input_budget_exceeded,
   // Limits::idle_timeout passed on a connection without requests.

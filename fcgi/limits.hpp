@@ -41,6 +41,11 @@ struct Limits {
   // Bytes queued for writing on one connection before it is closed as a
   // slow reader (0 = unlimited).
   std::size_t max_write_queue_bytes = 64 * 1024 * 1024;
+  // Bytes queued for writing on all connections together. Past it, the
+  // connection with the most queued is closed (as slow readers hold most),
+  // so that many slow SSE readers under the per-connection limit cannot
+  // exhaust memory together. 0 = unlimited.
+  std::size_t max_write_queue_bytes_total = 512 * 1024 * 1024;
 };
 
 }  // namespace fcgi

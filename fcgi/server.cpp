@@ -87,6 +87,10 @@ std::size_t Server::connections() const {
   return impl_->connections.size();
 }
 
+std::size_t Server::queued_write_bytes() const {
+  return impl_->queued_bytes;
+}
+
 void Server::connection_closed(Connection* c) {
   impl_->connections.erase(c);
   impl_->maybe_finish_shutdown();

@@ -41,6 +41,9 @@ class Server {
   void shutdown(std::chrono::milliseconds grace, std::function<void()> done);
 
   std::size_t connections() const;
+  // Bytes queued for writing on all connections, a shared body counted once
+  // per connection (what Limits::max_write_queue_bytes_total bounds).
+  std::size_t queued_write_bytes() const;
   const Limits& limits() const { return limits_; }
 
   // Where the server reports why it closed a connection on its own (a

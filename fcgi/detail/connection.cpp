@@ -377,16 +377,51 @@ void Connection::send(std::uint16_t id, Response&& r, bool end, bool keep_conn) 
 
 void Connection::check_queue_limit() {
   // Only what the socket would not take counts: a peer that reads keeps up.
-  const std::size_t max = server_->limits().max_write_queue_bytes;
-  if (max != 0 && out_.bytes() > max) close_later(errc::write_queue_full);
+  const auto& limits = server_->limits();
+  const std::size_t max = limits.max_write_queue_bytes;
+  if (max != 0 && out_.bytes() > max) {
+    close_later(errc::write_queue_full);
+    return;
+  }
+  const std::size_t total = limits.max_write_queue_bytes_total;
+  auto& impl = *server_->impl_;
+  while (total != 0 && impl.queued_bytes > total) {
+    // Many slow readers together: the one that holds the most goes, which
+    // frees the most and is the slowest. This scans the connections, but
+    // only when the budget is passed, and each pass takes one off.
+    Connection* most = nullptr;
+    for (Connection* c : impl.connections) {
+      if (!c->closed_ && !c->closing_ && (most == nullptr || c->queued_ > most->queued_)) most = c;
+    }
+    if (most == nullptr || most->queued_ == 0) return;
+    most->close_later(errc::write_budget_exceeded);
+  }
+}
+
+void Connection::sync_queued() {
+  // A closing connection's queue is as good as freed.
+  const std::size_t now = closed_ || closing_ ? 0 : out_.bytes();
+  if (now == queued_) return;
+  if (server_ != nullptr) {
+    auto& impl = *server_->impl_;
+    impl.queued_bytes = impl.queued_bytes - queued_ + now;
+  }
+  queued_ = now;
 }
 
 void Connection::flush() {
+  if (closed_ || closing_) return;
+  if (!write_waiting_) write_now();
+  sync_queued();
   if (closed_ || closing_) return;
   if (write_waiting_) {
     check_queue_limit();
     return;
   }
+  if (draining_ && idle()) close_later({});
+}
+
+void Connection::write_now() {
   std::array<boost::asio::const_buffer, kMaxIovecs> bufs;
   while (!out_.empty()) {
     const std::size_t n = out_.buffers(bufs.data(), bufs.size());
@@ -395,7 +430,6 @@ void Connection::flush() {
         socket_.write_some(std::span<const boost::asio::const_buffer>(bufs.data(), n), ec);
     if (would_block(ec)) {
       wait_write();
-      check_queue_limit();
       return;
     }
     if (ec) {
@@ -408,7 +442,6 @@ void Connection::flush() {
       return;
     }
   }
-  if (draining_ && idle()) close_later({});
 }
 
 void Connection::wait_write() {
@@ -427,6 +460,7 @@ void Connection::wait_write() {
 void Connection::close_later(std::error_code why) {
   if (closed_ || closing_) return;
   closing_ = true;
+  sync_queued();
   boost::asio::post(socket_.get_executor(), [self = shared_from_this(), why] {
     self->closing_ = false;
     self->close(why);
@@ -466,6 +500,7 @@ void Connection::close(std::error_code why) {
   boost::system::error_code ignored;
   socket_.close(ignored);
   out_.clear();
+  sync_queued();
   std::vector<RequestPtr> unfinished;
   unfinished.reserve(requests_.size());
   for (auto& [id, slot] : requests_) unfinished.push_back(std::move(slot.request));

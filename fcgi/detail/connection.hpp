@@ -97,7 +97,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
               std::string_view message, std::string_view extra_headers = {});
   void send_end_request(std::uint16_t id, std::uint8_t protocol_status, bool keep_conn);
 
+  // Writes what the socket takes now, then checks the queue limits.
   void flush();
+  void write_now();
+  // Reports this queue's size to the server's total.
+  void sync_queued();
   void check_queue_limit();
   void wait_write();
   // Closes from a later handler: used where the application is on the stack,
@@ -112,6 +116,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   RecordParser parser_;
   std::unordered_map<std::uint16_t, Slot> requests_;
   detail::WriteQueue out_;
+  // out_.bytes() as last added to the server's total.
+  std::size_t queued_ = 0;
   // Undispatched input bytes charged by this connection's requests.
   std::size_t pending_input_ = 0;
   detail::Deadline record_deadline_{this};

@@ -37,6 +37,8 @@ struct Server::Impl {
   // Every connection reads into this one buffer and parses it at once, so an
   // idle or parked connection owns no read buffer at all.
   std::unique_ptr<std::uint8_t[]> read_buffer;
+  // Write queue bytes of all connections (WriteQueue::bytes()).
+  std::size_t queued_bytes = 0;
   // Undispatched input bytes charged by all connections.
   std::size_t pending_input = 0;
   // Limits::read_timeout: requests in their input phase, partial records.

@@ -942,3 +942,50 @@ TEST_F(ServerTest, IdleConnectionsAreClosedAfterTheIdleTimeout) {
 
 }  // namespace
 }  // namespace fcgi
+
+namespace fcgi {
+namespace {
+
+// Slow readers each under the per-connection limit can together pass the
+// server-wide budget: the one holding the most is closed, the others go on.
+// Over a Unix socket, which takes a fixed ~200 KB before it blocks.
+TEST_F(ServerTest, SlowReadersOverTheServerWriteBudgetLoseTheLargest) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("fcgi_budget_" + std::to_string(::getpid()) + ".sock"))
+                               .string();
+  Limits limits;
+  limits.max_write_queue_bytes = 3 << 20;
+  limits.max_write_queue_bytes_total = 3 << 20;
+  start(limits, "unix:" + path);
+  std::vector<std::string> lines;
+  server->set_log_sink([&](std::string_view l) { lines.emplace_back(l); });
+  handler.park = true;
+  CountingListener listener;
+  Client small = connect();
+  small.send(request(1, "/a", true));
+  Client large = connect();
+  large.send(request(1, "/b", true) + request(2, "/c", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 3; }));
+  handler.requests[0]->set_abort_listener(&listener);
+  handler.requests[2]->set_abort_listener(&listener);
+  const auto small_body = std::make_shared<const std::string>(1500 * 1024, 's');
+  handler.requests[0]->respond({"", small_body, ""});
+  pump_until([] { return false; }, 10ms);
+  EXPECT_GT(server->queued_write_bytes(), 1u << 20);
+  EXPECT_EQ(server->connections(), 2u);
+  // 1.3 + 2.3 MB queued: past the 3 MB budget, though each is under 3 MB.
+  handler.requests[1]->respond({"", std::make_shared<const std::string>(2500 * 1024, 'l'), ""});
+  ASSERT_TRUE(wait_for(large, [](const Client& cl) { return cl.eof; }));
+  EXPECT_EQ(listener.aborts, 1);
+  EXPECT_TRUE(handler.requests[2]->aborted());
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(any_contains(lines, "write queue budget")) << lines[0];
+  // The small one was left alone and gets all of its response.
+  ASSERT_TRUE(wait_end(small, 1));
+  EXPECT_EQ(stdout_of(small.in, 1), *small_body);
+  EXPECT_EQ(server->queued_write_bytes(), 0u);
+  EXPECT_EQ(server->connections(), 1u);
+}
+
+}  // namespace
+}  // namespace fcgi
