@@ -33,9 +33,15 @@ class Category final : public std::error_category {
       case errc::stream_after_end:
         return "stream record after the end of the stream";
       case errc::read_timeout:
-        return "request input not complete before the read timeout";
+        return "request or record not complete before the read timeout";
       case errc::write_queue_full:
         return "write queue limit exceeded";
+      case errc::write_budget_exceeded:
+        return "server-wide write queue budget exceeded; this connection queued the most";
+      case errc::input_budget_exceeded:
+        return "undispatched request input over the connection's budget";
+      case errc::idle_timeout:
+        return "idle timeout";
     }
     return "unknown fcgi error";
   }

@@ -29,10 +29,18 @@ enum class errc {
   duplicate_request,
   // A stream record (PARAMS, STDIN) after that stream ended.
   stream_after_end,
-  // Limits::read_timeout passed before a request's input was complete.
+  // Limits::read_timeout passed before a request's input or a record was
+  // complete.
   read_timeout,
   // Limits::max_write_queue_bytes exceeded: the peer reads too slowly.
   write_queue_full,
+  // Limits::max_write_queue_bytes_total exceeded; this connection queued
+  // the most.
+  write_budget_exceeded,
+  // Limits::max_pending_input_bytes exceeded: too much undispatched input.
+  input_budget_exceeded,
+  // Limits::idle_timeout passed on a connection without requests.
+  idle_timeout,
 };
 
 const std::error_category& error_category() noexcept;

@@ -46,10 +46,13 @@ void NameValueDecoder::put(std::string_view data, Pairs& out, std::error_code& e
           return;
         }
         total_ += pair;
+        // Lengths are the peer's word, not bytes it has sent: reserve a
+        // little and grow as the bytes arrive, so a few length prefixes
+        // cannot make the server allocate max_bytes each.
         name_.clear();
         value_.clear();
-        name_.reserve(name_len_);
-        value_.reserve(value_len_);
+        name_.reserve(std::min<std::size_t>(name_len_, kMaxReserve));
+        value_.reserve(std::min<std::size_t>(value_len_, kMaxReserve));
         state_ = State::name;
         break;
       }

@@ -31,8 +31,15 @@ class NameValueDecoder {
   // End of the stream: errc::truncated_params unless between pairs.
   void finish(std::error_code& ec) const;
 
-  // Name and value bytes accepted so far.
+  // Name and value bytes accepted so far (counted as soon as a pair's
+  // lengths are known).
   std::size_t total() const { return total_; }
+  // Bytes allocated for the pair being assembled: grows with the bytes that
+  // arrived, not with the lengths announced.
+  std::size_t buffered_capacity() const { return name_.capacity() + value_.capacity(); }
+
+  // Most bytes reserved up front for a name or a value.
+  static constexpr std::size_t kMaxReserve = 1024;
 
  private:
   enum class State : std::uint8_t { name_len, value_len, name, value, failed };

@@ -56,6 +56,7 @@ void RecordParser::emit(std::string_view data, bool last) {
 void RecordParser::on_header(std::error_code& ec) {
   header_ = decode_header(bytes_);
   have_ = 0;
+  ++records_;
   if (auto e = validate(header_)) {
     state_ = State::failed;
     failure_ = static_cast<std::uint8_t>(e.value());

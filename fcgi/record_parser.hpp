@@ -50,6 +50,10 @@ class RecordParser {
     return (state_ == State::header && have_ == 0) || (state_ == State::padding && padding_ == 0);
   }
 
+  // Record headers decoded so far: tells whether a partial record is the
+  // same as at an earlier look.
+  std::uint64_t records() const { return records_; }
+
   // Checks a header against what a responder may receive.
   static std::error_code validate(const Header& h);
   // Stream records come out in fragments, the others whole.
@@ -63,6 +67,7 @@ class RecordParser {
 
   Fragment fragment_;
   std::string buffered_;  // content of a non-stream record straddling reads
+  std::uint64_t records_ = 0;
   Header header_;
   std::uint16_t remaining_ = 0;  // content bytes still to come
   std::uint8_t padding_ = 0;     // padding bytes still to skip

@@ -11,40 +11,6 @@
 
 namespace fcgi {
 
-void Server::Impl::watch(detail::Inbound& inbound) {
-  deadlines.push_back(inbound);
-  if (!deadline_armed) arm_deadline_timer();
-}
-
-void Server::Impl::arm_deadline_timer() {
-  if (deadlines.empty()) {
-    deadline_armed = false;
-    return;
-  }
-  deadline_armed = true;
-  deadline_timer.expires_at(deadlines.front().deadline);
-  deadline_timer.async_wait(
-      [this, alive = std::weak_ptr<int>(alive)](boost::system::error_code ec) {
-        if (ec == boost::asio::error::operation_aborted || alive.expired()) return;
-        on_deadline();
-      });
-}
-
-void Server::Impl::on_deadline() {
-  const auto now = std::chrono::steady_clock::now();
-  // Requests whose input completed have left the list; the rest are in
-  // deadline order, so only the front needs looking at.
-  while (!deadlines.empty() && deadlines.front().deadline <= now) {
-    const detail::Inbound* front = &deadlines.front();
-    auto c = front->connection->shared_from_this();
-    c->close(errc::read_timeout);
-    // Closing destroys the connection's inbound requests; never spin if one
-    // somehow stayed.
-    if (!deadlines.empty() && &deadlines.front() == front) deadlines.pop_front();
-  }
-  arm_deadline_timer();
-}
-
 void Server::Impl::maybe_finish_shutdown() {
   if (!shutting_down || shutdown_finished || !connections.empty()) return;
   shutdown_finished = true;
@@ -58,7 +24,8 @@ Server::Server(boost::asio::io_context& io, Handler& handler, Limits limits)
 
 Server::~Server() {
   for (auto& l : impl_->listeners) l->close();
-  impl_->deadline_timer.cancel();
+  impl_->read_deadlines.stop();
+  impl_->idle_deadlines.stop();
   impl_->grace_timer.cancel();
   std::vector<std::shared_ptr<Connection>> open;
   for (Connection* c : impl_->connections) open.push_back(c->shared_from_this());
@@ -118,6 +85,10 @@ void Server::shutdown(std::chrono::milliseconds grace, std::function<void()> don
 
 std::size_t Server::connections() const {
   return impl_->connections.size();
+}
+
+std::size_t Server::queued_write_bytes() const {
+  return impl_->queued_bytes;
 }
 
 void Server::connection_closed(Connection* c) {

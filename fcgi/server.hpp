@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fcgi/limits.hpp"
@@ -40,11 +41,25 @@ class Server {
   void shutdown(std::chrono::milliseconds grace, std::function<void()> done);
 
   std::size_t connections() const;
+  // Bytes queued for writing on all connections, a shared body counted once
+  // per connection (what Limits::max_write_queue_bytes_total bounds).
+  std::size_t queued_write_bytes() const;
   const Limits& limits() const { return limits_; }
+
+  // Where the server reports why it closed a connection on its own (a
+  // protocol error, a timeout, a limit), one line of text each; fcgi/ has no
+  // logger of its own. Unset, nothing is reported. Called from the server's
+  // own handlers on its executor, never from inside a call into fcgi/ (a
+  // limit found during Request::respond closes from a later handler).
+  using LogSink = std::function<void(std::string_view)>;
+  void set_log_sink(LogSink sink) { log_sink_ = std::move(sink); }
 
   // Internal to fcgi/.
   void connection_closed(Connection* c);
   Handler& handler() { return handler_; }
+  void log(std::string_view text) const {
+    if (log_sink_) log_sink_(text);
+  }
 
  private:
   friend class Listener;
@@ -53,6 +68,7 @@ class Server {
   std::unique_ptr<Impl> impl_;
   Handler& handler_;
   Limits limits_;
+  LogSink log_sink_;
 };
 
 }  // namespace fcgi

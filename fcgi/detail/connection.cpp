@@ -1,13 +1,16 @@
 #include "fcgi/detail/connection.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "fcgi/detail/endpoint.hpp"
 #include "fcgi/detail/server_impl.hpp"
 #include "fcgi/error.hpp"
 
@@ -26,7 +29,26 @@ constexpr std::size_t kMaxIovecs = 64;
 // Reads per readiness event before yielding to other connections.
 constexpr int kMaxReadsPerWakeup = 4;
 
+// What an undispatched request costs besides its params and STDIN bytes:
+// its objects, its map node, a few allocations. An estimate, so that empty
+// BEGIN_REQUESTs are not free.
+constexpr std::size_t kRequestCost = 512;
+// What a decoded param costs besides its name and value bytes.
+constexpr std::size_t kParamCost = sizeof(Request::Params::value_type);
+
+std::size_t param_bytes(const NameValueDecoder& d, const Request::Params& p) {
+  return d.total() + p.size() * kParamCost;
+}
+
 }  // namespace
+
+namespace detail {
+
+Inbound::~Inbound() {
+  connection->release_input(charged);
+}
+
+}  // namespace detail
 
 Connection::Connection(Server& server, Socket socket)
     : server_(&server), socket_(std::move(socket)) {}
@@ -40,7 +62,36 @@ void Connection::start() {
     // Responses go out in one gather write; Nagle would only delay them.
     socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
   }
+  update_idle_deadline();
   wait_read();
+}
+
+void Connection::update_record_deadline() {
+  if (parser_.between_records()) {
+    record_deadline_.disarm();
+    return;
+  }
+  // A record of at most 64 KB has no reason to take longer than a whole
+  // request's input; this is what times out a peer that stops inside a
+  // header or a record when no request of its is in its input phase.
+  if (record_deadline_.armed() && record_timed_ == parser_.records()) return;
+  record_timed_ = parser_.records();
+  server_->impl_->read_deadlines.arm(
+      record_deadline_, std::chrono::steady_clock::now() + server_->limits().read_timeout);
+}
+
+void Connection::update_idle_deadline() {
+  if (closed_ || !requests_.empty()) {
+    idle_deadline_.disarm();
+    return;
+  }
+  const auto timeout = server_->limits().idle_timeout;
+  if (idle_deadline_.armed() || timeout.count() <= 0) return;
+  auto& impl = *server_->impl_;
+  const auto spread = timeout / 16;
+  const auto jitter = spread.count() > 0 ? std::chrono::milliseconds(impl.jitter() % spread.count())
+                                         : std::chrono::milliseconds(0);
+  impl.idle_deadlines.arm(idle_deadline_, std::chrono::steady_clock::now() + timeout + jitter);
 }
 
 void Connection::wait_read() {
@@ -87,6 +138,7 @@ void Connection::consume(const std::uint8_t* data, std::size_t size) {
       if (closed_ || closing_) return;
     }
   }
+  update_record_deadline();
 }
 
 void Connection::on_fragment(const RecordParser::Fragment& f) {
@@ -157,18 +209,65 @@ void Connection::on_begin(std::uint16_t id, const BeginRequest& begin) {
   }
   Slot slot;
   slot.request = std::make_shared<Request>(shared_from_this(), id, begin.role, begin.keep_conn());
-  slot.inbound = std::make_unique<detail::Inbound>(
-      this, limits.max_params_bytes, std::chrono::steady_clock::now() + limits.read_timeout);
-  server_->impl_->watch(*slot.inbound);
+  slot.inbound = std::make_unique<detail::Inbound>(this, limits.max_params_bytes);
+  server_->impl_->read_deadlines.arm(slot.inbound->deadline,
+                                     std::chrono::steady_clock::now() + limits.read_timeout);
+  detail::Inbound& in = *slot.inbound;
   requests_.emplace(id, std::move(slot));
+  update_idle_deadline();
+  charge_input(id, in, kRequestCost);
+}
+
+bool Connection::charge_input(std::uint16_t id, detail::Inbound& in, std::size_t n) {
+  const auto& limits = server_->limits();
+  auto& impl = *server_->impl_;
+  in.charged += n;
+  pending_input_ += n;
+  impl.pending_input += n;
+  // One legitimate request never trips the connection's budget; a
+  // connection that may use it all never trips the server's.
+  const std::size_t one_request = 2 * (limits.max_params_bytes + limits.max_stdin_bytes);
+  const std::size_t per_connection = limits.max_pending_input_bytes == 0
+                                         ? 0
+                                         : std::max(limits.max_pending_input_bytes, one_request);
+  const std::size_t total = limits.max_pending_input_bytes_total == 0
+                                ? 0
+                                : std::max(limits.max_pending_input_bytes_total, per_connection);
+  if (per_connection != 0 && pending_input_ > per_connection) {
+    // Only a multiplexing peer gets here, with more unfinished requests
+    // than it has any use for.
+    close(errc::input_budget_exceeded);
+    return false;
+  }
+  if (total != 0 && impl.pending_input > total) {
+    // Too many peers are sending at once: shed this request, as a 503 that
+    // nginx passes on (an early END_REQUEST would be a 502).
+    reject(id, "503 Service Unavailable", "overloaded",
+           "the server is receiving too many requests at once", "Retry-After: 1\r\n");
+    return false;
+  }
+  return true;
+}
+
+void Connection::release_input(std::size_t n) {
+  pending_input_ -= n;
+  if (server_ != nullptr) server_->impl_->pending_input -= n;
 }
 
 void Connection::on_abort_request(std::uint16_t id) {
   auto it = requests_.find(id);
   if (it == requests_.end()) return;
   RequestPtr request = std::move(it->second.request);
+  const bool stdout_open = it->second.stdout_open;
   requests_.erase(it);
-  // The spec has the application answer an abort with END_REQUEST.
+  // The spec has the application answer an abort with END_REQUEST; a
+  // stream already begun (SSE) is closed first, as every response is: empty
+  // STDOUT, then END_REQUEST.
+  if (stdout_open) {
+    const auto eos = encode_stdout_header(id, 0);
+    out_.push_bytes(eos.data(), eos.size());
+  }
+  update_idle_deadline();
   send_end_request(id, FCGI_REQUEST_COMPLETE, request->keep_conn());
   request->abort();
 }
@@ -180,21 +279,26 @@ void Connection::on_params(Slot& slot, const RecordParser::Fragment& f) {
     return;
   }
   std::error_code ec;
+  auto& params = slot.request->mutable_params();
+  const std::size_t before = param_bytes(in->params, params);
   if (f.header.content_length == 0) {
     in->params.finish(ec);
     in->params_done = true;
   } else {
-    in->params.put(f.data, slot.request->mutable_params(), ec);
+    in->params.put(f.data, params, ec);
   }
   const std::uint16_t id = f.header.request_id;
   if (ec == errc::params_too_large || ec == errc::bad_name_value_length) {
-    reject(id, "431 Request Header Fields Too Large");
+    reject(
+        id, "413 Payload Too Large", "params_too_large",
+        "request params exceed " + std::to_string(server_->limits().max_params_bytes) + " bytes");
     return;
   }
   if (ec) {
     close(ec);
     return;
   }
+  if (!charge_input(id, *in, param_bytes(in->params, params) - before)) return;
   maybe_dispatch(slot);
 }
 
@@ -212,9 +316,11 @@ void Connection::on_stdin(Slot& slot, const RecordParser::Fragment& f) {
   }
   std::string& body = slot.request->mutable_body();
   if (body.size() + f.data.size() > server_->limits().max_stdin_bytes) {
-    reject(id, "413 Content Too Large");
+    reject(id, "413 Payload Too Large", "body_too_large",
+           "request body exceeds " + std::to_string(server_->limits().max_stdin_bytes) + " bytes");
     return;
   }
+  if (!charge_input(id, *in, f.data.size())) return;
   body.append(f.data);
 }
 
@@ -227,21 +333,43 @@ void Connection::maybe_dispatch(Slot& slot) {
   server_->handler().on_request(request);
 }
 
-void Connection::reject(std::uint16_t id, const char* status) {
+void Connection::reject(std::uint16_t id, std::string_view status, std::string_view code,
+                        std::string_view message, std::string_view extra_headers) {
   auto it = requests_.find(id);
   if (it == requests_.end()) return;
   RequestPtr request = std::move(it->second.request);
   requests_.erase(it);
+  update_idle_deadline();
+  // The error body of the HTTP API, {"error":"<code>","message":"<text>"};
+  // code and message come from this file and need no JSON escaping.
+  std::string body = "{\"error\":\"";
+  body += code;
+  body += "\",\"message\":\"";
+  body += message;
+  body += "\"}";
   Response r;
-  r.head =
-      std::string("Status: ") + status + "\r\nContent-Type: text/plain\r\n\r\n" + status + "\n";
+  r.head = "Status: ";
+  r.head += status;
+  r.head +=
+      "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
+      "X-Content-Type-Options: nosniff\r\nContent-Length: ";
+  r.head += std::to_string(body.size());
+  r.head += "\r\n";
+  r.head += extra_headers;
+  r.head += "\r\n";
+  r.head += body;
   // The application never saw it; its later records are ignored as those of
   // an inactive id.
   request->respond(std::move(r));
 }
 
 void Connection::send(std::uint16_t id, Response&& r, bool end, bool keep_conn) {
-  if (end) requests_.erase(id);
+  if (end) {
+    requests_.erase(id);
+    update_idle_deadline();
+  } else if (!r.head.empty() || (r.body && !r.body->empty()) || !r.tail.empty()) {
+    if (auto it = requests_.find(id); it != requests_.end()) it->second.stdout_open = true;
+  }
   if (closed_ || closing_) return;
   out_.push_response(id, std::move(r), end, end && !keep_conn);
   flush();
@@ -249,16 +377,51 @@ void Connection::send(std::uint16_t id, Response&& r, bool end, bool keep_conn) 
 
 void Connection::check_queue_limit() {
   // Only what the socket would not take counts: a peer that reads keeps up.
-  const std::size_t max = server_->limits().max_write_queue_bytes;
-  if (max != 0 && out_.bytes() > max) close_later(errc::write_queue_full);
+  const auto& limits = server_->limits();
+  const std::size_t max = limits.max_write_queue_bytes;
+  if (max != 0 && out_.bytes() > max) {
+    close_later(errc::write_queue_full);
+    return;
+  }
+  const std::size_t total = limits.max_write_queue_bytes_total;
+  auto& impl = *server_->impl_;
+  while (total != 0 && impl.queued_bytes > total) {
+    // Many slow readers together: the one that holds the most goes, which
+    // frees the most and is the slowest. This scans the connections, but
+    // only when the budget is passed, and each pass takes one off.
+    Connection* most = nullptr;
+    for (Connection* c : impl.connections) {
+      if (!c->closed_ && !c->closing_ && (most == nullptr || c->queued_ > most->queued_)) most = c;
+    }
+    if (most == nullptr || most->queued_ == 0) return;
+    most->close_later(errc::write_budget_exceeded);
+  }
+}
+
+void Connection::sync_queued() {
+  // A closing connection's queue is as good as freed.
+  const std::size_t now = closed_ || closing_ ? 0 : out_.bytes();
+  if (now == queued_) return;
+  if (server_ != nullptr) {
+    auto& impl = *server_->impl_;
+    impl.queued_bytes = impl.queued_bytes - queued_ + now;
+  }
+  queued_ = now;
 }
 
 void Connection::flush() {
+  if (closed_ || closing_) return;
+  if (!write_waiting_) write_now();
+  sync_queued();
   if (closed_ || closing_) return;
   if (write_waiting_) {
     check_queue_limit();
     return;
   }
+  if (draining_ && idle()) close_later({});
+}
+
+void Connection::write_now() {
   std::array<boost::asio::const_buffer, kMaxIovecs> bufs;
   while (!out_.empty()) {
     const std::size_t n = out_.buffers(bufs.data(), bufs.size());
@@ -267,7 +430,6 @@ void Connection::flush() {
         socket_.write_some(std::span<const boost::asio::const_buffer>(bufs.data(), n), ec);
     if (would_block(ec)) {
       wait_write();
-      check_queue_limit();
       return;
     }
     if (ec) {
@@ -280,7 +442,6 @@ void Connection::flush() {
       return;
     }
   }
-  if (draining_ && idle()) close_later({});
 }
 
 void Connection::wait_write() {
@@ -299,6 +460,7 @@ void Connection::wait_write() {
 void Connection::close_later(std::error_code why) {
   if (closed_ || closing_) return;
   closing_ = true;
+  sync_queued();
   boost::asio::post(socket_.get_executor(), [self = shared_from_this(), why] {
     self->closing_ = false;
     self->close(why);
@@ -310,14 +472,35 @@ void Connection::drain() {
   if (idle()) close_later({});
 }
 
-void Connection::close(std::error_code /*why*/) {
+void Connection::log_close(std::error_code why) {
+  // EOF, resets and orderly closes are the peer's business or ours; only a
+  // close the server decided on, for a reason a person may need, is told.
+  if (!why || why.category() != error_category() || server_ == nullptr) return;
+  boost::system::error_code ec;
+  const auto peer = socket_.remote_endpoint(ec);
+  std::string line = "closing connection";
+  if (!ec) {
+    const std::string from = detail::format_endpoint(peer);
+    // A Unix socket peer has no name: "unix:" says nothing.
+    if (from != "unix:") line += " from " + from;
+  }
+  line += ": " + why.message();
+  if (!requests_.empty()) line += " (" + std::to_string(requests_.size()) + " requests aborted)";
+  server_->log(line);
+}
+
+void Connection::close(std::error_code why) {
   if (closed_) return;
+  log_close(why);
   closed_ = true;
+  record_deadline_.disarm();
+  idle_deadline_.disarm();
   // Aborted requests drop their reference to this connection.
   auto self = shared_from_this();
   boost::system::error_code ignored;
   socket_.close(ignored);
   out_.clear();
+  sync_queued();
   std::vector<RequestPtr> unfinished;
   unfinished.reserve(requests_.size());
   for (auto& [id, slot] : requests_) unfinished.push_back(std::move(slot.request));

@@ -4,13 +4,14 @@
 #pragma once
 
 #include <boost/asio/generic/stream_protocol.hpp>
-#include <boost/intrusive/list_hook.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <system_error>
 #include <unordered_map>
 
+#include "fcgi/detail/deadline_queue.hpp"
 #include "fcgi/detail/write_queue.hpp"
 #include "fcgi/name_value.hpp"
 #include "fcgi/record_parser.hpp"
@@ -22,15 +23,19 @@ namespace fcgi {
 namespace detail {
 
 // Input state of a request whose params or STDIN are still arriving. It
-// exists only until dispatch; its hook keeps it in the server's deadline
-// list, which is in deadline order because the timeout is the same for all.
-struct Inbound
-    : boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
-  Inbound(Connection* c, std::size_t max_params, std::chrono::steady_clock::time_point d)
-      : connection(c), params(max_params), deadline(d) {}
+// exists only until dispatch, and its read deadline with it.
+struct Inbound {
+  Inbound(Connection* c, std::size_t max_params) : connection(c), params(max_params), deadline(c) {}
+  // Gives back what was charged to the input budgets.
+  ~Inbound();
+  Inbound(const Inbound&) = delete;
+  Inbound& operator=(const Inbound&) = delete;
+
   Connection* connection;
   NameValueDecoder params;
-  std::chrono::steady_clock::time_point deadline;
+  Deadline deadline;
+  // Bytes charged to the connection's and the server's input budgets.
+  std::size_t charged = 0;
   bool params_done = false;
   bool stdin_done = false;
 };
@@ -55,11 +60,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // From Request. `end` finishes the request.
   void send(std::uint16_t id, Response&& r, bool end, bool keep_conn);
+  // From Inbound: its charged input is freed.
+  void release_input(std::size_t n);
 
  private:
   struct Slot {
     RequestPtr request;
     std::unique_ptr<detail::Inbound> inbound;  // null once dispatched
+    // Some STDOUT went out without ending the request (a stream): an abort
+    // must close the stream before END_REQUEST.
+    bool stdout_open = false;
   };
 
   void wait_read();
@@ -73,17 +83,32 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_params(Slot& slot, const RecordParser::Fragment& f);
   void on_stdin(Slot& slot, const RecordParser::Fragment& f);
   void maybe_dispatch(Slot& slot);
-  // Answers a request whose input broke a limit with a CGI status and ends
-  // it, keeping the connection.
-  void reject(std::uint16_t id, const char* status);
+  // After parsing: a partial record has read_timeout to complete.
+  void update_record_deadline();
+  // After requests come and go: a connection without any has idle_timeout.
+  void update_idle_deadline();
+  // Charges `n` more bytes of undispatched input of request `id` to the
+  // budgets. False when that closed the connection or rejected the request
+  // (its slot is gone).
+  bool charge_input(std::uint16_t id, detail::Inbound& in, std::size_t n);
+  // Answers a request whose input broke a limit with a CGI status and the
+  // API's JSON error body, and ends it, keeping the connection.
+  void reject(std::uint16_t id, std::string_view status, std::string_view code,
+              std::string_view message, std::string_view extra_headers = {});
   void send_end_request(std::uint16_t id, std::uint8_t protocol_status, bool keep_conn);
 
+  // Writes what the socket takes now, then checks the queue limits.
   void flush();
+  void write_now();
+  // Reports this queue's size to the server's total.
+  void sync_queued();
   void check_queue_limit();
   void wait_write();
   // Closes from a later handler: used where the application is on the stack,
   // so it is never re-entered with abort notices in the middle of a call.
   void close_later(std::error_code why);
+  // Tells the server's log sink why it closes, when that is worth telling.
+  void log_close(std::error_code why);
   bool idle() const { return requests_.empty() && out_.empty(); }
 
   Server* server_;
@@ -91,6 +116,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   RecordParser parser_;
   std::unordered_map<std::uint16_t, Slot> requests_;
   detail::WriteQueue out_;
+  // out_.bytes() as last added to the server's total.
+  std::size_t queued_ = 0;
+  // Undispatched input bytes charged by this connection's requests.
+  std::size_t pending_input_ = 0;
+  detail::Deadline record_deadline_{this};
+  // parser_.records() when record_deadline_ was armed: the partial record it
+  // times.
+  std::uint64_t record_timed_ = 0;
+  detail::Deadline idle_deadline_{this};
   bool closed_ = false;
   bool closing_ = false;  // close_later() pending
   bool write_waiting_ = false;

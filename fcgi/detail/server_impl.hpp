@@ -3,14 +3,16 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/intrusive/list.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <random>
 #include <unordered_set>
 #include <vector>
 
 #include "fcgi/detail/connection.hpp"
+#include "fcgi/detail/deadline_queue.hpp"
+#include "fcgi/error.hpp"
 #include "fcgi/server.hpp"
 
 namespace fcgi {
@@ -23,13 +25,10 @@ struct Server::Impl {
   explicit Impl(boost::asio::io_context& io_context)
       : io(io_context),
         read_buffer(new std::uint8_t[kReadBufferSize]),
-        deadline_timer(io_context),
+        read_deadlines(io_context, errc::read_timeout),
+        idle_deadlines(io_context, errc::idle_timeout),
         grace_timer(io_context) {}
 
-  // A request began receiving input: make sure the timer covers it.
-  void watch(detail::Inbound& inbound);
-  void arm_deadline_timer();
-  void on_deadline();
   void maybe_finish_shutdown();
 
   boost::asio::io_context& io;
@@ -38,9 +37,17 @@ struct Server::Impl {
   // Every connection reads into this one buffer and parses it at once, so an
   // idle or parked connection owns no read buffer at all.
   std::unique_ptr<std::uint8_t[]> read_buffer;
-  boost::intrusive::list<detail::Inbound, boost::intrusive::constant_time_size<false>> deadlines;
-  boost::asio::steady_timer deadline_timer;
-  bool deadline_armed = false;
+  // Write queue bytes of all connections (WriteQueue::bytes()).
+  std::size_t queued_bytes = 0;
+  // Undispatched input bytes charged by all connections.
+  std::size_t pending_input = 0;
+  // Limits::read_timeout: requests in their input phase, partial records.
+  detail::DeadlineQueue read_deadlines;
+  // Limits::idle_timeout: connections without requests.
+  detail::DeadlineQueue idle_deadlines;
+  // Jitter of idle deadlines, so that connections that went idle together
+  // (a fan-out released them) are not all closed in the same instant.
+  std::minstd_rand jitter;
   bool shutting_down = false;
   bool shutdown_finished = false;
   std::function<void()> shutdown_done;

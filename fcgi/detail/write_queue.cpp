@@ -9,7 +9,9 @@ namespace fcgi::detail {
 
 void WriteQueue::push(std::unique_ptr<Item> item) {
   item->size = item->framing.size() + item->stream_len;
-  bytes_ += item->size;
+  const std::size_t body = body_size(*item);
+  counted_ += item->size - body;
+  if (item->body && body_refs_[item->body.get()]++ == 0) counted_ += body;
   Item* raw = item.get();
   if (tail_ != nullptr) {
     tail_->next = std::move(item);
@@ -96,9 +98,35 @@ std::size_t WriteQueue::buffers(boost::asio::const_buffer* out, std::size_t max)
   return n;
 }
 
+void WriteQueue::pop() {
+  const std::size_t body = body_size(*head_);
+  counted_ -= head_->size - body;
+  if (head_->body) {
+    const auto it = body_refs_.find(head_->body.get());
+    if (--it->second == 0) {
+      body_refs_.erase(it);
+      counted_ -= body;
+    }
+  }
+  // Unlinked one at a time, so a long queue cannot overflow the stack
+  // through nested unique_ptr destructors.
+  head_ = std::move(head_->next);
+  if (head_ == nullptr) tail_ = nullptr;
+}
+
+std::size_t WriteQueue::bytes() const {
+  if (head_ == nullptr) return 0;
+  std::size_t sent = head_->sent;
+  if (head_->body && body_refs_.find(head_->body.get())->second > 1) {
+    // The body still counts for the responses behind; only the head item's
+    // own bytes can have been subtracted.
+    sent = std::min(sent, head_->size - body_size(*head_));
+  }
+  return counted_ - sent;
+}
+
 bool WriteQueue::consume(std::size_t n) {
   bool close = false;
-  bytes_ -= std::min(n, bytes_);
   while (head_ != nullptr && n > 0) {
     const std::size_t left = head_->size - head_->sent;
     if (n < left) {
@@ -107,18 +135,13 @@ bool WriteQueue::consume(std::size_t n) {
     }
     n -= left;
     close = close || head_->close_after;
-    head_ = std::move(head_->next);
-    if (head_ == nullptr) tail_ = nullptr;
+    pop();
   }
   return close;
 }
 
 void WriteQueue::clear() {
-  // Iteratively, so a long queue cannot overflow the stack through nested
-  // unique_ptr destructors.
-  while (head_ != nullptr) head_ = std::move(head_->next);
-  tail_ = nullptr;
-  bytes_ = 0;
+  while (head_ != nullptr) pop();
 }
 
 }  // namespace fcgi::detail

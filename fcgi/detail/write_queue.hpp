@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "fcgi/request.hpp"
 
@@ -36,8 +37,13 @@ class WriteQueue {
   bool consume(std::size_t n);
 
   bool empty() const { return head_ == nullptr; }
-  // Bytes still to send (a shared body counts in full for each response).
-  std::size_t bytes() const { return bytes_; }
+  // Bytes this queue holds the peer responsible for: everything still to
+  // send, except that a body shared by several queued responses counts once.
+  // A multiplexed fan-out (thousands of polls on one connection released
+  // with the same message) costs one body, not thousands: the memory is the
+  // body's, and the queue only points at it. A peer that does not read still
+  // piles up framing, heads and every new body, so the limit still stops it.
+  std::size_t bytes() const;
   void clear();
 
  private:
@@ -60,10 +66,17 @@ class WriteQueue {
   template <class F>
   static void for_each_piece(const Item& item, F&& f);
   void push(std::unique_ptr<Item> item);
+  void pop();
+  std::size_t body_size(const Item& item) const { return item.body ? item.body->size() : 0; }
 
   std::unique_ptr<Item> head_;
   Item* tail_ = nullptr;
-  std::size_t bytes_ = 0;
+  // Framing, head and tail bytes of every queued item, plus each distinct
+  // body once; the head item's progress is subtracted by bytes().
+  std::size_t counted_ = 0;
+  // Queued items referencing each body. Keys stay valid: the items keep
+  // their bodies alive.
+  std::unordered_map<const std::string*, std::size_t> body_refs_;
 };
 
 }  // namespace fcgi::detail

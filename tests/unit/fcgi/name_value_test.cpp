@@ -106,6 +106,24 @@ TEST(NameValue, SumOverLimitIsRejected) {
   EXPECT_EQ(out.size(), 1u);
 }
 
+TEST(NameValue, BuffersGrowWithTheBytesThatArrive) {
+  // Lengths of a 60000-byte value, but none of its bytes: nothing like
+  // 60000 bytes may be allocated yet.
+  NameValueDecoder d(64 * 1024);
+  Pairs out;
+  std::error_code ec;
+  d.put(bytes({4, 0x80, 0, 0xea, 0x60}) + "NAME", out, ec);
+  ASSERT_FALSE(ec);
+  EXPECT_EQ(d.total(), 60004u);
+  EXPECT_LE(d.buffered_capacity(), 2 * NameValueDecoder::kMaxReserve + 64);
+  d.put(std::string(30000, 'v'), out, ec);
+  EXPECT_GE(d.buffered_capacity(), 30000u);
+  d.put(std::string(30000, 'v'), out, ec);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].first, "NAME");
+  EXPECT_EQ(out[0].second, std::string(60000, 'v'));
+}
+
 TEST(NameValue, StaysFailed) {
   NameValueDecoder d(4);
   Pairs out;

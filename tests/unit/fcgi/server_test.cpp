@@ -364,11 +364,24 @@ TEST_F(ServerTest, OversizedParamsAndStdinAreAnsweredCleanly) {
   Client c = connect();
   c.send(begin(1, true) + params(1, {{"BIG", std::string(200, 'x')}}) + stdin_of(1, ""));
   ASSERT_TRUE(wait_end(c, 1));
-  EXPECT_EQ(stdout_of(c.in, 1).rfind("Status: 431", 0), 0u);
+  // The API's error form: 413 and a JSON body with its length.
+  const std::string params_body =
+      R"({"error":"params_too_large","message":"request params exceed 100 bytes"})";
+  EXPECT_EQ(stdout_of(c.in, 1),
+            "Status: 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+            "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+            "Content-Length: " +
+                std::to_string(params_body.size()) + "\r\n\r\n" + params_body);
   c.in.clear();
   c.send(request(1, "/a", true, std::string(11, 'b')));
   ASSERT_TRUE(wait_end(c, 1));
-  EXPECT_EQ(stdout_of(c.in, 1).rfind("Status: 413", 0), 0u);
+  const std::string body_body =
+      R"({"error":"body_too_large","message":"request body exceeds 10 bytes"})";
+  EXPECT_EQ(stdout_of(c.in, 1),
+            "Status: 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+            "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+            "Content-Length: " +
+                std::to_string(body_body.size()) + "\r\n\r\n" + body_body);
   // The connection is still usable.
   c.in.clear();
   c.send(request(1, "/ok", true, "0123456789"));
@@ -609,6 +622,369 @@ TEST_F(ServerTest, PeerFloodingManagementRecordsWithoutReadingIsClosed) {
     pump_until([] { return false; }, 2ms);
   }
   ASSERT_TRUE(pump_until([&] { return server->connections() == 0; }));
+}
+
+}  // namespace
+}  // namespace fcgi
+
+namespace fcgi {
+namespace {
+
+// A multiplexing client parks many polls on one connection; releasing them
+// all with one message queues the same body many times over. That is one
+// body in memory, not a slow reader.
+TEST_F(ServerTest, MultiplexedFanOutOfASharedBodyIsNotASlowReader) {
+  Limits limits;
+  limits.max_write_queue_bytes = 2 * 1024 * 1024;
+  start(limits);
+  handler.park = true;
+  constexpr int kPolls = 500;
+  Client c = connect();
+  std::string in;
+  for (int id = 1; id <= kPolls; ++id) in += request(static_cast<std::uint16_t>(id), "/p", true);
+  c.send(in);
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == kPolls; }));
+  CountingListener listener;
+  for (auto& r : handler.requests) r->set_abort_listener(&listener);
+  // 500 x 40 KB = 20 MB queued at once, ten times the limit, while the
+  // client is not reading.
+  auto body = std::make_shared<const std::string>(40000, 'm');
+  for (auto& r : handler.requests) r->respond({"h:", body, ""});
+  pump_until([] { return false; }, 20ms);
+  EXPECT_EQ(server->connections(), 1u);
+  const std::size_t per_response = kHeaderLen + 2 + body->size() + kHeaderLen + 16;
+  ASSERT_TRUE(wait_for(
+      c, [&](const Client& cl) { return cl.eof || cl.in.size() >= kPolls * per_response; }));
+  EXPECT_FALSE(c.eof);
+  EXPECT_EQ(listener.aborts, 0);
+  int ended = 0;
+  std::size_t stdout_bytes = 0;
+  for (const auto& rec : records(c.in)) {
+    if (rec.type == FCGI_END_REQUEST) ++ended;
+    if (rec.type == FCGI_STDOUT) stdout_bytes += rec.content.size();
+  }
+  EXPECT_EQ(ended, kPolls);
+  EXPECT_EQ(stdout_bytes, kPolls * (2 + body->size()));
+}
+
+}  // namespace
+}  // namespace fcgi
+
+namespace fcgi {
+namespace {
+
+bool any_contains(const std::vector<std::string>& lines, const std::string& text) {
+  for (const auto& l : lines) {
+    if (l.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST_F(ServerTest, ClosesForAReasonAreLogged) {
+  Limits limits;
+  limits.read_timeout = 50ms;
+  limits.max_write_queue_bytes = 1000;
+  start(limits);
+  std::vector<std::string> lines;
+  server->set_log_sink([&](std::string_view l) { lines.emplace_back(l); });
+  handler.park = true;
+
+  // A peer that just hangs up is not worth a line.
+  {
+    Client bye = connect();
+    bye.send(request(1, "/p", true));
+    ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 1; }));
+  }
+  ASSERT_TRUE(pump_until([&] { return server->connections() == 0; }));
+  EXPECT_TRUE(lines.empty());
+
+  Client bad = connect();
+  bad.send(std::string("\x02\x01\x00\x01\x00\x08\x00\x00", 8));
+  ASSERT_TRUE(wait_for(bad, [](const Client& cl) { return cl.eof; }));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].rfind("closing connection from 127.0.0.1:", 0), 0u) << lines[0];
+  EXPECT_TRUE(any_contains(lines, ": unsupported FastCGI version"));
+
+  Client slow = connect();
+  slow.send(begin(1, true));
+  ASSERT_TRUE(wait_for(slow, [](const Client& cl) { return cl.eof; }));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_TRUE(any_contains(lines, "read timeout (1 requests aborted)")) << lines[1];
+
+  Client reader = connect();
+  reader.send(request(1, "/a", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 2; }));
+  handler.requests[1]->respond({"", std::make_shared<const std::string>(64 << 20, 'x'), ""});
+  ASSERT_TRUE(pump_until([&] { return server->connections() == 0; }));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(any_contains(lines, "write queue limit exceeded")) << lines[2];
+}
+
+}  // namespace
+}  // namespace fcgi
+
+namespace fcgi {
+namespace {
+
+// SSE writes without ending; an ABORT_REQUEST then must still close the
+// STDOUT stream before END_REQUEST. A request that wrote nothing gets
+// END_REQUEST alone.
+TEST_F(ServerTest, AbortOfAnOpenStreamClosesStdoutBeforeEndRequest) {
+  start();
+  handler.park = true;
+  Client c = connect();
+  c.send(request(1, "/sse", true) + request(2, "/quiet", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 2; }));
+  handler.requests[0]->write({"Content-Type: text/event-stream\r\n\r\n", nullptr, ""});
+  handler.requests[0]->write({"data: x\n\n", nullptr, ""});
+  std::string abort;
+  append_record(abort, FCGI_ABORT_REQUEST, 1, "");
+  append_record(abort, FCGI_ABORT_REQUEST, 2, "");
+  c.send(abort);
+  ASSERT_TRUE(wait_for(c, [](const Client& cl) {
+    return end_status(cl.in, 1).has_value() && end_status(cl.in, 2).has_value();
+  }));
+  std::vector<Rec> one;
+  std::vector<Rec> two;
+  for (const auto& r : records(c.in)) (r.id == 1 ? one : two).push_back(r);
+  ASSERT_EQ(one.size(), 4u);
+  EXPECT_EQ(one[0].type, FCGI_STDOUT);
+  EXPECT_EQ(one[1].type, FCGI_STDOUT);
+  EXPECT_EQ(one[2].type, FCGI_STDOUT);
+  EXPECT_EQ(one[2].content, "");
+  EXPECT_EQ(one[3].type, FCGI_END_REQUEST);
+  ASSERT_EQ(two.size(), 1u);
+  EXPECT_EQ(two[0].type, FCGI_END_REQUEST);
+  EXPECT_TRUE(handler.requests[0]->aborted());
+}
+
+}  // namespace
+}  // namespace fcgi
+
+namespace fcgi {
+namespace {
+
+std::string partial_stdin(std::uint16_t id, std::size_t n) {
+  std::string out;
+  append_record(out, FCGI_STDIN, id, std::string(n, 'i'));
+  return out;
+}
+
+// A multiplexing peer that begins many requests and finishes none holds
+// their input; past the connection's budget it is closed at once rather
+// than after the read timeout.
+TEST_F(ServerTest, UndispatchedInputOverTheConnectionBudgetCloses) {
+  Limits limits;
+  limits.max_params_bytes = 1000;
+  limits.max_stdin_bytes = 1000;
+  limits.max_pending_input_bytes = 64 * 1024;
+  start(limits);
+  std::vector<std::string> lines;
+  server->set_log_sink([&](std::string_view l) { lines.emplace_back(l); });
+  Client c = connect();
+  std::string in;
+  for (std::uint16_t id = 1; id <= 200; ++id) {
+    // Params announcing a 900-byte value and sending it, but never ended.
+    std::string content;
+    append_name_value(content, "A", std::string(900, 'a'));
+    in += begin(id, true);
+    append_record(in, FCGI_PARAMS, id, content);
+  }
+  c.send(in);
+  ASSERT_TRUE(wait_for(c, [](const Client& cl) { return cl.eof; }));
+  EXPECT_TRUE(any_contains(lines, "budget")) << (lines.empty() ? "" : lines[0]);
+  EXPECT_TRUE(handler.requests.empty());
+}
+
+// Over the server-wide budget the request that passes it is shed with a
+// 503 and the API's JSON error; its connection and the others go on, and
+// the budget is given back as requests are dispatched.
+TEST_F(ServerTest, UndispatchedInputOverTheServerBudgetIsShedWith503) {
+  Limits limits;
+  limits.max_params_bytes = 1000;
+  limits.max_stdin_bytes = 1000;
+  limits.max_pending_input_bytes = 8192;
+  limits.max_pending_input_bytes_total = 10240;
+  start(limits);
+  Client a = connect();
+  Client b = connect();
+  // About 1.5 KB charged each: 512 for the request, the param, 900 of STDIN.
+  std::string in;
+  for (std::uint16_t id = 1; id <= 5; ++id) {
+    in += begin(id, true) + params(id, {{"SCRIPT_NAME", "/a"}}) + partial_stdin(id, 900);
+  }
+  a.send(in);
+  b.send(begin(1, true) + params(1, {{"SCRIPT_NAME", "/b"}}) + partial_stdin(1, 900));
+  pump_until([] { return false; }, 20ms);
+  b.send(begin(2, true) + params(2, {{"SCRIPT_NAME", "/b2"}}) + partial_stdin(2, 900));
+  ASSERT_TRUE(wait_end(b, 2));
+  const std::string shed = stdout_of(b.in, 2);
+  EXPECT_EQ(shed.rfind("Status: 503 Service Unavailable\r\n", 0), 0u) << shed;
+  EXPECT_NE(shed.find("\r\nRetry-After: 1\r\n"), std::string::npos);
+  EXPECT_NE(shed.find(R"({"error":"overloaded",)"), std::string::npos);
+  EXPECT_FALSE(end_status(b.in, 1));
+
+  // Everyone else finishes normally.
+  in.clear();
+  for (std::uint16_t id = 1; id <= 5; ++id) in += stdin_of(id, "");
+  a.send(in);
+  b.send(stdin_of(1, ""));
+  for (std::uint16_t id = 1; id <= 5; ++id) ASSERT_TRUE(wait_end(a, id));
+  ASSERT_TRUE(wait_end(b, 1));
+  EXPECT_EQ(stdout_of(b.in, 1), "Content-Type: text/plain\r\n\r\n/b|" + std::string(900, 'i'));
+  EXPECT_EQ(handler.requests.size(), 6u);
+
+  // All of it was given back: the same load again fits.
+  b.in.clear();
+  b.send(begin(3, true) + params(3, {{"SCRIPT_NAME", "/b3"}}) + partial_stdin(3, 900) +
+         stdin_of(3, ""));
+  ASSERT_TRUE(wait_end(b, 3));
+  EXPECT_EQ(stdout_of(b.in, 3).rfind("Content-Type: text/plain", 0), 0u);
+  EXPECT_EQ(server->connections(), 2u);
+}
+
+}  // namespace
+}  // namespace fcgi
+
+namespace fcgi {
+namespace {
+
+// A peer that stops inside a record holds its connection slot no longer
+// than the read timeout, whether or not a request of its is unfinished.
+TEST_F(ServerTest, PartialRecordsWithoutARequestTimeOut) {
+  Limits limits;
+  limits.read_timeout = 50ms;
+  start(limits);
+  std::string stray;  // a STDIN record of an id that never began
+  append_record(stray, FCGI_STDIN, 9, std::string(100, 's'));
+  std::string get_values;
+  append_record(get_values, FCGI_GET_VALUES, 0, std::string(20, 'g'));
+  const std::vector<std::string> partial = {
+      begin(1, true).substr(0, 1),  // one header byte
+      begin(1, true).substr(0, 7),  // seven
+      stray.substr(0, 50),          // inside an ignored stream record
+      get_values.substr(0, 12),     // inside a management record
+  };
+  std::vector<Client> clients;
+  for (const auto& p : partial) {
+    clients.push_back(connect());
+    clients.back().send(p);
+  }
+  Client idle = connect();
+  for (auto& c : clients) {
+    ASSERT_TRUE(wait_for(
+        c, [](const Client& cl) { return cl.eof; }, 1000ms));
+  }
+  // One with nothing pending is left alone (idle_timeout is far).
+  ASSERT_TRUE(pump_until([&] { return server->connections() == 1; }));
+  idle.poll();
+  EXPECT_FALSE(idle.eof);
+}
+
+// The record deadline times each record, not the stream: a peer that keeps
+// completing records, even with every read ending inside one, is fine.
+TEST_F(ServerTest, RecordDeadlineRestartsWithEachRecord) {
+  Limits limits;
+  limits.read_timeout = 100ms;
+  start(limits);
+  std::string stream;
+  for (int i = 0; i < 12; ++i) append_record(stream, FCGI_STDIN, 9, std::string(40, 's'), 3);
+  Client c = connect();
+  // Every piece but the last ends inside a record, each in a different one
+  // than the piece before; 12 x 40 ms is well past the read timeout.
+  const std::size_t record = kHeaderLen + 40 + 3;
+  for (std::size_t pos = 0; pos < stream.size();) {
+    const std::size_t n = pos == 0 ? record / 2 : record;
+    c.send(stream.substr(pos, n));
+    pos += n;
+    pump_until([] { return false; }, 40ms);
+    c.poll();
+    ASSERT_FALSE(c.eof) << "after " << pos << " bytes";
+  }
+  pump_until([] { return false; }, 150ms);
+  c.poll();
+  EXPECT_FALSE(c.eof);
+}
+
+TEST_F(ServerTest, IdleConnectionsAreClosedAfterTheIdleTimeout) {
+  Limits limits;
+  limits.idle_timeout = 160ms;
+  start(limits);
+  std::vector<std::string> lines;
+  server->set_log_sink([&](std::string_view l) { lines.emplace_back(l); });
+  handler.park = true;
+  const auto t0 = std::chrono::steady_clock::now();
+  Client never = connect();
+  Client parked = connect();
+  parked.send(request(1, "/p", true));
+  Client served = connect();
+  served.send(request(1, "/s", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 2; }));
+  pump_until([] { return false; }, 100ms);
+  handler.requests[1]->respond({"ok", nullptr, ""});  // idle from now on
+  const auto t1 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_for(never, [](const Client& cl) { return cl.eof; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 160ms);
+  served.poll();
+  EXPECT_FALSE(served.eof);
+  ASSERT_TRUE(wait_for(served, [](const Client& cl) { return cl.eof; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - t1, 160ms);
+  EXPECT_EQ(stdout_of(served.in, 1), "ok");
+  // A connection with a request is never idle, however long it is parked.
+  pump_until([] { return false; }, 200ms);
+  parked.poll();
+  EXPECT_FALSE(parked.eof);
+  EXPECT_EQ(server->connections(), 1u);
+  EXPECT_FALSE(handler.requests[0]->aborted());
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_TRUE(any_contains(lines, ": idle timeout")) << lines[0];
+}
+
+}  // namespace
+}  // namespace fcgi
+
+namespace fcgi {
+namespace {
+
+// Slow readers each under the per-connection limit can together pass the
+// server-wide budget: the one holding the most is closed, the others go on.
+// Over a Unix socket, which takes a fixed ~200 KB before it blocks.
+TEST_F(ServerTest, SlowReadersOverTheServerWriteBudgetLoseTheLargest) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("fcgi_budget_" + std::to_string(::getpid()) + ".sock"))
+                               .string();
+  Limits limits;
+  limits.max_write_queue_bytes = 3 << 20;
+  limits.max_write_queue_bytes_total = 3 << 20;
+  start(limits, "unix:" + path);
+  std::vector<std::string> lines;
+  server->set_log_sink([&](std::string_view l) { lines.emplace_back(l); });
+  handler.park = true;
+  CountingListener listener;
+  Client small = connect();
+  small.send(request(1, "/a", true));
+  Client large = connect();
+  large.send(request(1, "/b", true) + request(2, "/c", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 3; }));
+  handler.requests[0]->set_abort_listener(&listener);
+  handler.requests[2]->set_abort_listener(&listener);
+  const auto small_body = std::make_shared<const std::string>(1500 * 1024, 's');
+  handler.requests[0]->respond({"", small_body, ""});
+  pump_until([] { return false; }, 10ms);
+  EXPECT_GT(server->queued_write_bytes(), 1u << 20);
+  EXPECT_EQ(server->connections(), 2u);
+  // 1.3 + 2.3 MB queued: past the 3 MB budget, though each is under 3 MB.
+  handler.requests[1]->respond({"", std::make_shared<const std::string>(2500 * 1024, 'l'), ""});
+  ASSERT_TRUE(wait_for(large, [](const Client& cl) { return cl.eof; }));
+  EXPECT_EQ(listener.aborts, 1);
+  EXPECT_TRUE(handler.requests[2]->aborted());
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(any_contains(lines, "write queue budget")) << lines[0];
+  // The small one was left alone and gets all of its response.
+  ASSERT_TRUE(wait_end(small, 1));
+  EXPECT_EQ(stdout_of(small.in, 1), *small_body);
+  EXPECT_EQ(server->queued_write_bytes(), 0u);
+  EXPECT_EQ(server->connections(), 1u);
 }
 
 }  // namespace

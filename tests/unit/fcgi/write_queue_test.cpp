@@ -123,5 +123,38 @@ TEST(WriteQueue, BufferCountIsBounded) {
   EXPECT_EQ(q.buffers(bufs.data(), bufs.size()), 4u);
 }
 
+TEST(WriteQueue, SharedBodyCountsOnceWhileQueued) {
+  auto body = std::make_shared<const std::string>(40000, 'b');
+  WriteQueue q;
+  WriteQueue one;
+  one.push_response(1, {"h", body, ""}, true, false);
+  const std::size_t own = one.bytes() - body->size();  // framing and head
+  for (std::uint16_t id = 1; id <= 200; ++id) q.push_response(id, {"h", body, ""}, true, false);
+  EXPECT_EQ(q.bytes(), body->size() + 200 * own);
+  // A distinct body counts on its own.
+  auto other = std::make_shared<const std::string>(1000, 'o');
+  q.push_response(1, {"", other, ""}, false, false);
+  EXPECT_EQ(q.bytes(), body->size() + 200 * own + other->size() + kHeaderLen);
+
+  // Partial progress on a response whose body others share only takes off
+  // its own bytes; the body stays counted until its last response is sent.
+  std::array<boost::asio::const_buffer, 4> bufs;
+  ASSERT_GT(q.buffers(bufs.data(), bufs.size()), 0u);
+  const std::size_t before = q.bytes();
+  q.consume(kHeaderLen + 1 + 100);  // header, head, part of the body
+  EXPECT_EQ(q.bytes(), before - own);
+  drain(q, 1 << 20);
+  EXPECT_EQ(q.bytes(), 0u);
+  EXPECT_TRUE(q.empty());
+
+  // Once one response is left, its progress counts in full again.
+  WriteQueue last;
+  last.push_response(1, {"h", body, ""}, true, false);
+  last.consume(kHeaderLen + 1 + 100);
+  EXPECT_EQ(last.bytes(), own + body->size() - (kHeaderLen + 1 + 100));
+  last.clear();
+  EXPECT_EQ(last.bytes(), 0u);
+}
+
 }  // namespace
 }  // namespace fcgi::detail
