@@ -83,6 +83,9 @@ Gateway::Gateway(boost::asio::io_context& io, Config config)
 Gateway::~Gateway() = default;
 
 void Gateway::start() {
+  // Connections the FastCGI server closes on its own (protocol errors,
+  // timeouts, limits) are worth a line each.
+  server_.set_log_sink([](std::string_view text) { log(LogLevel::warn, "fcgi", text); });
   for (const auto& addr : config_.listen) {
     server_.listen(addr);
   }
