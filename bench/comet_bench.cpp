@@ -11,7 +11,7 @@
 //
 // Common options: --build DIR (where comet-gateway is; default: next to this
 // binary's parent), --out DIR (result files for docs/plot; default
-// ./bench-results), --keep (keep the temporary directory with the logs).
+// BUILD/bench-results), --keep (keep the temporary directory with the logs).
 //
 // The load generator is its own epoll loop (no framework): HTTP/1.1 keep-alive
 // clients for nginx (comet-gateway behind fastcgi_pass, nchan long-poll), a
@@ -280,7 +280,7 @@ void wait_for(const std::string& what, F ready, std::chrono::milliseconds limit 
 
 struct Options {
   std::string mode;
-  fs::path build, root, out = "bench-results";
+  fs::path build, root, out;
   int count = 8000, rounds = 5, workers = 1;
   std::vector<std::string> transports{"unix", "tcp"};
   std::vector<int> rates{1000, 5000, 20000};
@@ -345,10 +345,12 @@ class Stack {
                                   gw_addr_,
                                   "--redis",
                                   "redis://127.0.0.1:" + std::to_string(redis_port_),
-                                  "--max-timeout",
-                                  "120",
                                   "--log-level",
                                   "warn"};
+    if (std::find(extra.begin(), extra.end(), "--max-timeout") == extra.end()) {
+      extra.push_back("--max-timeout");
+      extra.push_back("120");
+    }
     argv.insert(argv.end(), extra.begin(), extra.end());
     gw_pid_ = spawn(argv, (dir_ / "gateway.log").string());
     wait_for("comet-gateway", [&] {
@@ -1533,6 +1535,7 @@ Options parse(int argc, char** argv) {
     else
       die("unknown option " + k);
   }
+  if (o.out.empty()) o.out = o.build / "bench-results";
   if (!fs::exists(o.build / "comet-gateway"))
     die("no comet-gateway in " + o.build.string() + " (--build DIR)");
   if (!fs::exists(o.root / "nginx.conf.example"))
