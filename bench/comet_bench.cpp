@@ -44,6 +44,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -269,6 +270,74 @@ bool alive(pid_t pid) {
   return ::waitpid(pid, &status, WNOHANG) == 0;
 }
 
+// System-wide perf record (all CPUs, call graphs) around one measurement, when
+// --perf PREFIX is given: PREFIX.N.data, one per measurement.
+std::string g_perf_prefix;
+
+// Fraction of all CPUs busy over `ms` (from /proc/stat).
+double busy_fraction(int ms) {
+  auto sample = [] {
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    long long v[8] = {};
+    in >> cpu;
+    for (auto& x : v) in >> x;
+    long long total = 0;
+    for (auto x : v) total += x;
+    return std::pair<long long, long long>(total, v[3] + v[4]);
+  };
+  const auto a = sample();
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  const auto b = sample();
+  const double total = static_cast<double>(b.first - a.first);
+  return total > 0 ? 1.0 - static_cast<double>(b.second - a.second) / total : 0;
+}
+
+// Measurements on a shared 2-core machine are only worth taking when nothing
+// else runs: wait (up to 5 minutes) until the CPUs are idle but for us.
+void wait_quiet() {
+  const auto deadline = Clock::now() + 300s;
+  bool told = false;
+  for (;;) {
+    const double busy = busy_fraction(500);
+    if (busy < 0.10) return;
+    if (Clock::now() > deadline) {
+      std::printf(
+          "  WARNING: the machine stayed busy (%.0f%% CPU used by other processes); figures are "
+          "disturbed\n",
+          busy * 100);
+      return;
+    }
+    if (!told) {
+      std::printf("  (waiting for other processes to leave the CPUs: %.0f%% busy)\n", busy * 100);
+      std::fflush(stdout);
+      told = true;
+    }
+  }
+}
+
+class PerfRecord {
+ public:
+  PerfRecord(const std::string& prefix, const std::string& label) {
+    if (prefix.empty()) return;
+    file_ = prefix + "." + label + ".data";
+    pid_ = spawn({"perf", "record", "-a", "-g", "-F", "2999", "-o", file_}, file_ + ".log");
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));  // perf attaches
+  }
+  ~PerfRecord() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGINT);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    g_children.erase(std::remove(g_children.begin(), g_children.end(), pid_), g_children.end());
+    std::fprintf(stderr, "perf data: %s\n", file_.c_str());
+  }
+
+ private:
+  std::string file_;
+  pid_t pid_ = -1;
+};
+
 template <class F>
 void wait_for(const std::string& what, F ready, std::chrono::milliseconds limit = 10s) {
   const auto deadline = Clock::now() + limit;
@@ -290,6 +359,7 @@ struct Options {
   double idle_seconds = 10;
   int per_connection = 50000;
   bool keep = false;
+  std::string perf;  // perf record -a around each fan-out, to this file prefix
 };
 
 // The processes of one run, in a temporary directory.
@@ -352,6 +422,12 @@ class Stack {
       extra.push_back("120");
     }
     argv.insert(argv.end(), extra.begin(), extra.end());
+    // Profiling hook: COMET_BENCH_WRAP_GATEWAY="valgrind --tool=callgrind ..."
+    // runs the gateway under that command (same pid with valgrind).
+    if (const char* wrap = std::getenv("COMET_BENCH_WRAP_GATEWAY")) {
+      auto pre = split(wrap, ' ');
+      argv.insert(argv.begin(), pre.begin(), pre.end());
+    }
     gw_pid_ = spawn(argv, (dir_ / "gateway.log").string());
     wait_for("comet-gateway", [&] {
       if (!alive(gw_pid_)) die("comet-gateway exited; see " + (dir_ / "gateway.log").string());
@@ -900,6 +976,7 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
   std::vector<std::string_view> payloads;
   long gaps = 0;
   for (int round = 0; round < rounds; ++round) {
+    wait_quiet();
     for (int i = 0; i < count; ++i) {
       const auto& s = subs[static_cast<std::size_t>(i)];
       loop.send(i, poll_request(sys, names[static_cast<std::size_t>(s.channel)], s));
@@ -920,6 +997,12 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
     int done = 0;
     std::vector<double> lat;
     lat.reserve(static_cast<std::size_t>(count));
+    // The last round is profiled when --perf is given.
+    std::optional<PerfRecord> perf;
+    if (round == rounds - 1 && !g_perf_prefix.empty())
+      perf.emplace(g_perf_prefix, std::string(name_of(sys)) + "-fanout-" +
+                                      std::to_string(channels) + "ch-" +
+                                      std::to_string(round_base));
     const auto t0 = Clock::now();
     pub.send();
     const bool ok = loop.run(
@@ -941,6 +1024,7 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
         },
         [&] { return done >= count; }, t0 + 30s);
     const double ms = since_ms(t0);
+    perf.reset();
     if (!ok)
       die(std::string(name_of(sys)) + ": only " + std::to_string(done) + " of " +
           std::to_string(count) + " polls got the message");
@@ -1105,6 +1189,7 @@ RateResult run_rate(System sys, Stack& st, int rate, double seconds, int channel
   wait_for(
       "subscribers to park", [&] { return parked_now(sys, port) >= parked0 + subs_n; }, 30s);
   std::this_thread::sleep_for(200ms);
+  wait_quiet();
 
   const long total = static_cast<long>(std::llround(rate * seconds));
   std::atomic<bool> publishing{true};
@@ -1390,6 +1475,7 @@ GatewayAloneResult run_gateway_alone(const Options& o, long n) {
   res.park_secs = std::chrono::duration<double>(Clock::now() - t0).count();
   std::this_thread::sleep_for(500ms);
   res.rss_parked_kib = rss_kib(gw);
+  wait_quiet();
   res.rss_per_parked_b = (res.rss_parked_kib - res.rss_idle_kib) * 1024.0 / n;
   // Idle CPU with everything parked.
   const long ticks0 = cpu_ticks(gw);
@@ -1407,6 +1493,8 @@ GatewayAloneResult run_gateway_alone(const Options& o, long n) {
     epoll_ctl(ep, EPOLL_CTL_ADD, fds[static_cast<std::size_t>(c)], &ev);
   }
   std::vector<std::string> in(static_cast<std::size_t>(conns));
+  std::optional<PerfRecord> perf;
+  if (!g_perf_prefix.empty()) perf.emplace(g_perf_prefix, "gateway-alone-" + std::to_string(n));
   const long cpu0 = cpu_ticks(gw);
   const int rfd = tcp_connect(st.redis_port(), false);
   const std::string marker = "fanout-solo";
@@ -1443,6 +1531,7 @@ GatewayAloneResult run_gateway_alone(const Options& o, long n) {
     }
   }
   res.fanout_ms = since_ms(tp);
+  perf.reset();
   std::this_thread::sleep_for(100ms);
   res.gateway_cpu_ms = (cpu_ticks(gw) - cpu0) * 1000.0 / sysconf(_SC_CLK_TCK);
   ::close(rfd);
@@ -1532,6 +1621,8 @@ Options parse(int argc, char** argv) {
       o.root = v;
     else if (k == "--out")
       o.out = v;
+    else if (k == "--perf")
+      o.perf = v;
     else
       die("unknown option " + k);
   }
@@ -1555,6 +1646,7 @@ int main(int argc, char** argv) {
   setrlimit(RLIMIT_NOFILE, &rl);
   try {
     const Options o = parse(argc, argv);
+    g_perf_prefix = o.perf;
     if (o.mode == "fanout") return scenario_fanout(o);
     if (o.mode == "rate") return scenario_rate(o);
     if (o.mode == "gateway") return scenario_gateway(o);
