@@ -10,6 +10,7 @@
 #include <memory>
 #include <system_error>
 #include <unordered_map>
+#include <vector>
 
 #include "fcgi/detail/write_queue.hpp"
 #include "fcgi/name_value.hpp"
@@ -79,6 +80,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void send_end_request(std::uint16_t id, std::uint8_t protocol_status, bool keep_conn);
 
   void flush();
+  // After a write that took `sent` whole buffers of bufs[0, n) and `partial`
+  // bytes of the next: keeps the rest as the gather list to continue with.
+  void keep_unsent(const boost::asio::const_buffer* bufs, std::size_t n, std::size_t sent,
+                   std::size_t partial);
+  // flush() at the end of the current handler turn (once, however many
+  // responses are queued meanwhile).
+  void flush_later();
   void check_queue_limit();
   void wait_write();
   // Closes from a later handler: used where the application is on the stack,
@@ -91,9 +99,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   RecordParser parser_;
   std::unordered_map<std::uint16_t, Slot> requests_;
   detail::WriteQueue out_;
+  // The unsent tail of the gather list of a partial write (empty unless the
+  // socket is full), and the position of its first entry.
+  std::vector<boost::asio::const_buffer> unsent_;
+  std::size_t unsent_pos_ = 0;
   bool closed_ = false;
   bool closing_ = false;  // close_later() pending
   bool write_waiting_ = false;
+  bool flush_posted_ = false;
   bool draining_ = false;
 };
 
