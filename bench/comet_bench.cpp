@@ -293,6 +293,40 @@ double busy_fraction(int ms) {
   return total > 0 ? 1.0 - static_cast<double>(b.second - a.second) / total : 0;
 }
 
+// CPU used by processes other than ours during a measurement, in percent
+// of one CPU: other engineers' builds and tests share this machine.
+class OtherCpu {
+ public:
+  explicit OtherCpu(std::vector<int> own) : own_(std::move(own)) {
+    busy0_ = total_busy();
+    own0_ = own_ticks();
+    t0_ = Clock::now();
+  }
+  double percent() const {
+    const double secs = std::chrono::duration<double>(Clock::now() - t0_).count();
+    const double other = static_cast<double>((total_busy() - busy0_) - (own_ticks() - own0_));
+    return std::max(0.0, 100.0 * other / (static_cast<double>(sysconf(_SC_CLK_TCK)) * secs));
+  }
+
+ private:
+  static long long total_busy() {
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    long long v[8] = {};
+    in >> cpu;
+    for (auto& x : v) in >> x;
+    return v[0] + v[1] + v[2];  // user, nice, system (irq time is not charged to processes)
+  }
+  long long own_ticks() const {
+    long long sum = 0;
+    for (int p : own_) sum += std::max(0L, cpu_ticks(p));
+    return sum;
+  }
+  std::vector<int> own_;
+  long long busy0_ = 0, own0_ = 0;
+  Clock::time_point t0_;
+};
+
 // Measurements on a shared 2-core machine are only worth taking when nothing
 // else runs: wait (up to 5 minutes) until the CPUs are idle but for us.
 void wait_quiet() {
@@ -398,6 +432,17 @@ class Stack {
     return redis_port_;
   }
   int redis_port() const { return redis_port_; }
+  // Every process of ours (this one, its threads, and what it started,
+  // nginx workers included).
+  std::vector<int> own_pids() const {
+    std::vector<int> out{static_cast<int>(::getpid())};
+    for (pid_t p : {redis_pid_, gw_pid_, nginx_pid_}) {
+      if (p <= 0) continue;
+      out.push_back(p);
+      for (int c : children_of(p)) out.push_back(c);
+    }
+    return out;
+  }
 
   // Returns the address nginx is to use (unix:PATH or 127.0.0.1:PORT).
   std::string start_gateway(const std::string& transport, std::vector<std::string> extra = {}) {
@@ -947,6 +992,7 @@ struct FanoutResult {
   long reconnects = 0, wrong = 0;
   double rss_per_parked_b = NAN;        // comet: gateway RSS per parked poll
   double nginx_rss_per_parked_b = NAN;  // nginx worker(s) RSS per parked poll
+  double other_cpu = 0;                 // max over rounds, % of one CPU
 };
 
 long nginx_workers_rss(pid_t master) {
@@ -1003,6 +1049,7 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
       perf.emplace(g_perf_prefix, std::string(name_of(sys)) + "-fanout-" +
                                       std::to_string(channels) + "ch-" +
                                       std::to_string(round_base));
+    const OtherCpu other(st.own_pids());
     const auto t0 = Clock::now();
     pub.send();
     const bool ok = loop.run(
@@ -1024,6 +1071,7 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
         },
         [&] { return done >= count; }, t0 + 30s);
     const double ms = since_ms(t0);
+    res.other_cpu = std::max(res.other_cpu, other.percent());
     perf.reset();
     if (!ok)
       die(std::string(name_of(sys)) + ": only " + std::to_string(done) + " of " +
@@ -1086,7 +1134,8 @@ int scenario_fanout(const Options& o) {
   st.start_nginx_nchan();
   for (auto& r : rows) {
     r.by["nchan"] = run_fanout(System::nchan, st, o.count, r.channels, o.rounds, ++base);
-    std::printf("  nchan        %3d ch: %s ms\n", r.channels, join_ms(r.by["nchan"].ms).c_str());
+    std::printf("  nchan        %3d ch: %s ms (other processes' CPU <= %.0f%%)\n", r.channels,
+                join_ms(r.by["nchan"].ms).c_str(), r.by["nchan"].other_cpu);
     std::fflush(stdout);
   }
   st.stop_nginx();
@@ -1097,8 +1146,10 @@ int scenario_fanout(const Options& o) {
     });
     for (auto& r : rows) {
       auto res = run_fanout(System::comet, st, o.count, r.channels, o.rounds, ++base);
-      std::printf("  comet (%-4s) %3d ch: %s ms; fcgi connections after each round:", t.c_str(),
-                  r.channels, join_ms(res.ms).c_str());
+      std::printf(
+          "  comet (%-4s) %3d ch: %s ms (other processes' CPU <= %.0f%%); fcgi connections after "
+          "each round:",
+          t.c_str(), r.channels, join_ms(res.ms).c_str(), res.other_cpu);
       for (long c : res.fcgi_connections) std::printf(" %ld", c);
       std::printf("\n");
       std::fflush(stdout);
@@ -1166,6 +1217,7 @@ struct RateResult {
   double publish_rate = 0;  // achieved
   long expected = 0, delivered = 0, lost = 0, duplicated = 0, gaps = 0, errors = 0;
   double delivered_per_s = 0, p50 = NAN, p99 = NAN, max = NAN;  // ms
+  double other_cpu = 0;  // % of one CPU used by other processes meanwhile
 };
 
 RateResult run_rate(System sys, Stack& st, int rate, double seconds, int channels,
@@ -1197,6 +1249,7 @@ RateResult run_rate(System sys, Stack& st, int rate, double seconds, int channel
   double publish_secs = 0;
   long publish_failed = 0;
   const int publish_port = sys == System::comet ? st.redis_port() : port;
+  const OtherCpu other(st.own_pids());
   const auto t_start = Clock::now();
   std::thread publisher([&] {
     // Redis: one pipelined connection; nchan: 4 keep-alive connections with
@@ -1281,6 +1334,7 @@ RateResult run_rate(System sys, Stack& st, int rate, double seconds, int channel
                     std::chrono::duration<double>(seconds * 3 + 30)),
       10);
   publisher.join();
+  res.other_cpu = other.percent();
   // What never arrived by the end of the drain counts as lost.
   for (int i = 0; i < subs_n; ++i) {
     auto& s = subs[static_cast<std::size_t>(i)];
@@ -1311,9 +1365,9 @@ int scenario_rate(const Options& o) {
       auto r = run_rate(sys, st, rate, o.seconds, o.channels, o.subscribers);
       std::printf(
           "  %-14s %6d msg/s: delivered %ld/%ld (%.0f/s) p50 %.1f p99 %.1f max %.1f ms, lost %ld, "
-          "dup %ld, gaps %ld, errors %ld, publish %.0f/s\n",
+          "dup %ld, gaps %ld, errors %ld, publish %.0f/s; other processes' CPU %.0f%%\n",
           key.c_str(), rate, r.delivered, r.expected, r.delivered_per_s, r.p50, r.p99, r.max,
-          r.lost, r.duplicated, r.gaps, r.errors, r.publish_rate);
+          r.lost, r.duplicated, r.gaps, r.errors, r.publish_rate, r.other_cpu);
       std::fflush(stdout);
       by[key].push_back(r);
     }
@@ -1348,12 +1402,12 @@ int scenario_rate(const Options& o) {
                        fmt("%.1f", r->p50), fmt("%.1f", r->p99), fmt("%.1f", r->max),
                        std::to_string(r->lost), std::to_string(r->duplicated),
                        std::to_string(r->gaps), fmt("%.0f", r->publish_rate),
-                       is_n ? "" : fmt("%.2f", r->p99 / n[i].p99)});
+                       is_n ? "" : fmt("%.2f", r->p99 / n[i].p99), fmt("%.0f", r->other_cpu)});
     }
   }
   std::printf("\n");
   print_table({"msg/s", "system", "delivered/s", "delivered", "p50 ms", "p99 ms", "max ms", "lost",
-               "dup", "gap resp", "publish/s", "p99 ratio"},
+               "dup", "gap resp", "publish/s", "p99 ratio", "other CPU %"},
               table);
   return 0;
 }
