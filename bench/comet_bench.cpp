@@ -1029,7 +1029,10 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
     }
     const auto park_deadline = Clock::now() + 60s;
     while (parked_now(sys, port) < parked0 + count) {
-      if (Clock::now() > park_deadline) die(std::string(name_of(sys)) + ": polls did not all park");
+      if (Clock::now() > park_deadline)
+        die(std::string(name_of(sys)) + ": round " + std::to_string(round) + ": only " +
+            std::to_string(parked_now(sys, port) - parked0) + " of " + std::to_string(count) +
+            " polls parked");
       std::this_thread::sleep_for(20ms);
     }
     std::this_thread::sleep_for(100ms);  // let the servers settle
