@@ -12,6 +12,6 @@ set logscale xy
 set xrange [700:30000]
 set grid
 set key top left
-set xtics ("1k" 1000, "5k" 5000, "20k" 20000)
+set xtics ("1k" 1000, "2k" 2000, "5k" 5000, "10k" 10000, "20k" 20000)
 plot data using 1:2 with linespoints lw 2 pt 7 title "nchan (one message per response)", \
      data using 1:3 with linespoints lw 2 pt 5 title "comet-gateway (batched, unix socket)"
