@@ -10,6 +10,7 @@
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
+#include <vector>
 
 #include "fcgi/detail/deadline_queue.hpp"
 #include "fcgi/detail/write_queue.hpp"
@@ -102,6 +103,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void write_now();
   // Reports this queue's size to the server's total.
   void sync_queued();
+  // After a write that took `sent` whole buffers of bufs[0, n) and `partial`
+  // bytes of the next: keeps the rest as the gather list to continue with.
+  void keep_unsent(const boost::asio::const_buffer* bufs, std::size_t n, std::size_t sent,
+                   std::size_t partial);
+  // flush() at the end of the current handler turn (once, however many
+  // responses are queued meanwhile).
+  void flush_later();
   void check_queue_limit();
   void wait_write();
   // Closes from a later handler: used where the application is on the stack,
@@ -125,9 +133,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // times.
   std::uint64_t record_timed_ = 0;
   detail::Deadline idle_deadline_{this};
+  // The unsent tail of the gather list of a partial write (empty unless the
+  // socket is full), and the position of its first entry.
+  std::vector<boost::asio::const_buffer> unsent_;
+  std::size_t unsent_pos_ = 0;
   bool closed_ = false;
   bool closing_ = false;  // close_later() pending
   bool write_waiting_ = false;
+  bool flush_posted_ = false;
   bool draining_ = false;
 };
 

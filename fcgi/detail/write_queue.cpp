@@ -1,11 +1,23 @@
 #include "fcgi/detail/write_queue.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <string_view>
 
 #include "fcgi/record.hpp"
 
 namespace fcgi::detail {
+
+void WriteQueue::Framing::append(const void* data, std::size_t n) {
+  if (big_.empty() && size_ + n <= sizeof small_) {
+    std::memcpy(small_ + size_, data, n);
+    size_ += n;
+    return;
+  }
+  if (big_.empty()) big_.assign(small_, size_);
+  big_.append(static_cast<const char*>(data), n);
+  size_ = big_.size();
+}
 
 void WriteQueue::push(std::unique_ptr<Item> item) {
   item->size = item->framing.size() + item->stream_len;
@@ -32,19 +44,18 @@ void WriteQueue::push_response(std::uint16_t request_id, Response&& r, bool end_
   item->tail = std::move(r.tail);
   item->records =
       static_cast<std::uint32_t>((item->stream_len + kMaxContentLen - 1) / kMaxContentLen);
-  item->framing.reserve(kHeaderLen * item->records + (end_request ? kHeaderLen + 16 : 0));
   std::size_t left = item->stream_len;
   for (std::uint32_t i = 0; i < item->records; ++i) {
     const auto n = static_cast<std::uint16_t>(std::min(left, kMaxContentLen));
     const auto h = encode_stdout_header(request_id, n);
-    item->framing.append(reinterpret_cast<const char*>(h.data()), h.size());
+    item->framing.append(h.data(), h.size());
     left -= n;
   }
   if (end_request) {
     const auto eos = encode_stdout_header(request_id, 0);
-    item->framing.append(reinterpret_cast<const char*>(eos.data()), eos.size());
+    item->framing.append(eos.data(), eos.size());
     const auto end = encode_end_request(request_id, 0, FCGI_REQUEST_COMPLETE);
-    item->framing.append(reinterpret_cast<const char*>(end.data()), end.size());
+    item->framing.append(end.data(), end.size());
   }
   item->close_after = close_after;
   push(std::move(item));
@@ -52,7 +63,7 @@ void WriteQueue::push_response(std::uint16_t request_id, Response&& r, bool end_
 
 void WriteQueue::push_bytes(const void* data, std::size_t size, bool close_after) {
   auto item = std::make_unique<Item>();
-  item->framing.assign(static_cast<const char*>(data), size);
+  item->framing.append(data, size);
   item->close_after = close_after;
   push(std::move(item));
 }

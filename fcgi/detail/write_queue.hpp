@@ -47,13 +47,28 @@ class WriteQueue {
   void clear();
 
  private:
+  // Record headers of one item. A response of one record needs 32 bytes
+  // (STDOUT header, empty STDOUT, END_REQUEST): kept inline, so queueing a
+  // response allocates only its Item; longer framing spills to the heap.
+  class Framing {
+   public:
+    void append(const void* data, std::size_t n);
+    const char* data() const { return big_.empty() ? small_ : big_.data(); }
+    std::size_t size() const { return size_; }
+
+   private:
+    char small_[32];
+    std::size_t size_ = 0;
+    std::string big_;
+  };
+
   struct Item {
     std::unique_ptr<Item> next;
     std::string head;
     std::shared_ptr<const std::string> body;
     std::string tail;
     // `records` STDOUT headers, then any trailing records (END_REQUEST...).
-    std::string framing;
+    Framing framing;
     std::size_t stream_len = 0;
     std::size_t size = 0;  // bytes on the wire
     std::size_t sent = 0;
