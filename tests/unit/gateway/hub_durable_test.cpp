@@ -269,7 +269,8 @@ TEST(HubDurableTest, ResyncAfterALossDeliversWhatWasMissedOnceWithoutAGap) {
   ASSERT_EQ(hub.resyncs_needed(), (std::vector<ReadNeed>{{"d", sid(101)}}));
   // Live messages before the resync read returns wait.
   const ReadToken token = hub.read_token("d");
-  EXPECT_EQ(hub.publish("d", "late", kT0, new StreamId(sid(104))), nullptr);
+  const StreamId late = sid(104);
+  EXPECT_EQ(hub.publish("d", "late", kT0, &late), nullptr);
   hub.apply_read("d", sid(101), read_ok(sid(101), {{sid(102), ""}, {sid(103), ""}}), token, kT0);
   EXPECT_TRUE(hub.resyncs_needed().empty());
 
