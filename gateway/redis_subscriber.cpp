@@ -129,7 +129,10 @@ struct RedisSubscriber::Impl {
         cmd_retry_(io),
         heartbeat_(io),
         sync_timer_(io),
-        read_timer_(io) {
+        read_timer_(io),
+        sub_lookup_(io),
+        cmd_lookup_(io),
+        watch_retry_(io) {
     if (opt_.heartbeat_interval <= milliseconds(0)) opt_.heartbeat_interval = milliseconds(1000);
   }
 
@@ -194,6 +197,28 @@ struct RedisSubscriber::Impl {
   std::uint64_t read_failures_ = 0;
   Timer read_timer_;
 
+  // ---- Sentinel (redis-sentinel:// URLs) ---------------------------------
+  // Before each connect the sentinels are asked in turn, each on a
+  // short-lived connection, where the master is; one lookup per connection.
+  struct Lookup {
+    explicit Lookup(boost::asio::io_context& io) : timer(io) {}
+    std::unique_ptr<detail::HiredisAsio> conn;
+    Timer timer;
+    std::size_t next = 0;   // the sentinel to ask first (the last that answered)
+    std::size_t tried = 0;  // in this round
+    std::string errors;
+    std::uint64_t gen = 0;  // a found() posted before stop_lookup is dropped
+    std::function<void(const RedisUrl&)> found;
+    std::function<void(const std::string&)> failed;
+  };
+  Lookup sub_lookup_, cmd_lookup_;
+  // A subscription to +switch-master on one sentinel: a master demoted by a
+  // failover may keep its clients, so the announcement is what moves us.
+  std::unique_ptr<detail::HiredisAsio> watch_;
+  std::size_t watch_next_ = 0;
+  Timer watch_retry_;
+  std::string sub_addr_, cmd_addr_;  // "host:port" connected to, for logs
+
   template <class F>
   void arm(Timer& timer, milliseconds after, F f) {
     std::uint64_t gen = ++timer.gen;
@@ -224,6 +249,171 @@ struct RedisSubscriber::Impl {
     running_ = true;
     connect_sub();
     connect_cmd();
+    if (opt_.url.sentinel()) watch_failovers();
+  }
+
+  static std::string host_port(const std::string& host, int port) {
+    return (host.find(':') == std::string::npos ? host : "[" + host + "]") + ":" +
+           std::to_string(port);
+  }
+
+  // Calls `found` with the URL to connect to: the --redis one, or for a
+  // sentinel URL the master that a sentinel names now; `failed` when no
+  // sentinel could name it. Either runs from a fresh stack (or, for a plain
+  // URL, right away).
+  void resolve(Lookup& lk, std::function<void(const RedisUrl&)> found,
+               std::function<void(const std::string&)> failed) {
+    if (!opt_.url.sentinel()) {
+      found(opt_.url);
+      return;
+    }
+    lk.found = std::move(found);
+    lk.failed = std::move(failed);
+    lk.tried = 0;
+    lk.errors.clear();
+    ask_sentinel(lk);
+  }
+
+  void ask_sentinel(Lookup& lk) {
+    const auto& sentinels = opt_.url.sentinels;
+    if (lk.tried == sentinels.size()) {
+      cancel(lk.timer);
+      lk.conn.reset();
+      auto failed = std::move(lk.failed);
+      failed("no sentinel named master " + opt_.url.master_name + " (" + lk.errors + ")");
+      return;
+    }
+    const std::size_t index = lk.next % sentinels.size();
+    lk.next = index + 1;
+    ++lk.tried;
+    RedisUrl at;
+    at.host = sentinels[index].host;
+    at.port = sentinels[index].port;
+    const std::string name = "sentinel " + host_port(at.host, at.port);
+    auto give_up = [this, &lk, name](const std::string& why) {
+      cancel(lk.timer);
+      lk.conn.reset();
+      if (!lk.errors.empty()) lk.errors += "; ";
+      lk.errors += name + ": " + why;
+      ask_sentinel(lk);
+    };
+    detail::HiredisAsio::Events ev;
+    ev.on_connected = [this, &lk, index, give_up] {
+      bool sent = lk.conn->command(
+          {"SENTINEL", "get-master-addr-by-name", opt_.url.master_name},
+          [this, &lk, index, give_up](const redisReply& r) {
+            if (r.type == REDIS_REPLY_ARRAY && r.elements == 2 &&
+                r.element[0]->type == REDIS_REPLY_STRING &&
+                r.element[1]->type == REDIS_REPLY_STRING) {
+              RedisUrl master = opt_.url;
+              master.host = std::string(reply_text(*r.element[0]));
+              int port = 0;
+              try {
+                port = std::stoi(std::string(reply_text(*r.element[1])));
+              } catch (const std::exception&) {
+              }
+              if (master.host.empty() || port <= 0 || port > 65535) {
+                give_up("a malformed address");
+                return;
+              }
+              master.port = port;
+              cancel(lk.timer);
+              lk.conn.reset();  // deferred by HiredisAsio: we are in its handler
+              lk.next = index;  // it answered: ask it first next time
+              auto found = std::move(lk.found);
+              boost::asio::post(io_, [life = std::weak_ptr<int>(life_), &lk, gen = lk.gen,
+                                      found = std::move(found), master = std::move(master)] {
+                if (!life.expired() && lk.gen == gen) found(master);
+              });
+            } else if (r.type == REDIS_REPLY_ERROR) {
+              give_up("refused (" + std::string(reply_text(r)) + ")");
+            } else {
+              give_up("does not know the master");
+            }
+          });
+      if (!sent) give_up("cannot send SENTINEL");
+    };
+    ev.on_connect_failed = give_up;
+    ev.on_disconnected = give_up;
+    lk.conn = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
+    lk.conn->connect(at, opt_.connect_timeout);
+    // Covers the connect and the answer.
+    arm(lk.timer, opt_.connect_timeout, [give_up] { give_up("no answer in time"); });
+  }
+
+  void stop_lookup(Lookup& lk) {
+    ++lk.gen;
+    cancel(lk.timer);
+    lk.conn.reset();
+    lk.found = nullptr;
+    lk.failed = nullptr;
+  }
+
+  // A sentinel URL names a master: make sure the server still is one (a
+  // demoted master, or a sentinel with stale news, would hand us a replica).
+  void check_role(detail::HiredisAsio& conn, std::function<void()> ok,
+                  std::function<void(const std::string&)> bad) {
+    if (!opt_.url.sentinel()) {
+      ok();
+      return;
+    }
+    bool sent = conn.command({"ROLE"}, [ok = std::move(ok), bad](const redisReply& r) {
+      if (r.type == REDIS_REPLY_ARRAY && r.elements >= 1 && reply_text(*r.element[0]) == "master") {
+        ok();
+      } else if (r.type == REDIS_REPLY_ERROR) {
+        bad("ROLE refused (" + std::string(reply_text(r)) + ")");
+      } else {
+        bad("the server named by the sentinels is not a master (ROLE: " +
+            std::string(r.type == REDIS_REPLY_ARRAY && r.elements >= 1 ? reply_text(*r.element[0])
+                                                                       : "?") +
+            ")");
+      }
+    });
+    if (!sent) bad("cannot send ROLE");
+  }
+
+  void watch_failovers() {
+    const auto& sentinels = opt_.url.sentinels;
+    const std::size_t index = watch_next_++ % sentinels.size();
+    RedisUrl at;
+    at.host = sentinels[index].host;
+    at.port = sentinels[index].port;
+    detail::HiredisAsio::Events ev;
+    ev.on_connected = [this] {
+      bool sent = watch_->command({"SUBSCRIBE", "+switch-master"},
+                                  [this](const redisReply& r) { on_watch_reply(r); });
+      if (!sent) watch_again();
+    };
+    ev.on_connect_failed = [this](const std::string&) { watch_again(); };
+    ev.on_disconnected = [this](const std::string&) { watch_again(); };
+    watch_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
+    watch_->connect(at, opt_.connect_timeout);
+  }
+
+  // The next sentinel, after a pause: the watch is a shortcut (the
+  // heartbeat and ROLE catch a stale master too), so no hurry.
+  void watch_again() {
+    watch_.reset();
+    arm(watch_retry_, opt_.backoff_max, [this] { watch_failovers(); });
+  }
+
+  // "+switch-master <name> <old ip> <old port> <new ip> <new port>"
+  void on_watch_reply(const redisReply& r) {
+    if (r.type == REDIS_REPLY_ERROR) {
+      watch_again();
+      return;
+    }
+    if (r.type != REDIS_REPLY_ARRAY || r.elements < 3) return;
+    if (reply_text(*r.element[0]) != "message") return;
+    const std::string_view text = reply_text(*r.element[2]);
+    const std::string_view name = text.substr(0, text.find(' '));
+    if (name != opt_.url.master_name) return;
+    log_line("warn", "sentinel: failover of master " + opt_.url.master_name + " (" +
+                         std::string(text) + "); reconnecting to the new master");
+    // Connections still on the old master are moved; one already
+    // resolving or waiting will ask the sentinels afresh anyway.
+    if (cmd_) cmd_retry("failover announced by a sentinel");
+    if (sub_ && state_ != State::waiting) sub_retry("failover announced by a sentinel");
   }
 
   // Tears everything down without a word to the owner.
@@ -234,6 +424,10 @@ struct RedisSubscriber::Impl {
     cancel(cmd_retry_);
     cancel(heartbeat_);
     cancel(read_timer_);
+    cancel(watch_retry_);
+    stop_lookup(sub_lookup_);
+    stop_lookup(cmd_lookup_);
+    watch_.reset();
     sub_.reset();  // frees the context: its handlers and events are dropped
     cmd_.reset();
     cmd_ready_ = false;
@@ -256,15 +450,22 @@ struct RedisSubscriber::Impl {
 
   void connect_sub() {
     state_ = State::connecting;
+    resolve(
+        sub_lookup_, [this](const RedisUrl& url) { connect_sub_to(url); },
+        [this](const std::string& why) { sub_retry(why); });
+  }
+
+  void connect_sub_to(const RedisUrl& url) {
+    sub_addr_ = url.unix_path.empty() ? host_port(url.host, url.port) : url.unix_path;
     detail::HiredisAsio::Events ev;
     ev.on_connected = [this] { sub_handshake(); };
     ev.on_connect_failed = [this](const std::string& why) {
-      sub_retry("connect to " + url_text_ + " failed (" + why + ")");
+      sub_retry("connect to " + url_text_ + " (" + sub_addr_ + ") failed (" + why + ")");
     };
     ev.on_disconnected = [this](const std::string& why) { sub_retry(why); };
     ev.on_read_done = [this] { sub_read_done(); };
     sub_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
-    sub_->connect(opt_.url, opt_.connect_timeout);
+    sub_->connect(url, opt_.connect_timeout);
   }
 
   void sub_handshake() {
@@ -280,13 +481,18 @@ struct RedisSubscriber::Impl {
         if (r.type == REDIS_REPLY_ERROR) {
           sub_retry("AUTH refused (" + std::string(reply_text(r)) + ")");
         } else {
-          send_psubscribe();
+          sub_check_role();
         }
       });
       if (!sent) sub_retry("cannot send AUTH");
     } else {
-      send_psubscribe();
+      sub_check_role();
     }
+  }
+
+  void sub_check_role() {
+    check_role(
+        *sub_, [this] { send_psubscribe(); }, [this](const std::string& why) { sub_retry(why); });
   }
 
   void send_psubscribe() {
@@ -398,10 +604,10 @@ struct RedisSubscriber::Impl {
     if (resumed) {
       ++reconnects_;
       auto down = std::chrono::duration_cast<milliseconds>(Clock::now() - down_since_);
-      log_line("info", "subscription to " + pattern_ + " on " + url_text_ + " resumed after " +
-                           std::to_string(down.count()) + " ms down");
+      log_line("info", "subscription to " + pattern_ + " on " + url_text_ + " (" + sub_addr_ +
+                           ") resumed after " + std::to_string(down.count()) + " ms down");
     } else {
-      log_line("info", "subscribed to " + pattern_ + " on " + url_text_);
+      log_line("info", "subscribed to " + pattern_ + " on " + url_text_ + " (" + sub_addr_ + ")");
     }
     if (cb_.on_subscribed) cb_.on_subscribed(resumed);
   }
@@ -436,6 +642,7 @@ struct RedisSubscriber::Impl {
   void sub_retry(const std::string& why) {
     bool was_up = state_ == State::up;
     sub_.reset();
+    stop_lookup(sub_lookup_);
     cancel(watchdog_);
     burst_ = 0;
     notice_.reset();
@@ -458,16 +665,23 @@ struct RedisSubscriber::Impl {
 
   void connect_cmd() {
     cmd_ready_ = false;
+    resolve(
+        cmd_lookup_, [this](const RedisUrl& url) { connect_cmd_to(url); },
+        [this](const std::string& why) { cmd_retry("command connection: " + why); });
+  }
+
+  void connect_cmd_to(const RedisUrl& url) {
+    cmd_addr_ = url.unix_path.empty() ? host_port(url.host, url.port) : url.unix_path;
     detail::HiredisAsio::Events ev;
     ev.on_connected = [this] { cmd_handshake(); };
     ev.on_connect_failed = [this](const std::string& why) {
-      cmd_retry("command connection to " + url_text_ + " failed (" + why + ")");
+      cmd_retry("command connection to " + url_text_ + " (" + cmd_addr_ + ") failed (" + why + ")");
     };
     ev.on_disconnected = [this](const std::string& why) {
       cmd_retry("command connection lost (" + why + ")");
     };
     cmd_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
-    cmd_->connect(opt_.url, opt_.connect_timeout);
+    cmd_->connect(url, opt_.connect_timeout);
   }
 
   void cmd_handshake() {
@@ -476,13 +690,19 @@ struct RedisSubscriber::Impl {
         if (r.type == REDIS_REPLY_ERROR) {
           cmd_retry("command connection: AUTH refused (" + std::string(reply_text(r)) + ")");
         } else {
-          cmd_select();
+          cmd_check_role();
         }
       });
       if (!sent) cmd_retry("command connection: cannot send AUTH");
     } else {
-      cmd_select();
+      cmd_check_role();
     }
+  }
+
+  void cmd_check_role() {
+    check_role(
+        *cmd_, [this] { cmd_select(); },
+        [this](const std::string& why) { cmd_retry("command connection: " + why); });
   }
 
   // The command connection does select the db: durable reads will use it.
@@ -632,6 +852,7 @@ struct RedisSubscriber::Impl {
 
   void cmd_retry(const std::string& why) {
     cmd_.reset();
+    stop_lookup(cmd_lookup_);
     cmd_ready_ = false;
     cancel(heartbeat_);
     fail_reads();

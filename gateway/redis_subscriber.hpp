@@ -4,6 +4,11 @@
 // through detail/hiredis_asio. Reconnects by itself with
 // exponential backoff and jitter; a subscription that hears nothing (not even
 // its own heartbeat) for three heartbeat intervals is taken as dead.
+//
+// With a redis-sentinel:// URL each (re)connect of either connection first
+// asks the sentinels in turn where the master is, and the server must say
+// ROLE master; a third connection subscribes to +switch-master on one
+// sentinel and moves both connections when our master is failed over.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -184,12 +184,66 @@ void parse_tcp(std::string_view rest, RedisUrl& url) {
   if (!path.empty()) url.db = parse_int(path, 0, 1'000'000, "the database");
 }
 
+// Master names are what sentinel.conf's "sentinel monitor" takes; refusing
+// anything odd keeps them printable in logs.
+bool is_name_char(char c) {
+  return is_host_char(c) || c == ':' || c == '@' || c == '+' || c == '=';
+}
+
+void parse_sentinel(std::string_view rest, RedisUrl& url) {
+  if (rest.find_first_of("?#") != std::string_view::npos) {
+    fail("redis-sentinel:// URLs take no query or fragment");
+  }
+  auto slash = rest.find('/');
+  if (slash == std::string_view::npos) {
+    fail("redis-sentinel:// needs the master's name: redis-sentinel://host:port/MASTER_NAME");
+  }
+  auto authority = rest.substr(0, slash);
+  auto path = rest.substr(slash + 1);
+  auto at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    parse_userinfo(authority.substr(0, at), url);
+    authority = authority.substr(at + 1);
+  }
+  while (true) {
+    auto comma = authority.find(',');
+    RedisUrl one;
+    one.port = 26379;
+    parse_host_port(authority.substr(0, comma), one);
+    url.sentinels.push_back(RedisHostPort{one.host, one.port});
+    if (comma == std::string_view::npos) break;
+    authority = authority.substr(comma + 1);
+  }
+  auto db_slash = path.find('/');
+  url.master_name = std::string(path.substr(0, db_slash));
+  if (url.master_name.empty()) fail("empty master name");
+  for (char c : url.master_name) {
+    if (!is_name_char(c)) fail("bad character in master name \"" + url.master_name + "\"");
+  }
+  if (db_slash != std::string_view::npos) {
+    url.db = parse_int(path.substr(db_slash + 1), 0, 1'000'000, "the database");
+  }
+}
+
 }  // namespace
 
 std::string RedisUrl::redacted() const {
   std::string credentials;
   if (!username.empty() || !password.empty()) {
     credentials = percent_encode(username) + ":" + (password.empty() ? "" : "***") + "@";
+  }
+  auto host_text = [](const std::string& h, int p) {
+    return (h.find(':') == std::string::npos ? h : "[" + h + "]") + ":" + std::to_string(p);
+  };
+  if (sentinel()) {
+    std::string out = "redis-sentinel://" + credentials;
+    for (std::size_t i = 0; i < sentinels.size(); ++i) {
+      if (i > 0) out += ",";
+      out += host_text(sentinels[i].host, sentinels[i].port);
+    }
+    out += "/" + master_name;
+    if (db != 0) out += "/" + std::to_string(db);
+    return out;
   }
   if (!unix_path.empty()) {
     std::string out = credentials.empty() ? "unix:" : "unix://" + credentials;
@@ -212,14 +266,18 @@ RedisUrl parse_redis_url(std::string_view text) {
       fail("contains a space or control character (percent-encode it)");
     }
   }
-  if (text.starts_with("redis://")) {
+  if (text.starts_with("redis-sentinel://")) {
+    parse_sentinel(text.substr(17), url);
+  } else if (text.starts_with("redis://")) {
     parse_tcp(text.substr(8), url);
   } else if (text.starts_with("unix:")) {
     parse_unix(text.substr(5), url);
   } else if (text.starts_with("rediss://")) {
     fail("TLS (rediss://) is not supported; use redis:// or unix:");
   } else {
-    fail("expected redis://[[user]:password@]host[:port][/db] or unix:/path/to.sock[?db=N]");
+    fail(
+        "expected redis://[[user]:password@]host[:port][/db], unix:/path/to.sock[?db=N] or "
+        "redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/MASTER_NAME[/db]");
   }
   return url;
 }

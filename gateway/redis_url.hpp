@@ -1,20 +1,37 @@
 // The --redis URL: redis://[[user]:password@]host[:port][/db],
-// unix:/path/to.sock or unix://[[user]:password@]/path/to.sock[?db=N].
+// unix:/path/to.sock or unix://[[user]:password@]/path/to.sock[?db=N], or
+// redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/MASTER[/db]
+// (the sentinels to ask where the master MASTER is; the credentials and db
+// are the master's, sentinels are assumed to need no password).
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace comet {
 
+struct RedisHostPort {
+  std::string host;
+  int port = 26379;
+  bool operator==(const RedisHostPort&) const = default;
+};
+
 struct RedisUrl {
+  // host/port: the server, or for a sentinel URL the master last resolved
+  // (empty until then).
   std::string host;  // empty for a Unix socket
   int port = 6379;
   std::string unix_path;  // set for a Unix socket
   std::string username;   // Redis 6 ACL user, optional
   std::string password;   // optional; never logged
   int db = 0;
+  // Set for redis-sentinel://: the sentinels in the order given, and the
+  // name they monitor the master under.
+  std::vector<RedisHostPort> sentinels;
+  std::string master_name;
+  bool sentinel() const { return !sentinels.empty(); }
   // For logs: the URL with the password replaced by "***".
   std::string redacted() const;
 };

@@ -8,6 +8,12 @@
 //   GatewayKill9      one of two gateways behind nginx killed, started again
 //   NginxReload       nginx SIGHUP
 //   GatewaySigterm    one of two gateways stopped (SIGTERM) and started again
+//   SentinelMasterKill9
+//                     a master with two replicas and a redis-sentinel; the
+//                     gateway on a redis-sentinel:// URL, the publisher
+//                     asking the sentinel too (and WAITing for the replica
+//                     on durable publishes); the master killed with SIGKILL
+//                     for good: the sentinel promotes a replica
 // Then every subscriber's record is checked against what PHP was told was
 // published: durable channels lose and repeat nothing; plain channels repeat
 // nothing and every message a subscriber missed lies inside a gap it was
@@ -73,10 +79,12 @@ std::map<std::string, std::set<long>> read_publish_log(const std::string& text, 
 
 class Faults : public ::testing::Test {
  protected:
-  Row run(const std::string& name, int gateways, const std::function<void(Stack&)>& fault) {
+  Row run(const std::string& name, int gateways, const std::function<void(Stack&)>& fault,
+          bool sentinel = false) {
     StackOptions o;
     o.gateways = gateways;
     o.redis_args = RedisServer::persistent();
+    o.sentinel = sentinel;
     Stack stack(o);
     Row row;
     row.fault = name;
@@ -113,8 +121,8 @@ class Faults : public ::testing::Test {
     PollSwarm swarm(so);
     EXPECT_TRUE(swarm.start(std::chrono::seconds(20))) << stack.logs();
 
-    auto load =
-        php_publish_load(stack.dir().path(), stack.redis().port(), channels, kRate, kSeconds);
+    auto load = php_publish_load(stack.dir().path(), stack.redis().port(), channels, kRate,
+                                 kSeconds, sentinel ? stack.sentinel().port() : 0);
     // A third of the way in: about (rate / channels) messages a second per
     // channel, to each of its subscribers.
     const double per_second = static_cast<double>(kRate) / kChannels * (kSubscribers * 1.5);
@@ -283,6 +291,26 @@ TEST_F(Faults, GatewaySigterm) {
     EXPECT_EQ(s.stop_gateway(0), 0);
     s.start_gateway(0);
   }));
+}
+
+TEST_F(Faults, SentinelMasterKill9) {
+  int promoted = 0;
+  check(run(
+      "sentinel: master kill -9", 1,
+      [&](Stack& s) {
+        const int old_port = s.redis().port();
+        s.redis().kill9();
+        // The replica is promoted by the sentinel; the gateway finds it.
+        EXPECT_TRUE(
+            wait_until([&] { return s.sentinel().master_port().value_or(old_port) != old_port; },
+                       std::chrono::seconds(20)))
+            << s.logs();
+        promoted = s.sentinel().master_port().value_or(0);
+        EXPECT_TRUE(promoted == s.replica(0).port() || promoted == s.replica(1).port());
+        EXPECT_TRUE(s.gateway(0).wait_healthy(std::chrono::seconds(20))) << s.logs();
+      },
+      true));
+  EXPECT_EQ(promoted != 0, true);
 }
 
 }  // namespace

@@ -8,11 +8,18 @@
 // a stall (Redis down) is followed by a catch-up rather than a lower total.
 // A failed publish is logged as failed and the connection made again: the
 // site's PHP would see the same exception.
+//
+// With --sentinel PORT --master NAME the master is asked of that sentinel at
+// every (re)connect, and a durable publish must reach one replica (WAIT 1,
+// 500 ms)
+// to count as published: only then does it survive a failover.
 require __DIR__ . '/../../clients/php/Comet.php';
 
-$opt = getopt('', ['host:', 'port:', 'channels:', 'rate:', 'seconds:']);
+$opt = getopt('', ['host:', 'port:', 'channels:', 'rate:', 'seconds:', 'sentinel:', 'master:']);
 $host = $opt['host'] ?? '127.0.0.1';
 $port = (int)$opt['port'];
+$sentinel = isset($opt['sentinel']) ? (int)$opt['sentinel'] : 0;
+$master = $opt['master'] ?? 'm';
 $channels = explode(',', $opt['channels']);
 $rate = max(1, (int)$opt['rate']);
 $seconds = (float)$opt['seconds'];
@@ -20,7 +27,20 @@ $total = (int)round($rate * $seconds);
 
 function connect_redis(string $host, int $port): ?Redis
 {
+    global $sentinel, $master;
     try {
+        if ($sentinel !== 0) {
+            $s = new Redis();
+            if (!$s->connect('127.0.0.1', $sentinel, 1.0)) {
+                return null;
+            }
+            $addr = $s->rawCommand('SENTINEL', 'get-master-addr-by-name', $master);
+            $s->close();
+            if (!is_array($addr) || count($addr) !== 2) {
+                return null;
+            }
+            [$host, $port] = [$addr[0], (int)$addr[1]];
+        }
         $r = new Redis();
         if (!$r->connect($host, $port, 1.0)) {
             return null;
@@ -54,6 +74,9 @@ for ($i = 0; $i < $total; $i++) {
         }
         if ($ch[0] === 'd') {
             $id = Comet::publishDurable($redis, $ch, $payload);
+            if ($sentinel !== 0 && $redis->rawCommand('WAIT', '1', '500') < 1) {
+                throw new RuntimeException('not replicated');
+            }
             fwrite($out, "$ch $k ok $id\n");
         } else {
             Comet::publish($redis, $ch, $payload);

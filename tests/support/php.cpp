@@ -42,17 +42,22 @@ std::string php_publish_durable(const std::string& dir, int redis_port, const st
 
 std::unique_ptr<Process> php_publish_load(const std::string& dir, int redis_port,
                                           const std::vector<std::string>& channels, int rate,
-                                          double seconds) {
+                                          double seconds, int sentinel_port) {
   std::string list;
   for (const auto& c : channels) list += (list.empty() ? "" : ",") + c;
   ProcessOptions opt;
   opt.log_dir = dir;
   opt.name = "php-load";
-  return std::make_unique<Process>(
-      std::vector<std::string>{"php", std::string(COMET_SOURCE_DIR) + "/tests/support/load.php",
-                               "--port", std::to_string(redis_port), "--channels", list, "--rate",
-                               std::to_string(rate), "--seconds", std::to_string(seconds)},
-      opt);
+  std::vector<std::string> args{
+      "php",        std::string(COMET_SOURCE_DIR) + "/tests/support/load.php",
+      "--port",     std::to_string(redis_port),
+      "--channels", list,
+      "--rate",     std::to_string(rate),
+      "--seconds",  std::to_string(seconds)};
+  if (sentinel_port != 0) {
+    args.insert(args.end(), {"--sentinel", std::to_string(sentinel_port), "--master", "m"});
+  }
+  return std::make_unique<Process>(args, opt);
 }
 
 std::unique_ptr<Process> php_publish_burst(const std::string& dir, int redis_port,

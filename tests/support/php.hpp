@@ -26,9 +26,13 @@ std::string php_publish_durable(const std::string& dir, int redis_port, const st
 // counting from 1 per channel. Redis errors are survived (the message is
 // logged as failed and the connection made again). One line per message on
 // stdout: "<channel> <k> ok <id>" or "<channel> <k> fail".
+// With `sentinel_port`, redis_port is ignored: the master is asked of that
+// sentinel (name "m") at every (re)connect, and each durable publish waits
+// for one replica (WAIT 1, 500 ms) and counts as failed when none confirmed it
+// (what a publisher must do for a durable message to survive a failover).
 std::unique_ptr<Process> php_publish_load(const std::string& dir, int redis_port,
                                           const std::vector<std::string>& channels, int rate,
-                                          double seconds);
+                                          double seconds, int sentinel_port = 0);
 
 // Starts one PHP process that publishes {"seq":0} ... {"seq":n-1} on channel
 // in a loop; the caller waits for it (wait_exit).

@@ -11,6 +11,27 @@ namespace comet::test {
 
 Stack::Stack(StackOptions options) : options_(std::move(options)) {
   redis_ = std::make_unique<RedisServer>(dir_.subdir("redis"), 0, options_.redis_args);
+  if (options_.sentinel) {
+    auto args = options_.redis_args;
+    args.insert(args.end(), {"--replicaof", "127.0.0.1", std::to_string(redis_->port())});
+    for (int i = 0; i < 2; ++i) {
+      replicas_.push_back(
+          std::make_unique<RedisServer>(dir_.subdir("replica" + std::to_string(i)), 0, args));
+      bool linked = wait_until(
+          [&] {
+            RespClient c(replicas_.back()->port());
+            auto r = c.command({"INFO", "replication"});
+            return r.str.find("master_link_status:up") != std::string::npos;
+          },
+          std::chrono::seconds(10));
+      if (!linked) throw std::runtime_error("a replica never synced with the master");
+    }
+    sentinel_ = std::make_unique<Sentinel>(dir_.subdir("sentinel"), redis_->port());
+    if (!sentinel_->wait_replicas(2, std::chrono::seconds(15))) {
+      throw std::runtime_error("the sentinel never saw the replica\n" +
+                               sentinel_->process().output());
+    }
+  }
   gateways_.resize(static_cast<std::size_t>(std::max(options_.gateways, 1)));
   for (std::size_t i = 0; i < gateways_.size(); ++i) start_gateway(i);
   if (options_.demo) demo_ = std::make_unique<PhpDemoServer>(dir_.path(), redis_->port());
@@ -31,13 +52,17 @@ Stack::~Stack() {
   nginx_.reset();
   demo_.reset();
   for (auto it = gateways_.rbegin(); it != gateways_.rend(); ++it) it->reset();
+  sentinel_.reset();
+  replicas_.clear();
   redis_.reset();
 }
 
 GatewayOptions Stack::gateway_options(std::size_t i) {
   GatewayOptions g;
   g.dir = i == 0 ? dir_.path() : dir_.subdir("gw" + std::to_string(i));
-  g.redis_url = redis_->url();
+  g.redis_url = sentinel_ ? "redis-sentinel://127.0.0.1:" + std::to_string(sentinel_->port()) +
+                                "/" + Sentinel::kMaster
+                          : redis_->url();
   g.extra_args = options_.gateway_args;
   return g;
 }
@@ -103,6 +128,8 @@ std::string Stack::logs() {
   }
   if (nginx_) out += "--- nginx error.log ---\n" + nginx_->error_log();
   if (redis_) out += redis_->process().output();
+  for (auto& r : replicas_) out += r->process().output();
+  if (sentinel_) out += sentinel_->process().output();
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include "tests/support/nginx.hpp"
 #include "tests/support/php.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/sentinel.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
 
@@ -33,6 +34,11 @@ struct StackOptions {
   int gateways = 1;
   // Appended to redis-server's command line (RedisServer::persistent()).
   std::vector<std::string> redis_args;
+  // Two replicas of redis() (same args plus --replicaof) and a
+  // redis-sentinel watching them as master "m"; the gateways get a
+  // redis-sentinel:// URL. Two, so that after a failover the new master
+  // still has a replica to WAIT for.
+  bool sentinel = false;
 
   // The gateway alone (tests that speak FastCGI to it directly).
   static StackOptions without_nginx() {
@@ -48,7 +54,10 @@ class Stack {
   ~Stack();
 
   TempDir& dir() { return dir_; }
-  RedisServer& redis() { return *redis_; }
+  RedisServer& redis() { return *redis_; }  // the first master
+  RedisServer& replica(std::size_t i) { return *replicas_.at(i); }
+  std::size_t replicas() const { return replicas_.size(); }
+  Sentinel& sentinel() { return *sentinel_; }
   Gateway& gateway(std::size_t i = 0) { return *gateways_.at(i); }
   std::size_t gateways() const { return gateways_.size(); }
   // Starts gateway i again (after stop_gateway or kill9_gateway), on the
@@ -85,6 +94,8 @@ class Stack {
   StackOptions options_;
   TempDir dir_;
   std::unique_ptr<RedisServer> redis_;
+  std::vector<std::unique_ptr<RedisServer>> replicas_;
+  std::unique_ptr<Sentinel> sentinel_;
   GatewayOptions gateway_options(std::size_t i);
   std::vector<std::unique_ptr<Gateway>> gateways_;
   std::unique_ptr<PhpDemoServer> demo_;

@@ -143,5 +143,45 @@ TEST(RedisUrl, ErrorsNeverEchoThePassword) {
   }
 }
 
+TEST(RedisUrl, SentinelListMasterAndDb) {
+  auto u = parse_redis_url("redis-sentinel://user:pw%40x@s1:26380,10.0.0.2,[::1]:5000/mymaster/3");
+  ASSERT_TRUE(u.sentinel());
+  ASSERT_EQ(u.sentinels.size(), 3u);
+  EXPECT_EQ(u.sentinels[0], (RedisHostPort{"s1", 26380}));
+  EXPECT_EQ(u.sentinels[1], (RedisHostPort{"10.0.0.2", 26379}));
+  EXPECT_EQ(u.sentinels[2], (RedisHostPort{"::1", 5000}));
+  EXPECT_EQ(u.master_name, "mymaster");
+  EXPECT_EQ(u.username, "user");
+  EXPECT_EQ(u.password, "pw@x");
+  EXPECT_EQ(u.db, 3);
+  EXPECT_TRUE(u.host.empty());
+  EXPECT_TRUE(u.unix_path.empty());
+
+  auto v = parse_redis_url("redis-sentinel://127.0.0.1:26379/m");
+  EXPECT_EQ(v.sentinels.size(), 1u);
+  EXPECT_EQ(v.master_name, "m");
+  EXPECT_EQ(v.db, 0);
+  EXPECT_FALSE(parse_redis_url("redis://h").sentinel());
+}
+
+TEST(RedisUrl, SentinelRedacted) {
+  auto u = parse_redis_url("redis-sentinel://:hunter2@a:1,[::1]:2/m/4");
+  EXPECT_EQ(u.redacted(), "redis-sentinel://:***@a:1,[::1]:2/m/4");
+  EXPECT_EQ(parse_redis_url("redis-sentinel://a/m").redacted(), "redis-sentinel://a:26379/m");
+}
+
+TEST(RedisUrl, SentinelRejects) {
+  EXPECT_NE(error_of("redis-sentinel://a:1").find("master"), std::string::npos);
+  EXPECT_NE(error_of("redis-sentinel://a:1/").find("empty master"), std::string::npos);
+  EXPECT_NE(error_of("redis-sentinel://a:1,/m").find("missing host"), std::string::npos);
+  EXPECT_NE(error_of("redis-sentinel://a:x/m").find("port"), std::string::npos);
+  EXPECT_NE(error_of("redis-sentinel://a/m/x").find("database"), std::string::npos);
+  EXPECT_NE(error_of("redis-sentinel://a/m$").find("bad character"), std::string::npos);
+  EXPECT_NE(error_of("redis-sentinel://a/m?x=1").find("query"), std::string::npos);
+  std::string e = error_of("redis-sentinel://:hunter2@a:0/m");
+  EXPECT_FALSE(e.empty());
+  EXPECT_EQ(e.find("hunter2"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace comet
