@@ -103,6 +103,11 @@ class Gateway final : public fcgi::Handler {
   boost::asio::steady_timer wakeup_timer_;
   std::optional<Clock::time_point> wakeup_at_;
   boost::asio::signal_set signals_;
+  // The last batch body and its complete JSON response (head + body),
+  // shared by every plain poll released with it. Holding the key keeps its
+  // address from being reused by another batch.
+  std::shared_ptr<const std::string> plain_response_key_;
+  std::shared_ptr<const std::string> plain_response_;
   std::shared_ptr<const std::string> sse_cache_key_;
   std::shared_ptr<const std::string> sse_cache_;
   std::minstd_rand rng_{std::random_device{}()};
