@@ -3,13 +3,7 @@
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -23,6 +17,9 @@
 #include <vector>
 
 #include "gateway/redis_subscriber.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/wait.hpp"
 
 namespace comet {
 namespace {
@@ -32,43 +29,12 @@ using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
 int free_port() {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  if (s < 0 || ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ADD_FAILURE() << "cannot find a free port";
-  }
-  ::close(s);
-  return ntohs(a.sin_port);
+  return test::free_tcp_port();
 }
 
-bool can_connect_tcp(int port) {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  bool ok = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(s);
-  return ok;
-}
-
-bool can_connect_unix(const std::string& path) {
-  int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  path.copy(a.sun_path, sizeof a.sun_path - 1);
-  bool ok = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(s);
-  return ok;
-}
-
-// A redis-server child process. Readiness is a bounded polling loop on
-// connect(): redis-server has no other "ready" signal when not daemonized.
+// A redis-server child process (tests/support's Process: own log files,
+// stopped by pid). Readiness is a bounded polling loop on connect():
+// redis-server has no other "ready" signal when not daemonized.
 class RedisServer {
  public:
   // Listens on 127.0.0.1:port, or only on `unix_path` when that is given.
@@ -87,43 +53,32 @@ class RedisServer {
                                      "--appendonly",
                                      "no",
                                      "--dir",
-                                     "/tmp",
+                                     dir_.path(),
                                      "--daemonize",
                                      "no"};
     if (!password_.empty()) args.insert(args.end(), {"--requirepass", password_});
     if (!unix_path_.empty())
       args.insert(args.end(), {"--unixsocket", unix_path_, "--unixsocketperm", "700"});
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int null = ::open("/dev/null", O_RDWR);
-      ::dup2(null, 1);
-      ::dup2(null, 2);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv("/usr/bin/redis-server", argv.data());
-      ::_exit(127);
-    }
-    auto deadline = steady_clock::now() + 10s;
-    while (steady_clock::now() < deadline) {
-      if (unix_path_.empty() ? can_connect_tcp(port_) : can_connect_unix(unix_path_)) return true;
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return false;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
+    test::ProcessOptions options;
+    options.log_dir = dir_.path();
+    process_ = std::make_unique<test::Process>(std::move(args), std::move(options));
+    return test::wait_until(
+               [&] {
+                 return !process_->running() ||
+                        (unix_path_.empty() ? test::tcp_accepts(port_)
+                                            : test::unix_accepts(unix_path_));
+               },
+               10s) &&
+           process_->running();
   }
 
   void kill9() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
+    if (!process_) return;
+    process_->signal(SIGKILL);
+    process_->wait_exit(10s);
+    process_.reset();
   }
-  void signal(int sig) { ::kill(pid_, sig); }
+  void signal(int sig) { process_->signal(sig); }
 
   // PUBLISH through a plain synchronous hiredis client; %b keeps it binary-safe.
   long long publish(std::string_view channel, std::string_view payload) {
@@ -155,7 +110,8 @@ class RedisServer {
   int port_;
   std::string password_;
   std::string unix_path_;
-  pid_t pid_ = -1;
+  test::TempDir dir_;
+  std::unique_ptr<test::Process> process_;
 };
 
 // Runs the loop until `done` or the deadline; a failing test never hangs.
