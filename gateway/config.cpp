@@ -21,7 +21,9 @@ po::options_description make_options() {
      "FastCGI address: HOST:PORT, [V6]:PORT or unix:/path.sock; repeatable "
      "(default 127.0.0.1:9000)")
     ("redis", po::value<std::string>()->value_name("URL")->default_value("redis://127.0.0.1:6379"),
-     "Redis URL: redis://[user:password@]host[:port][/db] or unix:/path.sock")
+     "Redis URL: redis://[user:password@]host[:port][/db], unix:/path.sock[?db=N], "
+     "redis-sentinel://[user:password@]host[:port][,host[:port]...]/MASTER[/db] (Sentinel) or "
+     "redis-cluster://[user:password@]host[:port][,host[:port]...] (Redis Cluster)")
     ("prefix", po::value<std::string>()->value_name("PREFIX")->default_value("comet:"),
      "Redis channel prefix: channel NAME is <prefix>NAME")
     ("default-timeout", po::value<double>()->value_name("SECONDS")->default_value(25),

@@ -190,6 +190,27 @@ bool is_name_char(char c) {
   return is_host_char(c) || c == ':' || c == '@' || c == '+' || c == '=';
 }
 
+// "[credentials@]host[:port][,host[:port]...]": the credentials go to `url`.
+std::vector<RedisHostPort> parse_host_list(std::string_view authority, int default_port,
+                                           RedisUrl& url) {
+  auto at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    parse_userinfo(authority.substr(0, at), url);
+    authority = authority.substr(at + 1);
+  }
+  std::vector<RedisHostPort> out;
+  while (true) {
+    auto comma = authority.find(',');
+    RedisUrl one;
+    one.port = default_port;
+    parse_host_port(authority.substr(0, comma), one);
+    out.push_back(RedisHostPort{one.host, one.port});
+    if (comma == std::string_view::npos) break;
+    authority = authority.substr(comma + 1);
+  }
+  return out;
+}
+
 void parse_sentinel(std::string_view rest, RedisUrl& url) {
   if (rest.find_first_of("?#") != std::string_view::npos) {
     fail("redis-sentinel:// URLs take no query or fragment");
@@ -200,20 +221,7 @@ void parse_sentinel(std::string_view rest, RedisUrl& url) {
   }
   auto authority = rest.substr(0, slash);
   auto path = rest.substr(slash + 1);
-  auto at = authority.rfind('@');
-  if (at != std::string_view::npos) {
-    parse_userinfo(authority.substr(0, at), url);
-    authority = authority.substr(at + 1);
-  }
-  while (true) {
-    auto comma = authority.find(',');
-    RedisUrl one;
-    one.port = 26379;
-    parse_host_port(authority.substr(0, comma), one);
-    url.sentinels.push_back(RedisHostPort{one.host, one.port});
-    if (comma == std::string_view::npos) break;
-    authority = authority.substr(comma + 1);
-  }
+  url.sentinels = parse_host_list(authority, 26379, url);
   auto db_slash = path.find('/');
   url.master_name = std::string(path.substr(0, db_slash));
   if (url.master_name.empty()) fail("empty master name");
@@ -223,6 +231,19 @@ void parse_sentinel(std::string_view rest, RedisUrl& url) {
   if (db_slash != std::string_view::npos) {
     url.db = parse_int(path.substr(db_slash + 1), 0, 1'000'000, "the database");
   }
+}
+
+void parse_cluster(std::string_view rest, RedisUrl& url) {
+  if (rest.find_first_of("?#") != std::string_view::npos) {
+    fail("redis-cluster:// URLs take no query or fragment");
+  }
+  auto slash = rest.find('/');
+  if (slash != std::string_view::npos && slash + 1 != rest.size()) {
+    fail("a Redis Cluster has database 0 only: redis-cluster://host:port[,host:port...]");
+  }
+  url.cluster_nodes = parse_host_list(rest.substr(0, slash), 6379, url);
+  url.host = url.cluster_nodes.front().host;
+  url.port = url.cluster_nodes.front().port;
 }
 
 }  // namespace
@@ -235,6 +256,14 @@ std::string RedisUrl::redacted() const {
   auto host_text = [](const std::string& h, int p) {
     return (h.find(':') == std::string::npos ? h : "[" + h + "]") + ":" + std::to_string(p);
   };
+  if (cluster()) {
+    std::string out = "redis-cluster://" + credentials;
+    for (std::size_t i = 0; i < cluster_nodes.size(); ++i) {
+      if (i > 0) out += ",";
+      out += host_text(cluster_nodes[i].host, cluster_nodes[i].port);
+    }
+    return out;
+  }
   if (sentinel()) {
     std::string out = "redis-sentinel://" + credentials;
     for (std::size_t i = 0; i < sentinels.size(); ++i) {
@@ -268,6 +297,8 @@ RedisUrl parse_redis_url(std::string_view text) {
   }
   if (text.starts_with("redis-sentinel://")) {
     parse_sentinel(text.substr(17), url);
+  } else if (text.starts_with("redis-cluster://")) {
+    parse_cluster(text.substr(16), url);
   } else if (text.starts_with("redis://")) {
     parse_tcp(text.substr(8), url);
   } else if (text.starts_with("unix:")) {
@@ -277,7 +308,8 @@ RedisUrl parse_redis_url(std::string_view text) {
   } else {
     fail(
         "expected redis://[[user]:password@]host[:port][/db], unix:/path/to.sock[?db=N] or "
-        "redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/MASTER_NAME[/db]");
+        "redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/MASTER_NAME[/db] or "
+        "redis-cluster://[[user]:password@]host[:port][,host[:port]...]");
   }
   return url;
 }

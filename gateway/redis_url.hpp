@@ -2,7 +2,9 @@
 // unix:/path/to.sock or unix://[[user]:password@]/path/to.sock[?db=N], or
 // redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/MASTER[/db]
 // (the sentinels to ask where the master MASTER is; the credentials and db
-// are the master's, sentinels are assumed to need no password).
+// are the master's, sentinels are assumed to need no password), or
+// redis-cluster://[[user]:password@]host[:port][,host[:port]...] (some nodes
+// of a Redis Cluster to start from; the credentials are the nodes').
 #pragma once
 
 #include <optional>
@@ -32,6 +34,10 @@ struct RedisUrl {
   std::vector<RedisHostPort> sentinels;
   std::string master_name;
   bool sentinel() const { return !sentinels.empty(); }
+  // Set for redis-cluster://: the nodes to start from, in the order given
+  // (port 6379 by default). A cluster has database 0 only.
+  std::vector<RedisHostPort> cluster_nodes;
+  bool cluster() const { return !cluster_nodes.empty(); }
   // For logs: the URL with the password replaced by "***".
   std::string redacted() const;
 };

@@ -183,5 +183,30 @@ TEST(RedisUrl, SentinelRejects) {
   EXPECT_EQ(e.find("hunter2"), std::string::npos);
 }
 
+TEST(RedisUrl, ClusterNodes) {
+  auto u = parse_redis_url("redis-cluster://:pw%2Fx@10.0.0.1:7000,node-b,[::1]:7002");
+  ASSERT_TRUE(u.cluster());
+  EXPECT_FALSE(u.sentinel());
+  ASSERT_EQ(u.cluster_nodes.size(), 3u);
+  EXPECT_EQ(u.cluster_nodes[0], (RedisHostPort{"10.0.0.1", 7000}));
+  EXPECT_EQ(u.cluster_nodes[1], (RedisHostPort{"node-b", 6379}));
+  EXPECT_EQ(u.cluster_nodes[2], (RedisHostPort{"::1", 7002}));
+  EXPECT_EQ(u.password, "pw/x");
+  EXPECT_EQ(u.db, 0);
+  EXPECT_EQ(u.redacted(), "redis-cluster://:***@10.0.0.1:7000,node-b:6379,[::1]:7002");
+  EXPECT_EQ(parse_redis_url("redis-cluster://a/").cluster_nodes.size(), 1u);
+  EXPECT_FALSE(parse_redis_url("redis://h").cluster());
+}
+
+TEST(RedisUrl, ClusterRejects) {
+  EXPECT_NE(error_of("redis-cluster://a:1/3").find("database 0"), std::string::npos);
+  EXPECT_NE(error_of("redis-cluster://a:1,").find("missing host"), std::string::npos);
+  EXPECT_NE(error_of("redis-cluster://a:1?x=1").find("query"), std::string::npos);
+  EXPECT_NE(error_of("redis-cluster://").find("missing host"), std::string::npos);
+  std::string e = error_of("redis-cluster://:hunter2@a:99999");
+  EXPECT_FALSE(e.empty());
+  EXPECT_EQ(e.find("hunter2"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace comet
