@@ -14,6 +14,7 @@
 
 #include "gateway/clock.hpp"
 #include "gateway/detail/hiredis_asio.hpp"
+#include "gateway/redis_cluster.hpp"
 #include "gateway/redis_library.hpp"
 
 namespace comet {
@@ -134,6 +135,16 @@ struct RedisSubscriber::Impl {
         cmd_lookup_(io),
         watch_retry_(io) {
     if (opt_.heartbeat_interval <= milliseconds(0)) opt_.heartbeat_interval = milliseconds(1000);
+    if (opt_.url.cluster()) {
+      ClusterCommandsOptions co;
+      co.seeds = opt_.url.cluster_nodes;
+      co.username = opt_.url.username;
+      co.password = opt_.url.password;
+      co.connect_timeout = opt_.connect_timeout;
+      co.timeout = opt_.read_timeout;
+      co.library = std::string(kRedisLibrary);
+      cluster_ = std::make_unique<ClusterCommands>(io_, std::move(co));
+    }
   }
 
   ~Impl() { halt(); }
@@ -162,12 +173,15 @@ struct RedisSubscriber::Impl {
   bool ever_up_ = false;
   std::uint64_t reconnects_ = 0;
   std::size_t burst_ = 0;  // messages delivered in the current read burst
-  // A durable notice waiting for its payload, the next message.
+  // Durable notices waiting for their payload: the next message on their
+  // channel. With one server that is the very next message; in a cluster
+  // the notice and the payload come from the channel's master in order,
+  // but messages relayed from other masters may come between them.
   struct Notice {
     std::string channel;
     std::optional<StreamId> id;
   };
-  std::optional<Notice> notice_;
+  std::vector<Notice> notices_;
   std::uint64_t unpaired_notices_ = 0;
 
   // The command connection (heartbeat publisher).
@@ -191,11 +205,21 @@ struct RedisSubscriber::Impl {
   // sync_sent_), and the ones that came later and wait for the next marker.
   std::vector<std::function<void(bool)>> sync_out_, sync_next_;
   std::uint64_t sync_sent_ = 0;
+  // Copies of the marker still to come back: in a cluster the marker is
+  // published on every master, since each master's messages reach the
+  // subscription over a link of their own (in order on each link only).
+  std::size_t sync_markers_left_ = 0;
   Timer sync_timer_;
   std::uint64_t next_read_ = 0;
   std::uint64_t reads_total_ = 0;
   std::uint64_t read_failures_ = 0;
   Timer read_timer_;
+
+  // ---- Redis Cluster (redis-cluster:// URLs) -------------------------------
+  // The subscription and the command connection each use one node, tried
+  // in turn (a PUBLISH reaches every node); stream reads go to the master
+  // of their key's slot through this.
+  std::unique_ptr<ClusterCommands> cluster_;
 
   // ---- Sentinel (redis-sentinel:// URLs) ---------------------------------
   // Before each connect the sentinels are asked in turn, each on a
@@ -247,6 +271,7 @@ struct RedisSubscriber::Impl {
   void start() {
     if (running_) return;
     running_ = true;
+    if (cluster_) cluster_->start();
     connect_sub();
     connect_cmd();
     if (opt_.url.sentinel()) watch_failovers();
@@ -263,6 +288,16 @@ struct RedisSubscriber::Impl {
   // URL, right away).
   void resolve(Lookup& lk, std::function<void(const RedisUrl&)> found,
                std::function<void(const std::string&)> failed) {
+    if (opt_.url.cluster()) {
+      // Each attempt the next node: one that is down is passed over.
+      const auto& nodes = opt_.url.cluster_nodes;
+      const RedisHostPort& at = nodes[lk.next++ % nodes.size()];
+      RedisUrl url = opt_.url;
+      url.host = at.host;
+      url.port = at.port;
+      found(url);
+      return;
+    }
     if (!opt_.url.sentinel()) {
       found(opt_.url);
       return;
@@ -428,12 +463,13 @@ struct RedisSubscriber::Impl {
     stop_lookup(sub_lookup_);
     stop_lookup(cmd_lookup_);
     watch_.reset();
+    if (cluster_) cluster_->stop();
     sub_.reset();  // frees the context: its handlers and events are dropped
     cmd_.reset();
     cmd_ready_ = false;
     state_ = State::idle;
     burst_ = 0;
-    notice_.reset();
+    notices_.clear();
     reads_.clear();  // stop(): nothing runs afterwards
     cancel(sync_timer_);
     sync_out_.clear();
@@ -519,23 +555,14 @@ struct RedisSubscriber::Impl {
         if (channel == sync_suffix_) {
           on_sync_marker(payload);
         } else if (channel.starts_with(kDurableNotice)) {
-          if (notice_) unpaired_notice();
           channel.remove_prefix(kDurableNotice.size());
-          notice_ = Notice{std::string(channel), StreamId::parse(payload)};
+          add_notice(channel, StreamId::parse(payload));
         }
         return;
       }
       ++burst_;
-      const StreamId* id = nullptr;
-      if (notice_) {
-        if (notice_->channel == channel && notice_->id) {
-          id = &*notice_->id;
-        } else {
-          unpaired_notice();
-        }
-      }
-      if (cb_.on_message) cb_.on_message(channel, payload, id);
-      notice_.reset();
+      std::optional<StreamId> id = take_notice(channel);
+      if (cb_.on_message) cb_.on_message(channel, payload, id ? &*id : nullptr);
     } else if (kind == "psubscribe") {
       on_subscribed();
     }
@@ -552,8 +579,13 @@ struct RedisSubscriber::Impl {
     sync_out_ = std::move(sync_next_);
     sync_next_.clear();
     const std::string n = std::to_string(++sync_sent_);
-    bool sent = cmd_ && cmd_ready_ &&
-                cmd_->command({"PUBLISH", sync_channel_, n}, [](const redisReply&) {});
+    sync_markers_left_ = cluster_ ? cluster_->broadcast({"PUBLISH", sync_channel_, n}) : 0;
+    bool sent = sync_markers_left_ > 0;
+    if (!sent) {  // one server (or a cluster whose masters are not known yet)
+      sync_markers_left_ = 1;
+      sent = cmd_ && cmd_ready_ &&
+             cmd_->command({"PUBLISH", sync_channel_, n}, [](const redisReply&) {});
+    }
     if (!sent) {
       finish_syncs(false);
       return;
@@ -563,6 +595,10 @@ struct RedisSubscriber::Impl {
 
   void on_sync_marker(std::string_view payload) {
     if (sync_out_.empty() || payload != std::to_string(sync_sent_)) return;  // a stale one
+    if (sync_markers_left_ > 1) {
+      --sync_markers_left_;
+      return;
+    }
     cancel(sync_timer_);
     auto done = std::move(sync_out_);
     sync_out_.clear();
@@ -586,14 +622,42 @@ struct RedisSubscriber::Impl {
     });
   }
 
-  // A notice not followed by its payload: not published by comet_publish_v1
-  // (someone PUBLISHed under "#durable:" by hand). The payload that
-  // follows is taken as plain; the stream has the message either way.
+  // A second notice for a channel before its payload, or more channels
+  // with a notice out than any cluster interleaves: the older notices were
+  // not published by comet_publish_v1 (someone PUBLISHed under "#durable:"
+  // by hand) and are dropped. A payload without a notice is taken as plain;
+  // the stream has the message either way.
+  static constexpr std::size_t kMaxNotices = 256;
+  void add_notice(std::string_view channel, std::optional<StreamId> id) {
+    for (auto it = notices_.begin(); it != notices_.end(); ++it) {
+      if (it->channel == channel) {
+        unpaired_notice();
+        notices_.erase(it);
+        break;
+      }
+    }
+    if (notices_.size() >= kMaxNotices) {
+      unpaired_notice();
+      notices_.clear();
+    }
+    notices_.push_back(Notice{std::string(channel), id});
+  }
+
+  std::optional<StreamId> take_notice(std::string_view channel) {
+    for (auto it = notices_.begin(); it != notices_.end(); ++it) {
+      if (it->channel == channel) {
+        std::optional<StreamId> id = it->id;
+        notices_.erase(it);
+        return id;
+      }
+    }
+    return std::nullopt;
+  }
+
   void unpaired_notice() {
     if (unpaired_notices_++ % 1000 == 0) {
       log_line("warn", "a durable notice without its message (1 in 1000 logged)");
     }
-    notice_.reset();
   }
 
   void on_subscribed() {
@@ -645,7 +709,7 @@ struct RedisSubscriber::Impl {
     stop_lookup(sub_lookup_);
     cancel(watchdog_);
     burst_ = 0;
-    notice_.reset();
+    notices_.clear();
     finish_syncs(false);
     state_ = State::waiting;
     milliseconds delay = sub_backoff_.next(rng_);
@@ -727,8 +791,10 @@ struct RedisSubscriber::Impl {
     cmd_backoff_.reset();
     heartbeats_unanswered_ = 0;
     // Before any read: commands run in order, so reads sent from here on
-    // find the functions (unless the load fails: Redis before 7).
-    load_library();
+    // find the functions (unless the load fails: Redis before 7). In a
+    // cluster this node may be a replica; the functions are loaded on
+    // every master by cluster_.
+    if (!cluster_) load_library();
     send_heartbeat();
     if (cb_.on_command_ready) cb_.on_command_ready();
   }
@@ -752,9 +818,20 @@ struct RedisSubscriber::Impl {
   bool read_stream(std::string_view key, StreamId after, std::size_t count,
                    std::function<void(std::optional<StreamRead>)> done) {
     if (!cmd_ready_ || !cmd_) return false;
-    const std::uint64_t id = ++next_read_;
     const std::string from = after.text();
     const std::string n = std::to_string(count);
+    if (cluster_) {
+      ++reads_total_;
+      cluster_->send(key, {"FCALL_RO", "comet_read_v1", "1", std::string(key), from, n},
+                     [this, after, count, done = std::move(done)](const redisReply* r) mutable {
+                       std::optional<StreamRead> result;
+                       if (r != nullptr) result = parse_read(*r, after, count);
+                       if (!result) note_read_failure(r);
+                       finish_read(std::move(done), std::move(result));
+                     });
+      return true;
+    }
+    const std::uint64_t id = ++next_read_;
     bool sent = cmd_->command({"FCALL_RO", "comet_read_v1", "1", key, from, n},
                               [this, id](const redisReply& r) { on_read_reply(id, r); });
     if (!sent) return false;
@@ -772,12 +849,7 @@ struct RedisSubscriber::Impl {
     reads_.erase(it);
     std::optional<StreamRead> result = parse_read(r, pr.after, pr.count);
     if (!result) {
-      if (read_failures_++ % 100 == 0) {
-        log_line("warn",
-                 "stream read failed (" +
-                     std::string(r.type == REDIS_REPLY_ERROR ? reply_text(r) : "unexpected reply") +
-                     "; 1 in 100 logged)");
-      }
+      note_read_failure(&r);
       // A Redis that restarted without persistence lost the functions.
       if (r.type == REDIS_REPLY_ERROR && reply_text(r).find("unction") != std::string_view::npos) {
         load_library();
@@ -785,6 +857,15 @@ struct RedisSubscriber::Impl {
     }
     finish_read(std::move(pr.done), std::move(result));
     arm_read_timer();
+  }
+
+  // `r`: the reply that was not a read's answer, nullptr for none at all.
+  void note_read_failure(const redisReply* r) {
+    if (read_failures_++ % 100 != 0) return;
+    std::string why = r == nullptr                   ? "no answer"
+                      : r->type == REDIS_REPLY_ERROR ? std::string(reply_text(*r))
+                                                     : "unexpected reply";
+    log_line("warn", "stream read failed (" + why + "; 1 in 100 logged)");
   }
 
   // From a fresh stack: the caller may be inside a hiredis callback, and

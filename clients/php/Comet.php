@@ -13,6 +13,10 @@
  *     $redis->connect('127.0.0.1', 6379);
  *     Comet::publish($redis, 'chat.42', json_encode(['text' => 'hi']));
  *
+ * Every function that takes a Redis connection takes a RedisCluster too
+ * (new RedisCluster(null, ['10.0.0.1:7000', '10.0.0.2:7000'])): commands
+ * go to the master that serves the channel's slot.
+ *
  * The payload is opaque bytes and reaches the browser byte for byte: valid
  * UTF-8 arrives as the "data" string of the poll response, anything else
  * as "data_base64".
@@ -39,14 +43,16 @@ final class Comet
      * misses the message, and its clients are told so through "gaps" in the
      * next poll response, never silently.
      *
+     * @param Redis|RedisCluster $r
      * @throws InvalidArgumentException when the channel name is not valid
      * @throws RuntimeException when Redis refuses the command
      * @throws RedisException when the connection fails
      */
-    public static function publish(Redis $r, string $channel, string $payload): void
+    public static function publish($r, string $channel, string $payload): void
     {
         self::assertChannel($channel);
-        $result = $r->rawCommand('PUBLISH', self::$prefix . $channel, $payload);
+        $result = self::command($r, self::$prefix . $channel,
+            ['PUBLISH', self::$prefix . $channel, $payload]);
         if ($result === false) {
             $error = $r->getLastError();
             throw new RuntimeException('Comet::publish: Redis PUBLISH failed' .
@@ -86,26 +92,29 @@ final class Comet
      * The function is loaded into Redis by the gateway; when it is missing
      * (a Redis that restarted without persistence) this loads it and retries.
      *
+     * @param Redis|RedisCluster $r
      * @throws InvalidArgumentException when the channel name is not valid
      * @throws RuntimeException when Redis refuses the command
      * @throws RedisException when the connection fails
      */
-    public static function publishDurable(Redis $r, string $channel, string $payload): string
+    public static function publishDurable($r, string $channel, string $payload): string
     {
         self::assertChannel($channel);
-        $args = ['FCALL', 'comet_publish_v1', '1', self::$prefix . '{' . $channel . '}:stream',
+        $key = self::$prefix . '{' . $channel . '}:stream';
+        $args = ['FCALL', 'comet_publish_v1', '1', $key,
             self::$prefix . $channel, self::$prefix . '#durable:' . $channel, $payload,
             (string)self::$streamMaxLen, (string)self::$streamTtl];
-        $id = $r->rawCommand(...$args);
+        $id = self::command($r, $key, $args);
         if ($id === false && stripos((string)$r->getLastError(), 'function not found') !== false) {
             $r->clearLastError();
-            $loaded = $r->rawCommand('FUNCTION', 'LOAD', self::LIBRARY);
+            // In a cluster: on the master that serves the stream's slot.
+            $loaded = self::command($r, $key, ['FUNCTION', 'LOAD', self::LIBRARY]);
             if ($loaded === false && stripos((string)$r->getLastError(), 'already exists') === false) {
                 throw new RuntimeException('Comet::publishDurable: FUNCTION LOAD failed: ' .
                     $r->getLastError());
             }
             $r->clearLastError();
-            $id = $r->rawCommand(...$args);
+            $id = self::command($r, $key, $args);
         }
         if (!is_string($id)) {
             $error = $r->getLastError();
@@ -287,6 +296,23 @@ end
 redis.register_function('comet_publish_v1', publish)
 redis.register_function{function_name = 'comet_read_v1', callback = read, flags = {'no-writes'}}
 LUA;
+
+    /**
+     * rawCommand on a Redis connection, or on a RedisCluster routed by $key
+     * (the master serving its slot; phpredis follows MOVED / ASK). A PUBLISH
+     * sent to any node of a cluster reaches every node.
+     */
+    private static function command($r, string $key, array $args)
+    {
+        if ($r instanceof RedisCluster) {
+            return $r->rawCommand($key, ...$args);
+        }
+        if ($r instanceof Redis) {
+            return $r->rawCommand(...$args);
+        }
+        throw new TypeError('Comet: expected a Redis or RedisCluster connection, got ' .
+            (is_object($r) ? get_class($r) : gettype($r)));
+    }
 
     private static function base64url(string $bytes): string
     {

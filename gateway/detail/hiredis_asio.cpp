@@ -289,8 +289,6 @@ void HiredisAsio::connect(const RedisUrl& url, std::chrono::milliseconds timeout
 }
 
 bool HiredisAsio::command(std::initializer_list<std::string_view> args, ReplyHandler handler) {
-  Core& c = *core_;
-  if (c.ac == nullptr || !c.attached || c.finished || args.size() == 0) return false;
   std::vector<const char*> argv;
   std::vector<std::size_t> argvlen;
   argv.reserve(args.size());
@@ -299,7 +297,26 @@ bool HiredisAsio::command(std::initializer_list<std::string_view> args, ReplyHan
     argv.push_back(a.data());
     argvlen.push_back(a.size());
   }
-  std::string_view name = *args.begin();
+  return command_argv(argv, argvlen, std::move(handler));
+}
+
+bool HiredisAsio::command(const std::vector<std::string>& args, ReplyHandler handler) {
+  std::vector<const char*> argv;
+  std::vector<std::size_t> argvlen;
+  argv.reserve(args.size());
+  argvlen.reserve(args.size());
+  for (const std::string& a : args) {
+    argv.push_back(a.data());
+    argvlen.push_back(a.size());
+  }
+  return command_argv(argv, argvlen, std::move(handler));
+}
+
+bool HiredisAsio::command_argv(std::vector<const char*>& argv, std::vector<std::size_t>& argvlen,
+                               ReplyHandler handler) {
+  Core& c = *core_;
+  if (c.ac == nullptr || !c.attached || c.finished || argv.empty()) return false;
+  std::string_view name(argv.front(), argvlen.front());
   bool persistent = (name.size() == 9 && strncasecmp(name.data(), "subscribe", 9) == 0) ||
                     (name.size() == 10 && strncasecmp(name.data(), "psubscribe", 10) == 0);
   std::uint64_t id = c.next_id++;

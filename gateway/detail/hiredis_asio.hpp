@@ -25,6 +25,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct redisReply;
 
@@ -66,6 +67,7 @@ class HiredisAsio {
   // Sends a command with binary-safe arguments. False when the connection
   // cannot take commands (not connected yet is fine: hiredis buffers).
   bool command(std::initializer_list<std::string_view> args, ReplyHandler handler);
+  bool command(const std::vector<std::string>& args, ReplyHandler handler);
 
   // Frees the context (closing the socket without waiting for replies);
   // no event or reply handler runs afterwards.
@@ -75,6 +77,8 @@ class HiredisAsio {
 
  private:
   struct Core;
+  bool command_argv(std::vector<const char*>& argv, std::vector<std::size_t>& argvlen,
+                    ReplyHandler handler);
   std::shared_ptr<Core> core_;
 };
 

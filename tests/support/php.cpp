@@ -40,6 +40,23 @@ std::string php_publish_durable(const std::string& dir, int redis_port, const st
   return r.out;
 }
 
+std::string php_publish_cluster(const std::string& dir, const std::string& seeds,
+                                const std::string& channel, const std::string& payload,
+                                bool durable) {
+  std::string file = dir + "/payload." + std::to_string(++g_payloads) + ".bin";
+  write_file(file, payload);
+  std::vector<std::string> args{"php",       kPublishScript, "--cluster", seeds,
+                                "--channel", channel,        "--file",    file};
+  if (durable) args.push_back("--durable");
+  auto r = run(args, dir, std::chrono::seconds(30));
+  if (r.status != 0) {
+    throw std::runtime_error("php publish (cluster) failed (" + std::to_string(r.status) +
+                             "): " + r.err);
+  }
+  while (!r.out.empty() && (r.out.back() == '\n' || r.out.back() == '\r')) r.out.pop_back();
+  return r.out;
+}
+
 std::unique_ptr<Process> php_publish_load(const std::string& dir, int redis_port,
                                           const std::vector<std::string>& channels, int rate,
                                           double seconds, int sentinel_port) {

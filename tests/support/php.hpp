@@ -19,6 +19,12 @@ void php_publish(const std::string& dir, int redis_port, const std::string& chan
 std::string php_publish_durable(const std::string& dir, int redis_port, const std::string& channel,
                                 const std::string& payload);
 
+// The same through a RedisCluster connection to `seeds` ("host:port,...");
+// returns the message id when `durable`, "" otherwise.
+std::string php_publish_cluster(const std::string& dir, const std::string& seeds,
+                                const std::string& channel, const std::string& payload,
+                                bool durable);
+
 // A steady publish load from one PHP process (tests/support/load.php):
 // `rate` messages a second for `seconds`, round-robin over `channels`;
 // names starting with "d" are published with Comet::publishDurable, the

@@ -7,22 +7,29 @@
 //       the same with Comet::publishDurable; prints the message id
 //   php publish.php --port P --channel C --burst N
 //       publishes {"seq":0} ... {"seq":N-1} in order, one PUBLISH each
+//   php publish.php --cluster H:P[,H:P...] --channel C --file F [--durable]
+//       the same through a RedisCluster connection (no --port)
 //
 // Exit status 0 on success; errors go to stderr.
 require __DIR__ . '/../../clients/php/Comet.php';
 
-$opt = getopt('', ['host:', 'port:', 'prefix:', 'channel:', 'file:', 'burst:', 'durable']);
-if (!isset($opt['port'], $opt['channel']) || (!isset($opt['file']) && !isset($opt['burst']))) {
-    fwrite(STDERR, "usage: publish.php --port P --channel C (--file F | --burst N)\n");
+$opt = getopt('', ['host:', 'port:', 'cluster:', 'prefix:', 'channel:', 'file:', 'burst:',
+    'durable']);
+if (!(isset($opt['port']) || isset($opt['cluster'])) || !isset($opt['channel']) || (!isset($opt['file']) && !isset($opt['burst']))) {
+    fwrite(STDERR, "usage: publish.php (--port P | --cluster H:P,...) --channel C (--file F | --burst N)\n");
     exit(2);
 }
 if (isset($opt['prefix'])) {
     Comet::$prefix = $opt['prefix'];
 }
 try {
-    $redis = new Redis();
-    if (!$redis->connect($opt['host'] ?? '127.0.0.1', (int)$opt['port'], 5.0)) {
-        throw new RuntimeException('cannot connect to Redis');
+    if (isset($opt['cluster'])) {
+        $redis = new RedisCluster(null, explode(',', $opt['cluster']), 5.0, 5.0);
+    } else {
+        $redis = new Redis();
+        if (!$redis->connect($opt['host'] ?? '127.0.0.1', (int)$opt['port'], 5.0)) {
+            throw new RuntimeException('cannot connect to Redis');
+        }
     }
     if (isset($opt['file'])) {
         $payload = file_get_contents($opt['file']);

@@ -10,7 +10,11 @@
 namespace comet::test {
 
 Stack::Stack(StackOptions options) : options_(std::move(options)) {
-  redis_ = std::make_unique<RedisServer>(dir_.subdir("redis"), 0, options_.redis_args);
+  if (options_.cluster_masters > 0) {
+    cluster_ = std::make_unique<RedisCluster>(dir_.subdir("cluster"), options_.cluster_masters);
+  } else {
+    redis_ = std::make_unique<RedisServer>(dir_.subdir("redis"), 0, options_.redis_args);
+  }
   if (options_.sentinel) {
     auto args = options_.redis_args;
     args.insert(args.end(), {"--replicaof", "127.0.0.1", std::to_string(redis_->port())});
@@ -55,14 +59,16 @@ Stack::~Stack() {
   sentinel_.reset();
   replicas_.clear();
   redis_.reset();
+  cluster_.reset();
 }
 
 GatewayOptions Stack::gateway_options(std::size_t i) {
   GatewayOptions g;
   g.dir = i == 0 ? dir_.path() : dir_.subdir("gw" + std::to_string(i));
-  g.redis_url = sentinel_ ? "redis-sentinel://127.0.0.1:" + std::to_string(sentinel_->port()) +
-                                "/" + Sentinel::kMaster
-                          : redis_->url();
+  g.redis_url = cluster_    ? cluster_->url()
+                : sentinel_ ? "redis-sentinel://127.0.0.1:" + std::to_string(sentinel_->port()) +
+                                  "/" + Sentinel::kMaster
+                            : redis_->url();
   g.extra_args = options_.gateway_args;
   return g;
 }
@@ -114,10 +120,15 @@ bool Stack::wait_parked(double n, std::chrono::milliseconds timeout) {
 }
 
 void Stack::publish(const std::string& channel, const std::string& payload) {
+  if (cluster_) {
+    php_publish_cluster(dir_.path(), cluster_->seeds(), channel, payload, false);
+    return;
+  }
   php_publish(dir_.path(), redis_->port(), channel, payload);
 }
 
 std::string Stack::publish_durable(const std::string& channel, const std::string& payload) {
+  if (cluster_) return php_publish_cluster(dir_.path(), cluster_->seeds(), channel, payload, true);
   return php_publish_durable(dir_.path(), redis_->port(), channel, payload);
 }
 
@@ -130,6 +141,9 @@ std::string Stack::logs() {
   if (redis_) out += redis_->process().output();
   for (auto& r : replicas_) out += r->process().output();
   if (sentinel_) out += sentinel_->process().output();
+  if (cluster_) {
+    for (std::size_t i = 0; i < cluster_->size(); ++i) out += cluster_->node(i).process().output();
+  }
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include "tests/support/http_client.hpp"
 #include "tests/support/nginx.hpp"
 #include "tests/support/php.hpp"
+#include "tests/support/redis_cluster.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/sentinel.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -39,6 +40,11 @@ struct StackOptions {
   // redis-sentinel:// URL. Two, so that after a failover the new master
   // still has a replica to WAIT for.
   bool sentinel = false;
+  // A Redis Cluster of this many masters instead of the one redis-server
+  // (redis() is then unavailable); the gateways get a redis-cluster:// URL
+  // naming every node, and publish()/publish_durable() go through
+  // RedisCluster.
+  int cluster_masters = 0;
 
   // The gateway alone (tests that speak FastCGI to it directly).
   static StackOptions without_nginx() {
@@ -55,6 +61,7 @@ class Stack {
 
   TempDir& dir() { return dir_; }
   RedisServer& redis() { return *redis_; }  // the first master
+  RedisCluster& cluster() { return *cluster_; }
   RedisServer& replica(std::size_t i) { return *replicas_.at(i); }
   std::size_t replicas() const { return replicas_.size(); }
   Sentinel& sentinel() { return *sentinel_; }
@@ -96,6 +103,7 @@ class Stack {
   std::unique_ptr<RedisServer> redis_;
   std::vector<std::unique_ptr<RedisServer>> replicas_;
   std::unique_ptr<Sentinel> sentinel_;
+  std::unique_ptr<RedisCluster> cluster_;
   GatewayOptions gateway_options(std::size_t i);
   std::vector<std::unique_ptr<Gateway>> gateways_;
   std::unique_ptr<PhpDemoServer> demo_;
