@@ -24,6 +24,12 @@ constexpr int kMaxRedirects = 5;
 // Slot-map lookups start at most this often: a master that is down (before
 // its failover) is not hammered with connects.
 constexpr milliseconds kMinLookupInterval{250};
+// A node that cannot be reached is tried again after this, doubling per
+// failure up to kMaxNodeBackoff; meanwhile commands for it fail at once and
+// the slot map is asked for every kDownMapInterval (until a failover shows).
+constexpr milliseconds kMinNodeBackoff{250};
+constexpr milliseconds kMaxNodeBackoff{4000};
+constexpr milliseconds kDownMapInterval{500};
 
 constexpr std::array<std::uint16_t, 256> make_crc16_table() {
   std::array<std::uint16_t, 256> table{};
@@ -195,7 +201,7 @@ struct ClusterCommands::Impl {
   };
 
   Impl(boost::asio::io_context& io, ClusterCommandsOptions options)
-      : io_(io), opt_(std::move(options)), timeout_timer_(io), lookup_timer_(io) {}
+      : io_(io), opt_(std::move(options)), down_timer_(io), timeout_timer_(io), lookup_timer_(io) {}
 
   boost::asio::io_context& io_;
   ClusterCommandsOptions opt_;
@@ -205,6 +211,13 @@ struct ClusterCommands::Impl {
   std::map<std::uint64_t, Pending> pending_;
   std::uint64_t next_id_ = 0;
   std::map<std::string, Node> nodes_;
+  // Nodes whose last connection failed or broke: when to try again.
+  struct Down {
+    int failures = 0;
+    Clock::time_point retry_at;
+  };
+  std::map<std::string, Down> down_;
+  Timer down_timer_;
   std::optional<ClusterSlots> slots_;
   std::string slots_summary_;  // for logging changes only
   Timer timeout_timer_;
@@ -264,8 +277,10 @@ struct ClusterCommands::Impl {
     lookup_again_ = false;
     cancel(timeout_timer_);
     cancel(lookup_timer_);
+    cancel(down_timer_);
     lookup_.reset();
     nodes_.clear();
+    down_.clear();
     pending_.clear();
   }
 
@@ -348,6 +363,11 @@ struct ClusterCommands::Impl {
     auto it = nodes_.find(name);
     if (it == nodes_.end()) return;
     Node& n = it->second;
+    if (auto d = down_.find(name); d != down_.end()) {
+      log_line(LogLevel::info, "cluster: " + name + " reachable again after " +
+                                   std::to_string(d->second.failures) + " failed attempts");
+      down_.erase(d);
+    }
     // Pipelined: AUTH, the library, then what waited; a refused AUTH drops
     // the connection before the rest is answered.
     send_auth(*n.conn, [this, name](const redisReply& r) {
@@ -376,9 +396,18 @@ struct ClusterCommands::Impl {
     });
   }
 
+  bool resting(const std::string& name) const {
+    auto d = down_.find(name);
+    return d != down_.end() && d->second.retry_at > Clock::now();
+  }
+
   void dispatch(std::uint64_t id, const RedisHostPort& at, bool asking) {
-    Node& n = node(at);
     const std::string name = host_port(at);
+    if (resting(name) && nodes_.find(name) == nodes_.end()) {
+      fail(id);
+      return;
+    }
+    Node& n = node(at);
     pending_.at(id).node = name;
     if (!n.ready) {
       n.queued.emplace_back(id, asking);
@@ -440,17 +469,49 @@ struct ClusterCommands::Impl {
 
   // The connection to a node is over (or useless): every command sent there
   // fails, and the slot map is asked for again (a failover moves masters).
-  void drop_node(const std::string& name, const std::string& why, bool ask_map = true) {
+  // `broken`: the node failed (not merely left the slot map), so it rests
+  // before the next attempt.
+  void drop_node(const std::string& name, const std::string& why, bool broken = true) {
     auto it = nodes_.find(name);
     if (it == nodes_.end()) return;
-    log_line(LogLevel::warn, "cluster: connection to " + name + " dropped (" + why + ")");
     nodes_.erase(it);  // deferred by HiredisAsio when inside one of its handlers
     std::vector<std::uint64_t> lost;
     for (auto& [id, p] : pending_) {
       if (p.node == name) lost.push_back(id);
     }
     for (auto id : lost) fail(id);
-    if (ask_map) refresh();
+    if (!broken) {
+      log_line(LogLevel::info, "cluster: closed the connection to " + name + " (" + why + ")");
+      return;
+    }
+    Down& d = down_[name];
+    milliseconds rest = kMinNodeBackoff;
+    for (int i = 0; i < d.failures && rest < kMaxNodeBackoff; ++i) rest *= 2;
+    rest = std::min(rest, kMaxNodeBackoff);
+    d.retry_at = Clock::now() + rest;
+    if (d.failures++ == 0) {
+      log_line(LogLevel::warn, "cluster: connection to " + name + " lost (" + why +
+                                   "); trying again with backoff, asking for the slot map");
+    }
+    refresh();
+    // While the slot map names a node that is down, keep asking for it: a
+    // failover shows there.
+    arm(down_timer_, kDownMapInterval, [this] { check_down(); });
+  }
+
+  void check_down() {
+    if (!slots_) return;
+    bool any = false;
+    for (const auto& m : slots_->masters()) {
+      const std::string name = host_port(m);
+      if (down_.count(name) != 0 && nodes_.count(name) == 0) {
+        any = true;
+        if (!resting(name)) node(m);  // the next attempt
+      }
+    }
+    if (!any) return;
+    refresh();
+    arm(down_timer_, kDownMapInterval, [this] { check_down(); });
   }
 
   void arm_timeout() {
@@ -578,13 +639,22 @@ struct ClusterCommands::Impl {
     // Every master gets a connection now, so the functions are loaded on
     // each before a publisher needs them; connections to nodes that are
     // no longer masters are closed.
-    for (const auto& m : slots_->masters()) node(m);
+    for (const auto& m : slots_->masters()) {
+      if (!resting(host_port(m))) node(m);
+    }
     std::vector<std::string> stale;
     for (auto& [name, n] : nodes_) {
       const auto& masters = slots_->masters();
       if (std::find(masters.begin(), masters.end(), n.at) == masters.end()) stale.push_back(name);
     }
     for (const auto& name : stale) drop_node(name, "no longer a master", false);
+    // Nodes that left the slot map are forgotten.
+    for (auto d = down_.begin(); d != down_.end();) {
+      const auto& masters = slots_->masters();
+      bool listed = std::any_of(masters.begin(), masters.end(),
+                                [&](const RedisHostPort& m) { return host_port(m) == d->first; });
+      d = listed ? std::next(d) : down_.erase(d);
+    }
     std::vector<std::uint64_t> unrouted;
     for (auto& [id, p] : pending_) {
       if (p.node.empty()) unrouted.push_back(id);

@@ -14,6 +14,13 @@
 //                     asking the sentinel too (and WAITing for the replica
 //                     on durable publishes); the master killed with SIGKILL
 //                     for good: the sentinel promotes a replica
+//   ClusterMasterKill9
+//                     a Redis Cluster of three masters with two replicas each;
+//                     the gateway on a redis-cluster:// URL, subscribed on
+//                     its first node, a master; PHP publishing through
+//                     RedisCluster (WAITing for the replica on durable
+//                     publishes); that master killed with SIGKILL for good:
+//                     one of its replicas takes over its slots
 // Then every subscriber's record is checked against what PHP was told was
 // published: durable channels lose and repeat nothing; plain channels repeat
 // nothing and every message a subscriber missed lies inside a gap it was
@@ -79,12 +86,18 @@ std::map<std::string, std::set<long>> read_publish_log(const std::string& text, 
 
 class Faults : public ::testing::Test {
  protected:
+  enum class Redis { single, sentinel, cluster };
   Row run(const std::string& name, int gateways, const std::function<void(Stack&)>& fault,
-          bool sentinel = false) {
+          Redis redis_kind = Redis::single) {
     StackOptions o;
     o.gateways = gateways;
     o.redis_args = RedisServer::persistent();
-    o.sentinel = sentinel;
+    o.sentinel = redis_kind == Redis::sentinel;
+    if (redis_kind == Redis::cluster) {
+      o.cluster_masters = 3;
+      o.cluster_replicas = 2;  // after a failover the master still has one to WAIT for
+    }
+    const bool sentinel = o.sentinel;
     Stack stack(o);
     Row row;
     row.fault = name;
@@ -93,7 +106,6 @@ class Faults : public ::testing::Test {
     // One durable message per durable channel first (n = 0, not counted),
     // heard by every gateway: a subscriber's first cursor then has its
     // durable channel's position, wherever its next poll lands.
-    RespClient redis(stack.redis().port());
     for (const auto& ch : channels) {
       if (!durable(ch)) continue;
       stack.publish_durable(ch, "{\"n\":0}");
@@ -121,8 +133,10 @@ class Faults : public ::testing::Test {
     PollSwarm swarm(so);
     EXPECT_TRUE(swarm.start(std::chrono::seconds(20))) << stack.logs();
 
-    auto load = php_publish_load(stack.dir().path(), stack.redis().port(), channels, kRate,
-                                 kSeconds, sentinel ? stack.sentinel().port() : 0);
+    auto load = php_publish_load(
+        stack.dir().path(), redis_kind == Redis::cluster ? 0 : stack.redis().port(), channels,
+        kRate, kSeconds, sentinel ? stack.sentinel().port() : 0,
+        redis_kind == Redis::cluster ? stack.cluster().seeds() : "");
     // A third of the way in: about (rate / channels) messages a second per
     // channel, to each of its subscribers.
     const double per_second = static_cast<double>(kRate) / kChannels * (kSubscribers * 1.5);
@@ -309,8 +323,30 @@ TEST_F(Faults, SentinelMasterKill9) {
         EXPECT_TRUE(promoted == s.replica(0).port() || promoted == s.replica(1).port());
         EXPECT_TRUE(s.gateway(0).wait_healthy(std::chrono::seconds(20))) << s.logs();
       },
-      true));
+      Redis::sentinel));
   EXPECT_EQ(promoted != 0, true);
+}
+
+TEST_F(Faults, ClusterMasterKill9) {
+  check(run(
+      "cluster: master kill -9", 1,
+      [&](Stack& s) {
+        auto& cluster = s.cluster();
+        ASSERT_TRUE(cluster.is_master(0));
+        const int dead = cluster.node(0).port();
+        cluster.node(0).kill9();
+        // A replica takes over its slots (cluster-node-timeout 2 s).
+        EXPECT_TRUE(wait_until(
+            [&] {
+              const int port = cluster.master_port_of_slot(0, 1);
+              const int port2 = cluster.master_port_of_slot(16383, 1);
+              return port != 0 && port != dead && port2 != 0 && port2 != dead;
+            },
+            std::chrono::seconds(30)))
+            << s.logs();
+        EXPECT_TRUE(s.gateway(0).wait_healthy(std::chrono::seconds(20))) << s.logs();
+      },
+      Redis::cluster));
 }
 
 }  // namespace

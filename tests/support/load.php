@@ -13,11 +13,17 @@
 // every (re)connect, and a durable publish must reach one replica (WAIT 1,
 // 500 ms)
 // to count as published: only then does it survive a failover.
+//
+// With --cluster H:P[,H:P...] (no --port) it publishes through phpredis'
+// RedisCluster, and a durable publish must likewise reach one replica of
+// the channel's master (WAIT 1, 500 ms, on that master).
 require __DIR__ . '/../../clients/php/Comet.php';
 
-$opt = getopt('', ['host:', 'port:', 'channels:', 'rate:', 'seconds:', 'sentinel:', 'master:']);
+$opt = getopt('', ['host:', 'port:', 'channels:', 'rate:', 'seconds:', 'sentinel:', 'master:',
+    'cluster:']);
 $host = $opt['host'] ?? '127.0.0.1';
-$port = (int)$opt['port'];
+$port = (int)($opt['port'] ?? 0);
+$cluster = isset($opt['cluster']) ? explode(',', $opt['cluster']) : null;
 $sentinel = isset($opt['sentinel']) ? (int)$opt['sentinel'] : 0;
 $master = $opt['master'] ?? 'm';
 $channels = explode(',', $opt['channels']);
@@ -25,10 +31,13 @@ $rate = max(1, (int)$opt['rate']);
 $seconds = (float)$opt['seconds'];
 $total = (int)round($rate * $seconds);
 
-function connect_redis(string $host, int $port): ?Redis
+function connect_redis(string $host, int $port)
 {
-    global $sentinel, $master;
+    global $sentinel, $master, $cluster;
     try {
+        if ($cluster !== null) {
+            return new RedisCluster(null, $cluster, 1.0, 2.0);
+        }
         if ($sentinel !== 0) {
             $s = new Redis();
             if (!$s->connect('127.0.0.1', $sentinel, 1.0)) {
@@ -75,6 +84,10 @@ for ($i = 0; $i < $total; $i++) {
         if ($ch[0] === 'd') {
             $id = Comet::publishDurable($redis, $ch, $payload);
             if ($sentinel !== 0 && $redis->rawCommand('WAIT', '1', '500') < 1) {
+                throw new RuntimeException('not replicated');
+            }
+            if ($cluster !== null &&
+                $redis->rawCommand(Comet::$prefix . '{' . $ch . '}:stream', 'WAIT', '1', '500') < 1) {
                 throw new RuntimeException('not replicated');
             }
             fwrite($out, "$ch $k ok $id\n");

@@ -59,7 +59,8 @@ std::string php_publish_cluster(const std::string& dir, const std::string& seeds
 
 std::unique_ptr<Process> php_publish_load(const std::string& dir, int redis_port,
                                           const std::vector<std::string>& channels, int rate,
-                                          double seconds, int sentinel_port) {
+                                          double seconds, int sentinel_port,
+                                          const std::string& cluster_seeds) {
   std::string list;
   for (const auto& c : channels) list += (list.empty() ? "" : ",") + c;
   ProcessOptions opt;
@@ -74,6 +75,7 @@ std::unique_ptr<Process> php_publish_load(const std::string& dir, int redis_port
   if (sentinel_port != 0) {
     args.insert(args.end(), {"--sentinel", std::to_string(sentinel_port), "--master", "m"});
   }
+  if (!cluster_seeds.empty()) args.insert(args.end(), {"--cluster", cluster_seeds});
   return std::make_unique<Process>(args, opt);
 }
 

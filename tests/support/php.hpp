@@ -36,9 +36,13 @@ std::string php_publish_cluster(const std::string& dir, const std::string& seeds
 // sentinel (name "m") at every (re)connect, and each durable publish waits
 // for one replica (WAIT 1, 500 ms) and counts as failed when none confirmed it
 // (what a publisher must do for a durable message to survive a failover).
+// With `cluster_seeds` ("host:port,..."), redis_port is ignored: it
+// publishes through RedisCluster, and each durable publish waits for one
+// replica of the channel's master (WAIT 1, 500 ms) likewise.
 std::unique_ptr<Process> php_publish_load(const std::string& dir, int redis_port,
                                           const std::vector<std::string>& channels, int rate,
-                                          double seconds, int sentinel_port = 0);
+                                          double seconds, int sentinel_port = 0,
+                                          const std::string& cluster_seeds = "");
 
 // Starts one PHP process that publishes {"seq":0} ... {"seq":n-1} on channel
 // in a loop; the caller waits for it (wait_exit).

@@ -30,9 +30,10 @@ int master_in(const RespValue& slots, int slot) {
 
 }  // namespace
 
-RedisCluster::RedisCluster(const std::string& dir, int masters) {
+RedisCluster::RedisCluster(const std::string& dir, int masters, int replicas) {
   std::vector<std::string> create{"redis-cli", "--cluster", "create"};
-  for (int i = 0; i < masters; ++i) {
+  const int total = masters * (1 + replicas);
+  for (int i = 0; i < total; ++i) {
     const std::string node_dir = dir + "/node" + std::to_string(i);
     std::filesystem::create_directories(node_dir);
     nodes_.push_back(std::make_unique<RedisServer>(
@@ -42,7 +43,7 @@ RedisCluster::RedisCluster(const std::string& dir, int masters) {
                                  "--cluster-node-timeout", "2000"}));
     create.push_back("127.0.0.1:" + std::to_string(nodes_.back()->port()));
   }
-  create.insert(create.end(), {"--cluster-replicas", "0", "--cluster-yes"});
+  create.insert(create.end(), {"--cluster-replicas", std::to_string(replicas), "--cluster-yes"});
   auto r = run(create, dir, std::chrono::seconds(60));
   if (r.status != 0) {
     throw std::runtime_error("redis-cli --cluster create failed: " + r.out + r.err);
@@ -52,7 +53,13 @@ RedisCluster::RedisCluster(const std::string& dir, int masters) {
         for (auto& n : nodes_) {
           const std::string info = cluster_info(n->port());
           if (info.find("cluster_state:ok") == std::string::npos ||
-              info.find("cluster_known_nodes:" + std::to_string(masters)) == std::string::npos) {
+              info.find("cluster_known_nodes:" + std::to_string(total)) == std::string::npos) {
+            return false;
+          }
+          RespClient c(n->port());
+          const std::string repl = c.command({"INFO", "replication"}).str;
+          if (repl.find("role:slave") != std::string::npos &&
+              repl.find("master_link_status:up") == std::string::npos) {
             return false;
           }
         }
@@ -79,8 +86,14 @@ int RedisCluster::key_slot(const std::string& key) {
   return static_cast<int>(c.command({"CLUSTER", "KEYSLOT", key}).integer);
 }
 
-int RedisCluster::master_port_of_slot(int slot) {
-  RespClient c(nodes_.at(0)->port());
+bool RedisCluster::is_master(std::size_t i) {
+  RespClient c(nodes_.at(i)->port());
+  auto r = c.command({"ROLE"});
+  return !r.elements.empty() && r.elements[0].str == "master";
+}
+
+int RedisCluster::master_port_of_slot(int slot, std::size_t ask) {
+  RespClient c(nodes_.at(ask)->port());
   return master_in(c.command({"CLUSTER", "SLOTS"}), slot);
 }
 

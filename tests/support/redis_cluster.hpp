@@ -1,7 +1,7 @@
 // A private Redis Cluster for one test: `masters` redis-servers in cluster
 // mode on free loopback ports (each with a free cluster-bus port), joined
-// by `redis-cli --cluster create`, slots spread evenly. No persistence, no
-// replicas: the cluster's own failover is not what these tests are about.
+// by `redis-cli --cluster create`, slots spread evenly, and optionally
+// `replicas` replicas per master (for failover tests). No persistence.
 #pragma once
 
 #include <memory>
@@ -15,8 +15,9 @@ namespace comet::test {
 class RedisCluster {
  public:
   // Starts the nodes, creates the cluster and waits (bounded) until every
-  // node says cluster_state:ok and knows every master.
-  RedisCluster(const std::string& dir, int masters);
+  // node says cluster_state:ok and knows every node, and every replica is
+  // in sync with its master.
+  RedisCluster(const std::string& dir, int masters, int replicas = 0);
   ~RedisCluster();
 
   std::size_t size() const { return nodes_.size(); }
@@ -26,10 +27,15 @@ class RedisCluster {
   // redis-cluster://127.0.0.1:P0,... for the gateway.
   std::string url() const { return "redis-cluster://" + seeds(); }
 
+  // ROLE says master.
+  bool is_master(std::size_t i);
+  // Index of a live node other than `not_index`, to ask questions of.
+  std::size_t other_than(std::size_t not_index) const { return not_index == 0 ? 1 : 0; }
+
   // CLUSTER KEYSLOT, asked of node 0.
   int key_slot(const std::string& key);
-  // The port of the master that serves `slot` now, as node 0 sees it.
-  int master_port_of_slot(int slot);
+  // The port of the master that serves `slot` now, as node `ask` sees it.
+  int master_port_of_slot(int slot, std::size_t ask = 0);
   // Moves `slot` with its keys to the node on `to_port`, as a resharding
   // does (IMPORTING / MIGRATING, MIGRATE, SETSLOT NODE on every node), and
   // waits until every node agrees.

@@ -11,7 +11,8 @@ namespace comet::test {
 
 Stack::Stack(StackOptions options) : options_(std::move(options)) {
   if (options_.cluster_masters > 0) {
-    cluster_ = std::make_unique<RedisCluster>(dir_.subdir("cluster"), options_.cluster_masters);
+    cluster_ = std::make_unique<RedisCluster>(dir_.subdir("cluster"), options_.cluster_masters,
+                                              options_.cluster_replicas);
   } else {
     redis_ = std::make_unique<RedisServer>(dir_.subdir("redis"), 0, options_.redis_args);
   }

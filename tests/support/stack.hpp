@@ -45,6 +45,7 @@ struct StackOptions {
   // naming every node, and publish()/publish_durable() go through
   // RedisCluster.
   int cluster_masters = 0;
+  int cluster_replicas = 0;  // per master
 
   // The gateway alone (tests that speak FastCGI to it directly).
   static StackOptions without_nginx() {
