@@ -133,10 +133,10 @@ class Faults : public ::testing::Test {
     PollSwarm swarm(so);
     EXPECT_TRUE(swarm.start(std::chrono::seconds(20))) << stack.logs();
 
-    auto load = php_publish_load(
-        stack.dir().path(), redis_kind == Redis::cluster ? 0 : stack.redis().port(), channels,
-        kRate, kSeconds, sentinel ? stack.sentinel().port() : 0,
-        redis_kind == Redis::cluster ? stack.cluster().seeds() : "");
+    auto load = php_publish_load(stack.dir().path(),
+                                 redis_kind == Redis::cluster ? 0 : stack.redis().port(), channels,
+                                 kRate, kSeconds, sentinel ? stack.sentinel().port() : 0,
+                                 redis_kind == Redis::cluster ? stack.cluster().seeds() : "");
     // A third of the way in: about (rate / channels) messages a second per
     // channel, to each of its subscribers.
     const double per_second = static_cast<double>(kRate) / kChannels * (kSubscribers * 1.5);

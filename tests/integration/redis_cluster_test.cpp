@@ -286,16 +286,15 @@ TEST(RedisCluster, MasterKill9ReplicaPromoted) {
   Stack stack(o);
   auto& cluster = stack.cluster();
   ASSERT_TRUE(cluster.is_master(0)) << "redis-cli made node 0 a replica";
-  ASSERT_TRUE(wait_until([&] { return numpat(cluster.node(0).port()) == 1; },
-                         std::chrono::seconds(10)))
+  ASSERT_TRUE(
+      wait_until([&] { return numpat(cluster.node(0).port()) == 1; }, std::chrono::seconds(10)))
       << "the gateway is not subscribed on its first node\n"
       << stack.logs();
   // A durable channel whose stream node 0 holds.
   std::string ch;
   for (int i = 0; ch.empty() && i < 1000; ++i) {
     const std::string name = "f" + std::to_string(i);
-    if (cluster.master_port_of_slot(cluster.key_slot(stream_key(name))) ==
-        cluster.node(0).port()) {
+    if (cluster.master_port_of_slot(cluster.key_slot(stream_key(name))) == cluster.node(0).port()) {
       ch = name;
     }
   }
@@ -351,8 +350,8 @@ TEST(RedisCluster, MasterKill9ReplicaPromoted) {
   for (const auto& m : j["messages"]) {
     (m["channel"] == ch ? durable : plain).push_back(message_bytes(m));
   }
-  Received rest = follow(stack, channels, j["cursor"].get<std::string>(),
-                         2 - durable.size() - plain.size());
+  Received rest =
+      follow(stack, channels, j["cursor"].get<std::string>(), 2 - durable.size() - plain.size());
   for (auto& [c, payload] : rest.messages) (c == ch ? durable : plain).push_back(payload);
   EXPECT_EQ(durable, (std::vector<std::string>{"after"})) << stack.logs();
   EXPECT_EQ(plain, (std::vector<std::string>{"plain after"}));
