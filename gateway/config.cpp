@@ -1,5 +1,7 @@
 #include "gateway/config.hpp"
 
+#include "gateway/publish_access.hpp"
+
 #include <boost/program_options.hpp>
 #include <fstream>
 #include <sstream>
@@ -68,6 +70,13 @@ po::options_description make_options() {
      "turn access control on: poll/sse channels need a token signed with SECRET "
      "(Comet::token); repeat to accept several during a rotation; put it in the "
      "config file rather than on the command line")
+    ("publish-secret", po::value<std::vector<std::string>>()->value_name("SECRET")->composing(),
+     "allow POST .../publish to requests with Authorization: Bearer SECRET (16+ characters); "
+     "repeatable; put it in the config file rather than on the command line")
+    ("publish-allow", po::value<std::vector<std::string>>()->value_name("ADDR")->composing(),
+     "allow POST .../publish from this client address or CIDR block (REMOTE_ADDR, e.g. "
+     "127.0.0.1, 10.0.0.0/8, ::1); repeatable. Without this or --publish-secret, HTTP "
+     "publishing is off (403)")
     ("heartbeat-interval", po::value<double>()->value_name("SECONDS")->default_value(5),
      "seconds between Redis heartbeats; 3 missed ones mean the subscription is dead")
     ("shutdown-grace", po::value<double>()->value_name("SECONDS")->default_value(10),
@@ -163,6 +172,15 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       if (secret.size() < 16)
         throw std::runtime_error("--token-secret must be at least 16 characters");
     }
+  }
+  if (vm.count("publish-secret"))
+    c.publish_secrets = vm["publish-secret"].as<std::vector<std::string>>();
+  if (vm.count("publish-allow"))
+    c.publish_allow = vm["publish-allow"].as<std::vector<std::string>>();
+  try {
+    PublishAccess check(c.publish_secrets, c.publish_allow);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("--publish-secret/--publish-allow: ") + e.what());
   }
   c.heartbeat_interval = seconds_option(vm, "heartbeat-interval", 0.05);
   c.sse_keepalive = seconds_option(vm, "sse-keepalive", 1);

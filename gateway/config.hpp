@@ -25,6 +25,9 @@ struct Config {
   fcgi::Limits fcgi;
   std::vector<std::string> cors_origins;
   std::vector<std::string> token_secrets;  // access control on when non-empty
+  // HTTP publish: off unless one of these is given (PublishAccess).
+  std::vector<std::string> publish_secrets;
+  std::vector<std::string> publish_allow;
   std::chrono::milliseconds heartbeat_interval{5000};
   std::chrono::milliseconds sse_keepalive{15000};
   std::chrono::milliseconds sse_lifetime{600000};

@@ -45,6 +45,7 @@ Gateway::Gateway(boost::asio::io_context& io, Config config)
       config_(std::move(config)),
       hub_(seeded(config_.hub), random_epoch()),
       access_(config_.token_secrets),
+      publish_access_(config_.publish_secrets, config_.publish_allow),
       server_(io, *this, config_.fcgi),
       redis_(io, redis_options(config_),
              RedisSubscriberCallbacks{
@@ -377,9 +378,7 @@ void Gateway::on_request(const fcgi::RequestPtr& request) {
       handle_sse(request, *query);
       break;
     case Endpoint::publish:
-      send_error(*request, {403, "publish_disabled",
-                            "publishing over HTTP is off; publish with Redis PUBLISH " +
-                                config_.prefix + "NAME"});
+      handle_publish(request, *query);
       break;
     case Endpoint::stats:
       handle_stats(*request);

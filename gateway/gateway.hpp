@@ -17,6 +17,7 @@
 #include "gateway/config.hpp"
 #include "gateway/durable_reader.hpp"
 #include "gateway/hub.hpp"
+#include "gateway/publish_access.hpp"
 #include "gateway/redis_subscriber.hpp"
 #include "gateway/stats.hpp"
 
@@ -71,6 +72,8 @@ class Gateway final : public fcgi::Handler {
   void arm_reader_timer();
   bool send_read(const ReadNeed& need, std::size_t count, DurableReader::Reply reply);
   void handle_sse(const fcgi::RequestPtr& request, const Query& query);
+  // gateway/http_publish.cpp
+  void handle_publish(const fcgi::RequestPtr& request, const Query& query);
   void handle_stats(fcgi::Request& request);
   void handle_health(fcgi::Request& request);
   void handle_options(fcgi::Request& request, std::string_view allow);
@@ -90,6 +93,7 @@ class Gateway final : public fcgi::Handler {
   Config config_;
   Hub hub_;
   AccessControl access_;
+  PublishAccess publish_access_;
   Stats stats_;
   fcgi::Server server_;
   RedisSubscriber redis_;

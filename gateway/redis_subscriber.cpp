@@ -130,7 +130,7 @@ struct RedisSubscriber::Impl {
         cmd_retry_(io),
         heartbeat_(io),
         sync_timer_(io),
-        read_timer_(io),
+        command_timer_(io),
         sub_lookup_(io),
         cmd_lookup_(io),
         watch_retry_(io) {
@@ -194,13 +194,16 @@ struct RedisSubscriber::Impl {
 
   // Stream reads in flight, in the order sent (Redis answers in order, so
   // the first one is the oldest).
-  struct PendingRead {
-    std::function<void(std::optional<StreamRead>)> done;
+  // Commands in flight on the command connection (stream reads, publishes),
+  // in the order sent (Redis answers in order, so the first one is the
+  // oldest). `on_reply` gets the reply, or nullptr when there is none (a
+  // timeout, the connection lost); it runs inside a hiredis callback or
+  // from fail_commands, so it only takes what it needs and posts the rest.
+  struct PendingCommand {
+    std::function<void(const redisReply*)> on_reply;
     Clock::time_point deadline;
-    StreamId after;
-    std::size_t count;
   };
-  std::map<std::uint64_t, PendingRead> reads_;
+  std::map<std::uint64_t, PendingCommand> commands_;
   // Barriers: the ones whose marker is out (`sync_out_`, marker number
   // sync_sent_), and the ones that came later and wait for the next marker.
   std::vector<std::function<void(bool)>> sync_out_, sync_next_;
@@ -210,10 +213,10 @@ struct RedisSubscriber::Impl {
   // subscription over a link of their own (in order on each link only).
   std::size_t sync_markers_left_ = 0;
   Timer sync_timer_;
-  std::uint64_t next_read_ = 0;
+  std::uint64_t next_command_ = 0;
   std::uint64_t reads_total_ = 0;
   std::uint64_t read_failures_ = 0;
-  Timer read_timer_;
+  Timer command_timer_;
 
   // ---- Redis Cluster (redis-cluster:// URLs) -------------------------------
   // The subscription and the command connection each use one node, tried
@@ -458,7 +461,7 @@ struct RedisSubscriber::Impl {
     cancel(watchdog_);
     cancel(cmd_retry_);
     cancel(heartbeat_);
-    cancel(read_timer_);
+    cancel(command_timer_);
     cancel(watch_retry_);
     stop_lookup(sub_lookup_);
     stop_lookup(cmd_lookup_);
@@ -470,7 +473,7 @@ struct RedisSubscriber::Impl {
     state_ = State::idle;
     burst_ = 0;
     notices_.clear();
-    reads_.clear();  // stop(): nothing runs afterwards
+    commands_.clear();  // stop(): nothing runs afterwards
     cancel(sync_timer_);
     sync_out_.clear();
     sync_next_.clear();
@@ -817,46 +820,99 @@ struct RedisSubscriber::Impl {
 
   bool read_stream(std::string_view key, StreamId after, std::size_t count,
                    std::function<void(std::optional<StreamRead>)> done) {
-    if (!cmd_ready_ || !cmd_) return false;
     const std::string from = after.text();
     const std::string n = std::to_string(count);
-    if (cluster_) {
-      ++reads_total_;
-      cluster_->send(key, {"FCALL_RO", "comet_read_v1", "1", std::string(key), from, n},
+    bool sent =
+        send_command(key, {"FCALL_RO", "comet_read_v1", "1", std::string(key), from, n},
                      [this, after, count, done = std::move(done)](const redisReply* r) mutable {
                        std::optional<StreamRead> result;
                        if (r != nullptr) result = parse_read(*r, after, count);
-                       if (!result) note_read_failure(r);
+                       if (!result) {
+                         note_read_failure(r);
+                         // A Redis that restarted without persistence lost the functions
+                         // (in a cluster, ClusterCommands loads them again itself).
+                         if (!cluster_ && r != nullptr && r->type == REDIS_REPLY_ERROR &&
+                             reply_text(*r).find("unction") != std::string_view::npos) {
+                           load_library();
+                         }
+                       }
                        finish_read(std::move(done), std::move(result));
                      });
+    if (sent) ++reads_total_;
+    return sent;
+  }
+
+  // PUBLISH, or with `durable` comet_publish_v1 (as Comet::publishDurable).
+  bool publish(std::string_view channel, std::string_view payload, bool durable,
+               std::function<void(PublishResult)> done) {
+    const std::string key = opt_.prefix + std::string(channel);
+    std::vector<std::string> args;
+    std::string route;  // the key that picks a cluster node (none: any node)
+    if (durable) {
+      route = opt_.prefix + "{" + std::string(channel) + "}:stream";
+      args = {"FCALL",
+              "comet_publish_v1",
+              "1",
+              route,
+              key,
+              opt_.prefix + std::string(kDurableNotice) + std::string(channel),
+              std::string(payload),
+              std::to_string(opt_.stream_max_len),
+              std::to_string(opt_.stream_ttl_seconds)};
+    } else {
+      args = {"PUBLISH", key, std::string(payload)};
+    }
+    return send_command(
+        route, std::move(args), [this, durable, done = std::move(done)](const redisReply* r) {
+          PublishResult result;
+          result.answered = r != nullptr;
+          if (r == nullptr) {
+            result.error = "no answer from Redis";
+          } else if (r->type == REDIS_REPLY_ERROR) {
+            result.error = std::string(reply_text(*r));
+            if (!cluster_ && result.error.find("unction") != std::string::npos) load_library();
+          } else if (!durable && r->type == REDIS_REPLY_INTEGER) {
+            result.ok = true;
+            result.receivers = r->integer;
+          } else if (durable && r->type == REDIS_REPLY_STRING) {
+            result.ok = true;
+            result.receivers = 1;
+            result.id = std::string(reply_text(*r));
+          } else {
+            result.error = "an unexpected reply";
+          }
+          boost::asio::post(io_, [life = std::weak_ptr<int>(life_), done = std::move(done),
+                                  result = std::move(result)]() mutable {
+            if (!life.expired()) done(std::move(result));
+          });
+        });
+  }
+
+  // Sends a command on the command connection, or in a cluster with a
+  // `route` key to the master of its slot. False (and `on_reply` never
+  // runs) when the command connection is not ready.
+  bool send_command(std::string_view route, std::vector<std::string> args,
+                    std::function<void(const redisReply*)> on_reply) {
+    if (!cmd_ready_ || !cmd_) return false;
+    if (cluster_ && !route.empty()) {
+      cluster_->send(route, std::move(args), std::move(on_reply));
       return true;
     }
-    const std::uint64_t id = ++next_read_;
-    bool sent = cmd_->command({"FCALL_RO", "comet_read_v1", "1", key, from, n},
-                              [this, id](const redisReply& r) { on_read_reply(id, r); });
+    const std::uint64_t id = ++next_command_;
+    bool sent = cmd_->command(args, [this, id](const redisReply& r) { on_command_reply(id, r); });
     if (!sent) return false;
-    ++reads_total_;
-    reads_.emplace(id,
-                   PendingRead{std::move(done), Clock::now() + opt_.read_timeout, after, count});
-    if (reads_.size() == 1) arm_read_timer();
+    commands_.emplace(id, PendingCommand{std::move(on_reply), Clock::now() + opt_.read_timeout});
+    if (commands_.size() == 1) arm_command_timer();
     return true;
   }
 
-  void on_read_reply(std::uint64_t id, const redisReply& r) {
-    auto it = reads_.find(id);
-    if (it == reads_.end()) return;
-    PendingRead pr = std::move(it->second);
-    reads_.erase(it);
-    std::optional<StreamRead> result = parse_read(r, pr.after, pr.count);
-    if (!result) {
-      note_read_failure(&r);
-      // A Redis that restarted without persistence lost the functions.
-      if (r.type == REDIS_REPLY_ERROR && reply_text(r).find("unction") != std::string_view::npos) {
-        load_library();
-      }
-    }
-    finish_read(std::move(pr.done), std::move(result));
-    arm_read_timer();
+  void on_command_reply(std::uint64_t id, const redisReply& r) {
+    auto it = commands_.find(id);
+    if (it == commands_.end()) return;
+    auto on_reply = std::move(it->second.on_reply);
+    commands_.erase(it);
+    on_reply(&r);
+    arm_command_timer();
   }
 
   // `r`: the reply that was not a read's answer, nullptr for none at all.
@@ -878,30 +934,27 @@ struct RedisSubscriber::Impl {
     });
   }
 
-  void fail_reads() {
-    auto reads = std::move(reads_);
-    reads_.clear();
-    cancel(read_timer_);
-    for (auto& [id, pr] : reads) {
-      ++read_failures_;
-      finish_read(std::move(pr.done), std::nullopt);
-    }
+  void fail_commands() {
+    auto pending = std::move(commands_);
+    commands_.clear();
+    cancel(command_timer_);
+    for (auto& [id, command] : pending) command.on_reply(nullptr);
   }
 
   // Replies come in order: the oldest read is the first to be late.
-  void arm_read_timer() {
-    if (reads_.empty()) {
-      cancel(read_timer_);
+  void arm_command_timer() {
+    if (commands_.empty()) {
+      cancel(command_timer_);
       return;
     }
-    auto due = reads_.begin()->second.deadline - Clock::now();
-    arm(read_timer_, std::max(milliseconds(1), std::chrono::ceil<milliseconds>(due)), [this] {
-      if (reads_.empty()) return;
-      if (reads_.begin()->second.deadline > Clock::now()) {
-        arm_read_timer();
+    auto due = commands_.begin()->second.deadline - Clock::now();
+    arm(command_timer_, std::max(milliseconds(1), std::chrono::ceil<milliseconds>(due)), [this] {
+      if (commands_.empty()) return;
+      if (commands_.begin()->second.deadline > Clock::now()) {
+        arm_command_timer();
         return;
       }
-      cmd_retry("a stream read went unanswered for " + std::to_string(opt_.read_timeout.count()) +
+      cmd_retry("a command went unanswered for " + std::to_string(opt_.read_timeout.count()) +
                 " ms");
     });
   }
@@ -936,7 +989,7 @@ struct RedisSubscriber::Impl {
     stop_lookup(cmd_lookup_);
     cmd_ready_ = false;
     cancel(heartbeat_);
-    fail_reads();
+    fail_commands();
     finish_syncs(false);
     milliseconds delay = cmd_backoff_.next(rng_);
     log_line("warn", why + "; reconnecting in " + std::to_string(delay.count()) + " ms");
@@ -965,6 +1018,10 @@ std::uint64_t RedisSubscriber::reconnects() const {
 bool RedisSubscriber::read_stream(std::string_view key, StreamId after, std::size_t count,
                                   std::function<void(std::optional<StreamRead>)> done) {
   return impl_->read_stream(key, after, count, std::move(done));
+}
+bool RedisSubscriber::publish(std::string_view channel, std::string_view payload, bool durable,
+                              std::function<void(PublishResult)> done) {
+  return impl_->publish(channel, payload, durable, std::move(done));
 }
 bool RedisSubscriber::sync(std::function<void(bool)> done) {
   return impl_->sync(std::move(done));

@@ -33,9 +33,22 @@ struct RedisSubscriberOptions {
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{5000};
   std::chrono::milliseconds heartbeat_interval{5000};
-  // A stream read not answered in this time takes the command connection
-  // down (and fails every read in flight): a poll waits for it.
+  // A stream read (or an HTTP publish) not answered in this time takes the
+  // command connection down (and fails every command in flight): a poll
+  // waits for it.
   std::chrono::milliseconds read_timeout{3000};
+  // For durable publishes over HTTP: what Comet::publishDurable passes.
+  long stream_max_len = 10000;
+  long stream_ttl_seconds = 86400;
+};
+
+// The outcome of RedisSubscriber::publish.
+struct PublishResult {
+  bool ok = false;
+  bool answered = false;    // false: no reply (it may or may not have been published)
+  long long receivers = 0;  // PUBLISH's count; 1 for a durable publish
+  std::string id;           // a durable publish's stream id
+  std::string error;        // when !ok: Redis' error, or why there was no answer
 };
 
 struct RedisSubscriberCallbacks {
@@ -81,6 +94,13 @@ class RedisSubscriber {
   // connection is not ready. Nothing runs after stop().
   bool read_stream(std::string_view key, StreamId after, std::size_t count,
                    std::function<void(std::optional<StreamRead>)> done);
+  // PUBLISH `payload` on `<prefix><channel>`, or with `durable` append it
+  // to the channel's stream and publish it (comet_publish_v1, as
+  // Comet::publishDurable does). `done` runs exactly once, from a fresh
+  // stack; false (and `done` never runs) when the command connection is not
+  // ready. Nothing runs after stop().
+  bool publish(std::string_view channel, std::string_view payload, bool durable,
+               std::function<void(PublishResult)> done);
   // A barrier on the subscription: publishes a marker of this instance's
   // own and runs `done(true)` once it has come back on the subscription, so
   // every message published before the call has been received by then.

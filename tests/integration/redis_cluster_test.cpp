@@ -265,6 +265,25 @@ TEST(RedisCluster, PollsHoppingBetweenTwoGateways) {
   EXPECT_LE(plain.size(), 7u);
 }
 
+// HTTP publish (POST .../publish?durable=1) stores each channel's message on
+// the master of its slot.
+TEST(RedisCluster, HttpDurablePublishGoesToTheChannelsMaster) {
+  StackOptions o;
+  o.cluster_masters = 3;
+  o.gateway_args = {"--publish-allow", "127.0.0.1"};
+  Stack stack(o);
+  auto& cluster = stack.cluster();
+  for (const auto& ch : one_channel_per_master(cluster)) {
+    auto r = http_request(stack.http_port(), "POST", "/comet/publish?durable=1&channel=" + ch, {},
+                          "to " + ch);
+    ASSERT_EQ(r.status, 202) << r.body << stack.logs();
+    const int master = cluster.master_port_of_slot(cluster.key_slot(stream_key(ch)));
+    RespClient c(master);
+    auto len = c.command({"XLEN", stream_key(ch)});
+    EXPECT_EQ(len.integer, 1) << ch << " on " << master;
+  }
+}
+
 long long numpat(int port) {
   try {
     RespClient c(port);

@@ -54,6 +54,29 @@ TEST(Config, RepeatedListenAndConfigFileWithCommandLineWinning) {
   EXPECT_EQ(cl.config.listen.size(), 2u);
 }
 
+TEST(Config, TheShippedConfigFileParses) {
+  const std::string path = std::string(COMET_SOURCE_DIR) + "/deploy/comet-gateway.conf.example";
+  const auto cl = parse({"--config", path.c_str()});
+  EXPECT_EQ(cl.config.listen, (std::vector<std::string>{"unix:/run/comet-gateway/comet.sock"}));
+  EXPECT_EQ(cl.config.redis.redacted(), "redis://127.0.0.1:6379");
+  EXPECT_EQ(cl.config.poll.max_timeout, std::chrono::seconds(50));
+}
+
+TEST(Config, PublishAccessFlags) {
+  const auto cl = parse({"--publish-secret", "0123456789abcdef", "--publish-allow", "127.0.0.1",
+                         "--publish-allow", "10.0.0.0/8"});
+  EXPECT_EQ(cl.config.publish_secrets, (std::vector<std::string>{"0123456789abcdef"}));
+  EXPECT_EQ(cl.config.publish_allow, (std::vector<std::string>{"127.0.0.1", "10.0.0.0/8"}));
+  EXPECT_TRUE(parse({}).config.publish_secrets.empty());
+  EXPECT_THROW(parse({"--publish-secret", "short"}), std::runtime_error);
+  try {
+    parse({"--publish-allow", "10.0.0.0/40"});
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("10.0.0.0/40"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Config, BadInputIsAReadableError) {
   EXPECT_THROW(parse({"--bogus"}), std::runtime_error);
   EXPECT_THROW(parse({"--max-channels", "x"}), std::runtime_error);
