@@ -30,6 +30,7 @@ constexpr milliseconds kMinLookupInterval{250};
 constexpr milliseconds kMinNodeBackoff{250};
 constexpr milliseconds kMaxNodeBackoff{4000};
 constexpr milliseconds kDownMapInterval{500};
+constexpr milliseconds kMaxDownMapInterval{5000};
 
 constexpr std::array<std::uint16_t, 256> make_crc16_table() {
   std::array<std::uint16_t, 256> table{};
@@ -60,6 +61,14 @@ std::string_view text_of(const redisReply& r) {
 std::string host_port(const RedisHostPort& at) {
   return (at.host.find(':') == std::string::npos ? at.host : "[" + at.host + "]") + ":" +
          std::to_string(at.port);
+}
+
+// The host part of "host:port" / "[v6]:port".
+std::string host_of(const std::string& name) {
+  auto colon = name.rfind(':');
+  std::string host = name.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return host;
 }
 
 void log_line(LogLevel level, std::string_view text) {
@@ -101,7 +110,7 @@ std::optional<ClusterRedirect> parse_cluster_redirect(std::string_view error) {
   // "host:port", the host possibly an IPv6 address (its last ':' ends it).
   auto address = error.substr(space + 1);
   auto colon = address.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  if (colon == std::string_view::npos) return std::nullopt;
   auto port_text = address.substr(colon + 1);
   int port = 0;
   auto [pend, pec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
@@ -129,7 +138,8 @@ std::optional<ClusterSlots> ClusterSlots::from_reply(const redisReply& r,
     const redisReply& master = *range.element[2];
     if (from.type != REDIS_REPLY_INTEGER || to.type != REDIS_REPLY_INTEGER ||
         master.type != REDIS_REPLY_ARRAY || master.elements < 2 ||
-        master.element[0]->type != REDIS_REPLY_STRING ||
+        (master.element[0]->type != REDIS_REPLY_STRING &&
+         master.element[0]->type != REDIS_REPLY_NIL) ||
         master.element[1]->type != REDIS_REPLY_INTEGER) {
       return std::nullopt;
     }
@@ -189,6 +199,7 @@ struct ClusterCommands::Impl {
     Clock::time_point deadline;
     int redirects = 0;
     bool reloaded = false;  // the library was loaded again for this one
+    bool asking = false;    // sent after ASKING (an ASK redirect)
     std::string node;       // "host:port" it went to; empty while unrouted
   };
 
@@ -197,7 +208,8 @@ struct ClusterCommands::Impl {
     std::unique_ptr<detail::HiredisAsio> conn;
     bool ready = false;
     std::vector<std::pair<std::uint64_t, bool>> queued;  // (command, ASKING first)
-    std::vector<std::vector<std::string>> broadcasts;    // sent once connected
+    // Broadcasts waiting for the connection, and what to call if it fails.
+    std::vector<std::pair<std::vector<std::string>, std::function<void()>>> broadcasts;
   };
 
   Impl(boost::asio::io_context& io, ClusterCommandsOptions options)
@@ -218,6 +230,8 @@ struct ClusterCommands::Impl {
   };
   std::map<std::string, Down> down_;
   Timer down_timer_;
+  bool down_timer_armed_ = false;
+  milliseconds down_map_interval_ = kDownMapInterval;
   std::optional<ClusterSlots> slots_;
   std::string slots_summary_;  // for logging changes only
   Timer timeout_timer_;
@@ -299,15 +313,18 @@ struct ClusterCommands::Impl {
     route(id);
   }
 
-  std::size_t broadcast(const std::vector<std::string>& args) {
+  std::size_t broadcast(const std::vector<std::string>& args, const std::function<void()>& lost) {
     if (!running_ || !slots_) return 0;
     std::size_t n = 0;
     for (const auto& m : slots_->masters()) {
+      const std::string name = host_port(m);
+      // A master that is down publishes nothing that could be in flight.
+      if (down_.count(name) != 0 && nodes_.count(name) == 0) continue;
       Node& node_ref = node(m);
       if (node_ref.ready) {
         if (node_ref.conn->command(args, [](const redisReply&) {})) ++n;
       } else {
-        node_ref.broadcasts.push_back(args);
+        node_ref.broadcasts.emplace_back(args, lost);
         ++n;
       }
     }
@@ -363,30 +380,42 @@ struct ClusterCommands::Impl {
     auto it = nodes_.find(name);
     if (it == nodes_.end()) return;
     Node& n = it->second;
-    if (auto d = down_.find(name); d != down_.end()) {
-      log_line(LogLevel::info, "cluster: " + name + " reachable again after " +
-                                   std::to_string(d->second.failures) + " failed attempts");
-      down_.erase(d);
-    }
-    // Pipelined: AUTH, the library, then what waited; a refused AUTH drops
-    // the connection before the rest is answered.
+    // Pipelined: AUTH, the library (or a PING), then what waited; a refused
+    // AUTH drops the connection before the rest is answered. The node
+    // counts as reachable again only once it has answered properly.
     send_auth(*n.conn, [this, name](const redisReply& r) {
       if (r.type == REDIS_REPLY_ERROR)
         drop_node(name, "AUTH refused (" + std::string(text_of(r)) + ")");
     });
-    load_library(n);
+    auto healthy = [this, name](const redisReply& r) {
+      if (r.type == REDIS_REPLY_ERROR &&
+          (text_of(r).starts_with("NOAUTH") || text_of(r).starts_with("WRONGPASS"))) {
+        return;
+      }
+      auto d = down_.find(name);
+      if (d == down_.end()) return;
+      log_line(LogLevel::info, "cluster: " + name + " reachable again after " +
+                                   std::to_string(d->second.failures) + " failed attempts");
+      down_.erase(d);
+    };
+    if (opt_.library.empty()) {
+      n.conn->command({"PING"}, healthy);
+    } else {
+      load_library(n, healthy);
+    }
     n.ready = true;
-    for (const auto& args : n.broadcasts) n.conn->command(args, [](const redisReply&) {});
+    for (const auto& [args, lost] : n.broadcasts) n.conn->command(args, [](const redisReply&) {});
     n.broadcasts.clear();
     auto queued = std::move(n.queued);
     n.queued.clear();
     for (auto [id, asking] : queued) transmit(name, id, asking);
   }
 
-  void load_library(Node& n) {
+  void load_library(Node& n, std::function<void(const redisReply&)> then = nullptr) {
     if (opt_.library.empty()) return;
     const std::string name = host_port(n.at);
-    n.conn->command({"FUNCTION", "LOAD", opt_.library}, [name](const redisReply& r) {
+    n.conn->command({"FUNCTION", "LOAD", opt_.library}, [name, then](const redisReply& r) {
+      if (then) then(r);
       if (r.type != REDIS_REPLY_ERROR) {
         log_line(LogLevel::info, "cluster: loaded the durable-channel functions on " + name);
       } else if (text_of(r).find("already exists") == std::string_view::npos) {
@@ -408,7 +437,9 @@ struct ClusterCommands::Impl {
       return;
     }
     Node& n = node(at);
-    pending_.at(id).node = name;
+    Pending& p = pending_.at(id);
+    p.node = name;
+    p.asking = asking;
     if (!n.ready) {
       n.queued.emplace_back(id, asking);
       return;
@@ -438,6 +469,8 @@ struct ClusterCommands::Impl {
     if (r.type == REDIS_REPLY_ERROR) {
       const std::string_view text = text_of(r);
       if (auto redirect = parse_cluster_redirect(text)) {
+        // "MOVED 1 :7000": the host is the one that answered.
+        if (redirect->node.host.empty()) redirect->node.host = host_of(name);
         if (++p.redirects > kMaxRedirects) {
           log_line(LogLevel::warn,
                    "cluster: " + p.key + " redirected too often (last: " + std::string(text) + ")");
@@ -445,6 +478,8 @@ struct ClusterCommands::Impl {
           return;
         }
         if (!redirect->ask) {
+          log_line(LogLevel::info, "cluster: slot " + std::to_string(redirect->slot) +
+                                       " moved to " + host_port(redirect->node) + " (MOVED)");
           if (slots_) slots_->move(redirect->slot, redirect->node);
           refresh();  // one slot moved: others may have too
         }
@@ -452,12 +487,13 @@ struct ClusterCommands::Impl {
         return;
       }
       // A master restarted without persistence lost the functions.
-      if (!p.reloaded && text.find("unction") != std::string_view::npos) {
+      if (!p.reloaded && (text.find("Function not found") != std::string_view::npos ||
+                          text.find("function not found") != std::string_view::npos)) {
         p.reloaded = true;
         auto nit = nodes_.find(name);
         if (nit != nodes_.end()) {
           load_library(nit->second);
-          transmit(name, id, false);
+          transmit(name, id, p.asking);
           return;
         }
       }
@@ -474,7 +510,11 @@ struct ClusterCommands::Impl {
   void drop_node(const std::string& name, const std::string& why, bool broken = true) {
     auto it = nodes_.find(name);
     if (it == nodes_.end()) return;
+    auto broadcasts = std::move(it->second.broadcasts);
     nodes_.erase(it);  // deferred by HiredisAsio when inside one of its handlers
+    for (auto& [args, lost_one] : broadcasts) {
+      if (lost_one) lost_one();
+    }
     std::vector<std::uint64_t> lost;
     for (auto& [id, p] : pending_) {
       if (p.node == name) lost.push_back(id);
@@ -496,10 +536,17 @@ struct ClusterCommands::Impl {
     refresh();
     // While the slot map names a node that is down, keep asking for it: a
     // failover shows there.
-    arm(down_timer_, kDownMapInterval, [this] { check_down(); });
+    if (!down_timer_armed_) {
+      down_timer_armed_ = true;
+      down_map_interval_ = kDownMapInterval;
+      arm(down_timer_, down_map_interval_, [this] { check_down(); });
+    }
   }
 
+  // Every down_map_interval_ (doubling to kMaxDownMapInterval while nothing
+  // changes): the next attempt at nodes that are down, and the slot map.
   void check_down() {
+    down_timer_armed_ = false;
     if (!slots_) return;
     bool any = false;
     for (const auto& m : slots_->masters()) {
@@ -511,7 +558,9 @@ struct ClusterCommands::Impl {
     }
     if (!any) return;
     refresh();
-    arm(down_timer_, kDownMapInterval, [this] { check_down(); });
+    down_timer_armed_ = true;
+    down_map_interval_ = std::min(down_map_interval_ * 2, kMaxDownMapInterval);
+    arm(down_timer_, down_map_interval_, [this] { check_down(); });
   }
 
   void arm_timeout() {
@@ -551,14 +600,19 @@ struct ClusterCommands::Impl {
       return;
     }
     last_lookup_ = Clock::now();
+    // Live masters first, then the seeds, nodes that are down last.
     lookup_candidates_.clear();
-    if (slots_) lookup_candidates_ = slots_->masters();
-    for (const auto& seed : opt_.seeds) {
-      if (std::find(lookup_candidates_.begin(), lookup_candidates_.end(), seed) ==
-          lookup_candidates_.end()) {
-        lookup_candidates_.push_back(seed);
-      }
+    std::vector<RedisHostPort> down;
+    auto add = [&](const RedisHostPort& at) {
+      auto& list = down_.count(host_port(at)) != 0 ? down : lookup_candidates_;
+      if (std::find(list.begin(), list.end(), at) == list.end()) list.push_back(at);
+    };
+    if (slots_) {
+      for (const auto& m : slots_->masters()) add(m);
     }
+    for (const auto& seed : opt_.seeds) add(seed);
+    lookup_candidates_.insert(lookup_candidates_.end(), down.begin(), down.end());
+    lookup_next_ = 0;
     lookup_tried_ = 0;
     lookup_errors_.clear();
     ask_next();
@@ -605,7 +659,6 @@ struct ClusterCommands::Impl {
                       : "an empty or malformed slot map");
           return;
         }
-        lookup_next_ = 0;  // start from the first master next time
         got_slots(std::move(*slots));
       });
       if (!sent) give_up("cannot send CLUSTER SLOTS");
@@ -634,6 +687,7 @@ struct ClusterCommands::Impl {
     if (summary != slots_summary_) {
       log_line(LogLevel::info, "cluster: " + summary);
       slots_summary_ = summary;
+      down_map_interval_ = kDownMapInterval;
     }
     slots_ = std::move(slots);
     // Every master gets a connection now, so the functions are loaded on
@@ -686,8 +740,13 @@ void ClusterCommands::stop() {
   impl_->stop();
 }
 
-std::size_t ClusterCommands::broadcast(const std::vector<std::string>& args) {
-  return impl_->broadcast(args);
+std::size_t ClusterCommands::broadcast(const std::vector<std::string>& args,
+                                       const std::function<void()>& lost) {
+  return impl_->broadcast(args, lost);
+}
+
+std::vector<RedisHostPort> ClusterCommands::master_nodes() const {
+  return impl_->slots_ ? impl_->slots_->masters() : std::vector<RedisHostPort>{};
 }
 
 std::size_t ClusterCommands::masters() const {

@@ -37,7 +37,8 @@ constexpr std::uint16_t kClusterSlots = 16384;
 std::uint16_t cluster_key_slot(std::string_view key);
 
 // "MOVED 3999 127.0.0.1:6381" / "ASK 3999 127.0.0.1:6381" (an error reply's
-// text); nullopt for any other error.
+// text); nullopt for any other error. The host is empty for "MOVED 3999
+// :6381" (the node that answered, by another port).
 struct ClusterRedirect {
   bool ask = false;  // ASK: this one command only, preceded by ASKING
   std::uint16_t slot = 0;
@@ -96,13 +97,17 @@ class ClusterCommands {
   // Sends `args` to the master serving `key`'s slot. `done` runs exactly
   // once, never from inside send(). Nothing runs after stop().
   void send(std::string_view key, std::vector<std::string> args, Done done);
-  // Sends `args` to every master of the slot map, replies ignored; returns
-  // how many (0 before the slot map is known).
-  std::size_t broadcast(const std::vector<std::string>& args);
+  // Sends `args` to every master of the slot map that is not known to be
+  // down, replies ignored; returns how many (0 before the slot map is
+  // known). `lost` runs for each one that was waiting for its connection
+  // when that connection failed (it was never sent).
+  std::size_t broadcast(const std::vector<std::string>& args, const std::function<void()>& lost);
   // Drops every connection and every command in flight without a call.
   void stop();
 
   std::size_t masters() const;  // in the current slot map
+  // The masters of the current slot map (empty before it is known).
+  std::vector<RedisHostPort> master_nodes() const;
 
  private:
   struct Impl;

@@ -292,9 +292,13 @@ struct RedisSubscriber::Impl {
   void resolve(Lookup& lk, std::function<void(const RedisUrl&)> found,
                std::function<void(const std::string&)> failed) {
     if (opt_.url.cluster()) {
-      // Each attempt the next node: one that is down is passed over.
-      const auto& nodes = opt_.url.cluster_nodes;
-      const RedisHostPort& at = nodes[lk.next++ % nodes.size()];
+      // Each attempt the next node: one that is down is passed over. The
+      // nodes of the URL, then the masters the slot map names.
+      std::vector<RedisHostPort> nodes = opt_.url.cluster_nodes;
+      for (const auto& m : cluster_->master_nodes()) {
+        if (std::find(nodes.begin(), nodes.end(), m) == nodes.end()) nodes.push_back(m);
+      }
+      const RedisHostPort at = nodes[lk.next++ % nodes.size()];
       RedisUrl url = opt_.url;
       url.host = at.host;
       url.port = at.port;
@@ -582,7 +586,10 @@ struct RedisSubscriber::Impl {
     sync_out_ = std::move(sync_next_);
     sync_next_.clear();
     const std::string n = std::to_string(++sync_sent_);
-    sync_markers_left_ = cluster_ ? cluster_->broadcast({"PUBLISH", sync_channel_, n}) : 0;
+    sync_markers_left_ =
+        cluster_ ? cluster_->broadcast({"PUBLISH", sync_channel_, n},
+                                       [this, gen = sync_sent_] { sync_marker_lost(gen); })
+                 : 0;
     bool sent = sync_markers_left_ > 0;
     if (!sent) {  // one server (or a cluster whose masters are not known yet)
       sync_markers_left_ = 1;
@@ -598,10 +605,19 @@ struct RedisSubscriber::Impl {
 
   void on_sync_marker(std::string_view payload) {
     if (sync_out_.empty() || payload != std::to_string(sync_sent_)) return;  // a stale one
-    if (sync_markers_left_ > 1) {
-      --sync_markers_left_;
-      return;
-    }
+    if (--sync_markers_left_ > 0) return;
+    complete_syncs();
+  }
+
+  // A master whose connection failed before the marker could be sent: it
+  // publishes nothing, so there is nothing of it to wait for.
+  void sync_marker_lost(std::uint64_t gen) {
+    if (sync_out_.empty() || gen != sync_sent_ || sync_markers_left_ == 0) return;
+    if (--sync_markers_left_ > 0) return;
+    complete_syncs();
+  }
+
+  void complete_syncs() {
     cancel(sync_timer_);
     auto done = std::move(sync_out_);
     sync_out_.clear();

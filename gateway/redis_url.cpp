@@ -238,8 +238,11 @@ void parse_cluster(std::string_view rest, RedisUrl& url) {
     fail("redis-cluster:// URLs take no query or fragment");
   }
   auto slash = rest.find('/');
-  if (slash != std::string_view::npos && slash + 1 != rest.size()) {
-    fail("a Redis Cluster has database 0 only: redis-cluster://host:port[,host:port...]");
+  if (slash != std::string_view::npos) {
+    auto db = rest.substr(slash + 1);
+    if (!db.empty() && db != "0") {
+      fail("a Redis Cluster has database 0 only: redis-cluster://host:port[,host:port...]");
+    }
   }
   url.cluster_nodes = parse_host_list(rest.substr(0, slash), 6379, url);
   url.host = url.cluster_nodes.front().host;

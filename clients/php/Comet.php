@@ -46,7 +46,8 @@ final class Comet
      * @param Redis|RedisCluster $r
      * @throws InvalidArgumentException when the channel name is not valid
      * @throws RuntimeException when Redis refuses the command
-     * @throws RedisException when the connection fails
+     * @throws RedisException when the connection fails (RedisClusterException for a
+     *         RedisCluster connection)
      */
     public static function publish($r, string $channel, string $payload): void
     {
@@ -95,7 +96,8 @@ final class Comet
      * @param Redis|RedisCluster $r
      * @throws InvalidArgumentException when the channel name is not valid
      * @throws RuntimeException when Redis refuses the command
-     * @throws RedisException when the connection fails
+     * @throws RedisException when the connection fails (RedisClusterException for a
+     *         RedisCluster connection)
      */
     public static function publishDurable($r, string $channel, string $payload): string
     {

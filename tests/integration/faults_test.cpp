@@ -338,9 +338,10 @@ TEST_F(Faults, ClusterMasterKill9) {
         // A replica takes over its slots (cluster-node-timeout 2 s).
         EXPECT_TRUE(wait_until(
             [&] {
+              // Node 0 served slot 0 (redis-cli gives the first master the
+              // first slots).
               const int port = cluster.master_port_of_slot(0, 1);
-              const int port2 = cluster.master_port_of_slot(16383, 1);
-              return port != 0 && port != dead && port2 != 0 && port2 != dead;
+              return port != 0 && port != dead;
             },
             std::chrono::seconds(30)))
             << s.logs();

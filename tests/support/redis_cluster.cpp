@@ -127,9 +127,10 @@ void RedisCluster::move_slot(int slot, int to_port) {
   // The new owner first, then the old one, then the rest (as redis-cli does).
   ok(to.command({"CLUSTER", "SETSLOT", s, "NODE", to_id}), "SETSLOT NODE (to)");
   ok(from.command({"CLUSTER", "SETSLOT", s, "NODE", to_id}), "SETSLOT NODE (from)");
-  for (auto& n : nodes_) {
-    if (n->port() == to_port || n->port() == from_port) continue;
-    RespClient c(n->port());
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    const int port = nodes_[i]->port();
+    if (port == to_port || port == from_port || !is_master(i)) continue;
+    RespClient c(port);
     ok(c.command({"CLUSTER", "SETSLOT", s, "NODE", to_id}), "SETSLOT NODE");
   }
   bool agreed = wait_until(

@@ -58,6 +58,10 @@ TEST(ClusterRedirect, MovedAndAsk) {
   EXPECT_TRUE(ask->ask);
   EXPECT_EQ(ask->slot, 16383);
   EXPECT_EQ(ask->node, (RedisHostPort{"::1", 7000}));
+  // No host: the node that answered, on another port.
+  auto same = parse_cluster_redirect("MOVED 1 :7000");
+  ASSERT_TRUE(same);
+  EXPECT_EQ(same->node, (RedisHostPort{"", 7000}));
   auto bare6 = parse_cluster_redirect("MOVED 1 fe80::1:7000");
   ASSERT_TRUE(bare6);
   EXPECT_EQ(bare6->node, (RedisHostPort{"fe80::1", 7000}));
@@ -67,7 +71,7 @@ TEST(ClusterRedirect, OtherErrorsAreNotRedirects) {
   for (const char* text :
        {"ERR Function not found", "TRYAGAIN Multiple keys request during rehashing of slot",
         "CLUSTERDOWN The cluster is down", "MOVED", "MOVED 3999", "MOVED 16384 h:1", "MOVED x h:1",
-        "MOVED 1 h", "MOVED 1 h:0", "MOVED 1 h:70000", "MOVED 1 :7000", "ASK 1 h:1x"}) {
+        "MOVED 1 h", "MOVED 1 h:0", "MOVED 1 h:70000", "ASK 1 h:1x"}) {
     EXPECT_FALSE(parse_cluster_redirect(text)) << text;
   }
 }
@@ -95,6 +99,13 @@ TEST(ClusterSlots, FromClusterSlotsReply) {
   EXPECT_EQ(*slots->master_of(5461), (RedisHostPort{"127.0.0.1", 7001}));
   EXPECT_EQ(*slots->master_of(16383), (RedisHostPort{"10.1.1.1", 7002}));
   EXPECT_EQ(slots->master_of(16384), nullptr);
+}
+
+TEST(ClusterSlots, NullAddressIsTheNodeAsked) {
+  auto reply = parse_resp("*1\r\n*3\r\n:0\r\n:16383\r\n*3\r\n$-1\r\n:7000\r\n$2\r\nid\r\n");
+  auto slots = ClusterSlots::from_reply(*reply, "10.0.0.9");
+  ASSERT_TRUE(slots);
+  EXPECT_EQ(*slots->master_of(42), (RedisHostPort{"10.0.0.9", 7000}));
 }
 
 TEST(ClusterSlots, UnservedSlotsAndMoves) {

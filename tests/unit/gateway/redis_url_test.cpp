@@ -195,6 +195,7 @@ TEST(RedisUrl, ClusterNodes) {
   EXPECT_EQ(u.db, 0);
   EXPECT_EQ(u.redacted(), "redis-cluster://:***@10.0.0.1:7000,node-b:6379,[::1]:7002");
   EXPECT_EQ(parse_redis_url("redis-cluster://a/").cluster_nodes.size(), 1u);
+  EXPECT_EQ(parse_redis_url("redis-cluster://a:1/0").cluster_nodes.size(), 1u);
   EXPECT_FALSE(parse_redis_url("redis://h").cluster());
 }
 
