@@ -34,11 +34,8 @@ constexpr int kMaxReadsPerWakeup = 4;
 // its objects, its map node, a few allocations. An estimate, so that empty
 // BEGIN_REQUESTs are not free.
 constexpr std::size_t kRequestCost = 512;
-// What a decoded param costs besides its name and value bytes.
-constexpr std::size_t kParamCost = sizeof(Request::Params::value_type);
-
-std::size_t param_bytes(const NameValueDecoder& d, const Request::Params& p) {
-  return d.total() + p.size() * kParamCost;
+std::size_t param_bytes(const NameValueDecoder& d, const Params& p) {
+  return d.total() + p.size() * Params::kPairCost;
 }
 
 }  // namespace
@@ -286,6 +283,9 @@ void Connection::on_params(Slot& slot, const RecordParser::Fragment& f) {
     in->params.finish(ec);
     in->params_done = true;
   } else {
+    // The bytes are there: room for them at once rather than by doubling
+    // (the pairs take at most their record's content).
+    if (params.empty()) params.reserve(f.data.size(), 32);
     in->params.put(f.data, params, ec);
   }
   const std::uint16_t id = f.header.request_id;

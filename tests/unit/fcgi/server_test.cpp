@@ -808,15 +808,15 @@ TEST_F(ServerTest, UndispatchedInputOverTheServerBudgetIsShedWith503) {
   start(limits);
   Client a = connect();
   Client b = connect();
-  // About 1.5 KB charged each: 512 for the request, the param, 900 of STDIN.
+  // About 1.5 KB charged each: 512 for the request, the param, 950 of STDIN.
   std::string in;
   for (std::uint16_t id = 1; id <= 5; ++id) {
-    in += begin(id, true) + params(id, {{"SCRIPT_NAME", "/a"}}) + partial_stdin(id, 900);
+    in += begin(id, true) + params(id, {{"SCRIPT_NAME", "/a"}}) + partial_stdin(id, 950);
   }
   a.send(in);
-  b.send(begin(1, true) + params(1, {{"SCRIPT_NAME", "/b"}}) + partial_stdin(1, 900));
+  b.send(begin(1, true) + params(1, {{"SCRIPT_NAME", "/b"}}) + partial_stdin(1, 950));
   pump_until([] { return false; }, 20ms);
-  b.send(begin(2, true) + params(2, {{"SCRIPT_NAME", "/b2"}}) + partial_stdin(2, 900));
+  b.send(begin(2, true) + params(2, {{"SCRIPT_NAME", "/b2"}}) + partial_stdin(2, 950));
   ASSERT_TRUE(wait_end(b, 2));
   const std::string shed = stdout_of(b.in, 2);
   EXPECT_EQ(shed.rfind("Status: 503 Service Unavailable\r\n", 0), 0u) << shed;
@@ -831,12 +831,12 @@ TEST_F(ServerTest, UndispatchedInputOverTheServerBudgetIsShedWith503) {
   b.send(stdin_of(1, ""));
   for (std::uint16_t id = 1; id <= 5; ++id) ASSERT_TRUE(wait_end(a, id));
   ASSERT_TRUE(wait_end(b, 1));
-  EXPECT_EQ(stdout_of(b.in, 1), "Content-Type: text/plain\r\n\r\n/b|" + std::string(900, 'i'));
+  EXPECT_EQ(stdout_of(b.in, 1), "Content-Type: text/plain\r\n\r\n/b|" + std::string(950, 'i'));
   EXPECT_EQ(handler.requests.size(), 6u);
 
   // All of it was given back: the same load again fits.
   b.in.clear();
-  b.send(begin(3, true) + params(3, {{"SCRIPT_NAME", "/b3"}}) + partial_stdin(3, 900) +
+  b.send(begin(3, true) + params(3, {{"SCRIPT_NAME", "/b3"}}) + partial_stdin(3, 950) +
          stdin_of(3, ""));
   ASSERT_TRUE(wait_end(b, 3));
   EXPECT_EQ(stdout_of(b.in, 3).rfind("Content-Type: text/plain", 0), 0u);
