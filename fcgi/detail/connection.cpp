@@ -447,7 +447,10 @@ void Connection::flush() {
 }
 
 void Connection::write_now() {
-  std::array<boost::asio::const_buffer, kMaxIovecs> local;
+  // Scratch for the gather list, shared by the connections of this thread:
+  // 512 entries are 8 KB, too much to zero on the stack for every response
+  // and too much to keep per connection.
+  static thread_local std::array<boost::asio::const_buffer, kMaxIovecs> local;
   while (!out_.empty()) {
     // Continue with the gather list of a partial write, if any: rebuilding
     // it after every partial write of a long queue would cost a walk of
