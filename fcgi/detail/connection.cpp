@@ -157,12 +157,12 @@ void Connection::on_fragment(const RecordParser::Fragment& f) {
   }
   // Records of ids that are not active (never begun, rejected, or ended) are
   // ignored, as the spec says.
-  auto it = requests_.find(id);
-  if (it == requests_.end()) return;
+  Slot* slot = requests_.find(id);
+  if (slot == nullptr) return;
   if (f.header.type == FCGI_PARAMS) {
-    on_params(it->second, f);
+    on_params(*slot, f);
   } else if (f.header.type == FCGI_STDIN) {
-    on_stdin(it->second, f);
+    on_stdin(*slot, f);
   }
   // FCGI_DATA belongs to the filter role, which is refused at BEGIN_REQUEST.
 }
@@ -192,7 +192,7 @@ void Connection::send_end_request(std::uint16_t id, std::uint8_t protocol_status
 }
 
 void Connection::on_begin(std::uint16_t id, const BeginRequest& begin) {
-  if (requests_.count(id) != 0) {
+  if (requests_.contains(id)) {
     close(errc::duplicate_request);
     return;
   }
@@ -211,7 +211,7 @@ void Connection::on_begin(std::uint16_t id, const BeginRequest& begin) {
   server_->impl_->read_deadlines.arm(slot.inbound->deadline,
                                      std::chrono::steady_clock::now() + limits.read_timeout);
   detail::Inbound& in = *slot.inbound;
-  requests_.emplace(id, std::move(slot));
+  requests_.insert(id, std::move(slot));
   update_idle_deadline();
   charge_input(id, in, kRequestCost);
 }
@@ -253,11 +253,11 @@ void Connection::release_input(std::size_t n) {
 }
 
 void Connection::on_abort_request(std::uint16_t id) {
-  auto it = requests_.find(id);
-  if (it == requests_.end()) return;
-  RequestPtr request = std::move(it->second.request);
-  const bool stdout_open = it->second.stdout_open;
-  requests_.erase(it);
+  Slot* slot = requests_.find(id);
+  if (slot == nullptr) return;
+  RequestPtr request = std::move(slot->request);
+  const bool stdout_open = slot->stdout_open;
+  requests_.erase(id);
   // The spec has the application answer an abort with END_REQUEST; a
   // stream already begun (SSE) is closed first, as every response is: empty
   // STDOUT, then END_REQUEST.
@@ -336,10 +336,10 @@ void Connection::maybe_dispatch(Slot& slot) {
 
 void Connection::reject(std::uint16_t id, std::string_view status, std::string_view code,
                         std::string_view message, std::string_view extra_headers) {
-  auto it = requests_.find(id);
-  if (it == requests_.end()) return;
-  RequestPtr request = std::move(it->second.request);
-  requests_.erase(it);
+  Slot* slot = requests_.find(id);
+  if (slot == nullptr) return;
+  RequestPtr request = std::move(slot->request);
+  requests_.erase(id);
   update_idle_deadline();
   // The error body of the HTTP API, {"error":"<code>","message":"<text>"};
   // code and message come from this file and need no JSON escaping.
@@ -369,7 +369,7 @@ void Connection::send(std::uint16_t id, Response&& r, bool end, bool keep_conn) 
     requests_.erase(id);
     update_idle_deadline();
   } else if (!r.head.empty() || (r.body && !r.body->empty()) || !r.tail.empty()) {
-    if (auto it = requests_.find(id); it != requests_.end()) it->second.stdout_open = true;
+    if (Slot* slot = requests_.find(id)) slot->stdout_open = true;
   }
   if (closed_ || closing_) return;
   out_.push_response(id, std::move(r), end, end && !keep_conn);
@@ -570,7 +570,8 @@ void Connection::close(std::error_code why) {
   unsent_pos_ = 0;
   std::vector<RequestPtr> unfinished;
   unfinished.reserve(requests_.size());
-  for (auto& [id, slot] : requests_) unfinished.push_back(std::move(slot.request));
+  requests_.for_each(
+      [&](std::uint16_t, Slot& slot) { unfinished.push_back(std::move(slot.request)); });
   requests_.clear();
   if (server_ != nullptr) server_->connection_closed(this);
   // Last, so that listeners see a consistent connection (closed, no

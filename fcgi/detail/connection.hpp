@@ -9,10 +9,10 @@
 #include <memory>
 #include <string_view>
 #include <system_error>
-#include <unordered_map>
 #include <vector>
 
 #include "fcgi/detail/deadline_queue.hpp"
+#include "fcgi/detail/request_table.hpp"
 #include "fcgi/detail/write_queue.hpp"
 #include "fcgi/name_value.hpp"
 #include "fcgi/record_parser.hpp"
@@ -122,7 +122,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Server* server_;
   Socket socket_;
   RecordParser parser_;
-  std::unordered_map<std::uint16_t, Slot> requests_;
+  detail::RequestTable<Slot> requests_;
   detail::WriteQueue out_;
   // out_.bytes() as last added to the server's total.
   std::size_t queued_ = 0;

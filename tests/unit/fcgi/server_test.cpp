@@ -297,6 +297,51 @@ TEST_F(ServerTest, AbortRequestRecordAbortsOneRequest) {
   EXPECT_EQ(stdout_of(c.in, 2), "ok");
 }
 
+// Web servers send one request per connection; a multiplexing peer's first
+// request is kept apart from the others, so requests coming and going in
+// every order must find their own slots.
+TEST_F(ServerTest, MultiplexedRequestsComeAndGoInEveryOrder) {
+  start();
+  handler.park = true;
+  CountingListener listener;
+  Client c = connect();
+  c.send(request(1, "/one", true) + request(2, "/two", true) + request(3, "/three", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 3; }));
+  handler.requests[0]->respond({"first", nullptr, ""});
+  ASSERT_TRUE(wait_end(c, 1));
+  // A new request takes the freed place; one of the others is aborted.
+  c.send(request(4, "/four", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 4; }));
+  EXPECT_EQ(handler.requests[3]->id(), 4);
+  EXPECT_EQ(handler.requests[3]->param("SCRIPT_NAME"), "/four");
+  handler.requests[2]->set_abort_listener(&listener);
+  std::string abort;
+  append_record(abort, FCGI_ABORT_REQUEST, 3, "");
+  c.send(abort);
+  ASSERT_TRUE(wait_end(c, 3));
+  EXPECT_EQ(listener.aborts, 1);
+  // Management records still work beside them.
+  std::string get_values;
+  std::string names;
+  append_name_value(names, FCGI_MPXS_CONNS, "");
+  append_record(get_values, FCGI_GET_VALUES, 0, names);
+  c.send(get_values);
+  ASSERT_TRUE(wait_for(c, [](const Client& cl) {
+    return cl.in.find(std::string(FCGI_MPXS_CONNS) + "1") != std::string::npos;
+  }));
+  // A duplicate of a request in flight is a protocol error, wherever it is
+  // kept; before that, the others answer normally.
+  handler.requests[3]->respond({"fourth", nullptr, ""});
+  handler.requests[1]->respond({"second", nullptr, ""});
+  ASSERT_TRUE(wait_end(c, 4));
+  ASSERT_TRUE(wait_end(c, 2));
+  EXPECT_EQ(stdout_of(c.in, 4), "fourth");
+  EXPECT_EQ(stdout_of(c.in, 2), "second");
+  EXPECT_EQ(server->connections(), 1u);
+  c.send(request(5, "/five", true) + begin(5, true));
+  ASSERT_TRUE(pump_until([&] { return server->connections() == 0; }));
+}
+
 TEST_F(ServerTest, ManagementRecords) {
   Limits limits;
   limits.max_connections = 7;
