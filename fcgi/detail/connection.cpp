@@ -372,6 +372,26 @@ void Connection::send(std::uint16_t id, Response&& r, bool end, bool keep_conn) 
     if (Slot* slot = requests_.find(id)) slot->stdout_open = true;
   }
   if (closed_ || closing_) return;
+  if (out_.empty() && !write_waiting_ && requests_.size() <= (end ? 0u : 1u)) {
+    // The web server case: one request, nothing queued. No queue item, no
+    // gather list walk: the parts go to the socket as they are, and only
+    // what it does not take is queued.
+    std::size_t total = 0;
+    const auto written = write_direct(id, r, end, total);
+    if (closed_ || closing_) return;
+    if (written && *written == total) {
+      if (end && !keep_conn) {
+        // FCGI_KEEP_CONN was unset: the peer expects EOF after END_REQUEST.
+        close_later({});
+      } else if (draining_ && idle()) {
+        close_later({});
+      }
+      return;
+    }
+    out_.push_response(id, std::move(r), end, end && !keep_conn, written.value_or(0));
+    flush();
+    return;
+  }
   out_.push_response(id, std::move(r), end, end && !keep_conn);
   // Other requests in flight on this connection (a multiplexing client):
   // a fan-out usually answers many of them in this same turn, so their
@@ -383,6 +403,45 @@ void Connection::send(std::uint16_t id, Response&& r, bool end, bool keep_conn) 
     return;
   }
   flush();
+}
+
+std::optional<std::size_t> Connection::write_direct(std::uint16_t id, const Response& r, bool end,
+                                                    std::size_t& total) {
+  const std::size_t body = r.body ? r.body->size() : 0;
+  const std::size_t stream = r.head.size() + body + r.tail.size();
+  if (stream > kMaxContentLen || (stream == 0 && !end)) return std::nullopt;
+  // STDOUT header, head, body, tail, then empty STDOUT and END_REQUEST.
+  std::array<std::uint8_t, 3 * kHeaderLen + 8> framing;
+  std::size_t framing_len = 0;
+  const auto put = [&](const auto& bytes) {
+    std::copy(bytes.begin(), bytes.end(), framing.begin() + framing_len);
+    framing_len += bytes.size();
+  };
+  std::array<boost::asio::const_buffer, 5> bufs;
+  std::size_t n = 0;
+  if (stream != 0) {
+    put(encode_stdout_header(id, static_cast<std::uint16_t>(stream)));
+    bufs[n++] = boost::asio::buffer(framing.data(), kHeaderLen);
+    if (!r.head.empty()) bufs[n++] = boost::asio::buffer(r.head);
+    if (body != 0) bufs[n++] = boost::asio::buffer(*r.body);
+    if (!r.tail.empty()) bufs[n++] = boost::asio::buffer(r.tail);
+  }
+  if (end) {
+    const std::size_t at = framing_len;
+    put(encode_stdout_header(id, 0));
+    put(encode_end_request(id, 0, FCGI_REQUEST_COMPLETE));
+    bufs[n++] = boost::asio::buffer(framing.data() + at, framing_len - at);
+  }
+  total = framing_len + stream;
+  boost::system::error_code ec;
+  const std::size_t written =
+      socket_.write_some(std::span<const boost::asio::const_buffer>(bufs.data(), n), ec);
+  if (would_block(ec)) return 0;
+  if (ec) {
+    close_later(ec);
+    return std::nullopt;
+  }
+  return written;
 }
 
 void Connection::flush_later() {

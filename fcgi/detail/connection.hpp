@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -98,6 +99,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
               std::string_view message, std::string_view extra_headers = {});
   void send_end_request(std::uint16_t id, std::uint8_t protocol_status, bool keep_conn);
 
+  // A lone response with nothing queued before it: written straight from
+  // its parts, without queueing. Returns the bytes the socket took, or
+  // nullopt when the response must go through the queue as a whole (it
+  // needs more than one STDOUT record, or the write failed: then the
+  // connection is closing).
+  std::optional<std::size_t> write_direct(std::uint16_t id, const Response& r, bool end,
+                                          std::size_t& total);
   // Writes what the socket takes now, then checks the queue limits.
   void flush();
   void write_now();

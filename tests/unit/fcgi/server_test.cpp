@@ -475,6 +475,38 @@ TEST_F(ServerTest, StreamingWritesAndLargeSharedBody) {
   for (const auto& rec : records(c.in)) EXPECT_LE(rec.content.size(), kMaxContentLen);
 }
 
+// A lone request's response goes to the socket straight from its parts;
+// what the socket does not take is queued, and every later response waits
+// behind it. Responses of 60,000 bytes to a peer that reads nothing until
+// the end fill the socket part-way through one of them.
+TEST_F(ServerTest, LoneResponsesTheSocketOnlyPartlyTakesAreFinishedFromTheQueue) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("fcgi_lone_" + std::to_string(::getpid()) + ".sock"))
+                               .string();
+  start({}, "unix:" + path);
+  handler.park = true;
+  Client c = connect();
+  std::string expected;
+  constexpr int kResponses = 12;
+  for (int k = 0; k < kResponses; ++k) {
+    c.send(request(1, "/p", true));
+    ASSERT_TRUE(
+        pump_until([&] { return handler.requests.size() == static_cast<std::size_t>(k + 1); }));
+    auto body = std::make_shared<const std::string>(60000, static_cast<char>('a' + k));
+    handler.requests.back()->respond({"h" + std::to_string(k) + ":", body, ";"});
+    expected += "h" + std::to_string(k) + ":" + *body + ";";
+    pump_until([] { return false; }, 2ms);
+  }
+  EXPECT_GT(server->queued_write_bytes(), 0u);  // the socket is full
+  ASSERT_TRUE(wait_for(c, [&](const Client& cl) { return stdout_of(cl.in, 1) == expected; }));
+  int ends = 0;
+  for (const auto& rec : records(c.in)) ends += rec.type == FCGI_END_REQUEST ? 1 : 0;
+  EXPECT_EQ(ends, kResponses);
+  ASSERT_TRUE(pump_until([&] { return server->queued_write_bytes() == 0; }));
+  EXPECT_EQ(server->connections(), 1u);
+  std::filesystem::remove(path);
+}
+
 TEST_F(ServerTest, FanOutOfASharedBody) {
   start();
   handler.park = true;
