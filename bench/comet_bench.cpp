@@ -212,6 +212,29 @@ long cpu_ticks(int pid) {
   return utime + stime;
 }
 
+// CPU time of every thread of a process, in ns (the scheduler's own
+// accounting: precise where utime/stime have 10 ms ticks).
+double cpu_ns(int pid) {
+  double sum = 0;
+  std::error_code ec;
+  for (const auto& t : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(t.path() / "schedstat");
+    double on_cpu = 0;
+    if (in >> on_cpu) sum += on_cpu;
+  }
+  return sum;
+}
+
+// Time the hypervisor ran something else on this VM's CPUs (steal), ms.
+double steal_ms() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  long long v[8] = {};
+  in >> cpu;
+  for (auto& x : v) in >> x;
+  return static_cast<double>(v[7]) * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 std::vector<int> children_of(int pid) {
   std::vector<int> out;
   std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
@@ -1010,9 +1033,12 @@ struct FanoutResult {
   std::vector<double> p50_ms;          // per round: median poll's delivery
   std::vector<long> fcgi_connections;  // comet: after each round
   long reconnects = 0, wrong = 0;
-  double rss_per_parked_b = NAN;        // comet: gateway RSS per parked poll
-  double nginx_rss_per_parked_b = NAN;  // nginx worker(s) RSS per parked poll
-  double other_cpu = 0;                 // max over rounds, % of one CPU
+  double rss_per_parked_b = NAN;         // comet: gateway RSS per parked poll
+  double nginx_rss_per_parked_b = NAN;   // nginx worker(s) RSS per parked poll
+  double other_cpu = 0;                  // max over rounds, % of one CPU
+  std::vector<double> nginx_cpu_ms;      // per round: nginx workers' CPU during the fan-out
+  std::vector<double> responder_cpu_ms;  // per round: the FastCGI responder's
+  double steal_ms = 0;                   // max over rounds: CPU the hypervisor took
 };
 
 long nginx_workers_rss(pid_t master) {
@@ -1075,6 +1101,15 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
                                       std::to_string(channels) + "ch-" +
                                       std::to_string(round_base));
     const OtherCpu other(st.own_pids());
+    const auto workers = children_of(st.nginx_pid());
+    const auto nginx_cpu = [&] {
+      double sum = 0;
+      for (int w : workers) sum += cpu_ns(w);
+      return sum;
+    };
+    const double ngx0 = nginx_cpu();
+    const double resp0 = sys != System::nchan ? cpu_ns(st.gateway_pid()) : 0;
+    const double steal0 = steal_ms();
     const auto t0 = Clock::now();
     pub.send();
     const bool ok = loop.run(
@@ -1096,6 +1131,10 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
         },
         [&] { return done >= count; }, t0 + 30s);
     const double ms = since_ms(t0);
+    res.nginx_cpu_ms.push_back((nginx_cpu() - ngx0) / 1e6);
+    if (sys != System::nchan)
+      res.responder_cpu_ms.push_back((cpu_ns(st.gateway_pid()) - resp0) / 1e6);
+    res.steal_ms = std::max(res.steal_ms, steal_ms() - steal0);
     res.other_cpu = std::max(res.other_cpu, other.percent());
     perf.reset();
     if (!ok)
@@ -1159,8 +1198,11 @@ int scenario_fanout(const Options& o) {
   std::printf("fan-out: %d parked polls, %d rounds, nginx worker_processes %d\n", o.count, o.rounds,
               o.workers);
   const auto report = [](const std::string& what, int channels, const FanoutResult& r) {
-    std::printf("  %-12s %3d ch: %s ms (other processes' CPU <= %.0f%%)", what.c_str(), channels,
-                join_ms(r.ms).c_str(), r.other_cpu);
+    std::printf("  %-12s %3d ch: %s ms (other processes' CPU <= %.0f%%, steal <= %.0f ms)",
+                what.c_str(), channels, join_ms(r.ms).c_str(), r.other_cpu, r.steal_ms);
+    std::printf("; nginx CPU %s ms", join_ms(r.nginx_cpu_ms).c_str());
+    if (!r.responder_cpu_ms.empty())
+      std::printf("; responder CPU %s ms", join_ms(r.responder_cpu_ms).c_str());
     if (!r.fcgi_connections.empty()) {
       std::printf("; fcgi connections after each round:");
       for (long c : r.fcgi_connections) std::printf(" %ld", c);
@@ -1204,16 +1246,22 @@ int scenario_fanout(const Options& o) {
     return std::isnan(a) || std::isnan(b) ? std::string("-") : fmt("%.2f", a / b);
   };
   const auto ms = [](double v) { return std::isnan(v) ? std::string("-") : fmt("%.0f", v); };
-  std::vector<std::string> head{"scenario",    "transport",
-                                "nchan ms",    "bare ms",
-                                "comet ms",    "comet/nchan",
-                                "bare/nchan",  "comet/bare",
-                                "other CPU %", "fcgi conns after each round (bare; comet)"};
+  std::vector<std::string> head{"scenario",
+                                "transport",
+                                "nchan ms",
+                                "bare ms",
+                                "comet ms",
+                                "comet/nchan",
+                                "bare/nchan",
+                                "comet/bare",
+                                "nginx CPU ms (nchan/bare/comet)",
+                                "other CPU %",
+                                "fcgi conns after each round (bare; comet)"};
   std::vector<std::vector<std::string>> table;
   fs::create_directories(o.out);
   std::ofstream csv(o.out / "fanout.csv");
   csv << "channels,system,median_ms,rounds_ms,p50_ms,reconnects,rss_per_parked_b,nginx_rss_per_"
-         "parked_b,other_cpu\n";
+         "parked_b,other_cpu,nginx_cpu_ms,responder_cpu_ms\n";
   for (auto& r : rows) {
     const double n = med(r, "nchan");
     for (const auto& t : o.transports) {
@@ -1231,15 +1279,24 @@ int scenario_fanout(const Options& o) {
           cs += (cs.empty() ? "" : "/") + std::to_string(x);
         conns += (conns.empty() ? "" : "; ") + cs;
       }
+      // nginx's CPU time during the fan-out (median of the rounds): the
+      // worker is the bottleneck, so this is where the systems differ.
+      std::string ngx_cpu;
+      for (const std::string k : {"nchan", "bare-", "comet-"}) {
+        auto it = r.by.find(k == "nchan" ? k : k + t);
+        ngx_cpu += (ngx_cpu.empty() ? "" : "/") +
+                   (it == r.by.end() ? std::string("-") : ms(median(it->second.nginx_cpu_ms)));
+      }
       table.push_back({std::to_string(o.count) + " polls, " + std::to_string(r.channels) +
                            " ch (median of " + std::to_string(o.rounds) + ")",
-                       t, ms(n), ms(b), ms(c), ratio(c, n), ratio(b, n), ratio(c, b),
+                       t, ms(n), ms(b), ms(c), ratio(c, n), ratio(b, n), ratio(c, b), ngx_cpu,
                        fmt("%.0f", other), conns});
     }
     for (auto& [sys, f] : r.by) {
       csv << r.channels << "," << sys << "," << median(f.ms) << ",\"" << join_ms(f.ms) << "\","
           << median(f.p50_ms) << "," << f.reconnects << "," << f.rss_per_parked_b << ","
-          << f.nginx_rss_per_parked_b << "," << f.other_cpu << "\n";
+          << f.nginx_rss_per_parked_b << "," << f.other_cpu << ",\"" << join_ms(f.nginx_cpu_ms)
+          << "\",\"" << join_ms(f.responder_cpu_ms) << "\"\n";
     }
   }
   std::printf("\n");
