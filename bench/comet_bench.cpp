@@ -1081,7 +1081,18 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
         die(std::string(name_of(sys)) + ": round " + std::to_string(round) + ": only " +
             std::to_string(parked_now(sys, port) - parked0) + " of " + std::to_string(count) +
             " polls parked");
-      std::this_thread::sleep_for(20ms);
+      // Serve the clients meanwhile: a connection that nginx closed while
+      // the bench waited for a quiet machine (keepalive_timeout) is reopened
+      // here and its poll sent again. A response now is not the message (an
+      // error): it is counted and the poll sent again.
+      int turns = 0;
+      loop.run(
+          [&](int i, const HttpResponse&) {
+            ++res.wrong;
+            const auto& s = subs[static_cast<std::size_t>(i)];
+            loop.send(i, poll_request(sys, names[static_cast<std::size_t>(s.channel)], s));
+          },
+          [&] { return turns++ > 0; }, Clock::now() + 1s, 20);
     }
     std::this_thread::sleep_for(100ms);  // let the servers settle
     if (round == 0) {
