@@ -4,6 +4,7 @@
 // config per system) on free loopback ports and stops them, by pid, when done.
 //
 //   comet_bench fanout   [--count 8000] [--rounds 5] [--workers 1] [--transports unix,tcp]
+//                        [--systems nchan,bare,comet]
 //   comet_bench rate     [--rates 1000,5000,20000] [--seconds 10] [--channels 100]
 //                        [--subscribers 10] [--workers 1]
 //   comet_bench gateway  [--parked 100000,1000000] [--idle-seconds 10] [--per-connection 50000]
@@ -211,6 +212,29 @@ long cpu_ticks(int pid) {
   return utime + stime;
 }
 
+// CPU time of every thread of a process, in ns (the scheduler's own
+// accounting: precise where utime/stime have 10 ms ticks).
+double cpu_ns(int pid) {
+  double sum = 0;
+  std::error_code ec;
+  for (const auto& t : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(t.path() / "schedstat");
+    double on_cpu = 0;
+    if (in >> on_cpu) sum += on_cpu;
+  }
+  return sum;
+}
+
+// Time the hypervisor ran something else on this VM's CPUs (steal), ms.
+double steal_ms() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  long long v[8] = {};
+  in >> cpu;
+  for (auto& x : v) in >> x;
+  return static_cast<double>(v[7]) * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 std::vector<int> children_of(int pid) {
   std::vector<int> out;
   std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
@@ -328,9 +352,9 @@ class OtherCpu {
 };
 
 // Measurements on a shared 2-core machine are only worth taking when nothing
-// else runs: wait (up to 5 minutes) until the CPUs are idle but for us.
-void wait_quiet() {
-  const auto deadline = Clock::now() + 300s;
+// else runs: wait (up to `limit`) until the CPUs are idle but for us.
+void wait_quiet(std::chrono::seconds limit = 300s) {
+  const auto deadline = Clock::now() + limit;
   bool told = false;
   for (;;) {
     const double busy = busy_fraction(500);
@@ -386,6 +410,7 @@ struct Options {
   fs::path build, root, out;
   int count = 8000, rounds = 5, workers = 1;
   std::vector<std::string> transports{"unix", "tcp"};
+  std::vector<std::string> systems{"nchan", "bare", "comet"};  // fanout
   std::vector<int> rates{1000, 5000, 20000};
   double seconds = 10;
   int channels = 100, subscribers = 10;
@@ -446,6 +471,16 @@ class Stack {
 
   // Returns the address nginx is to use (unix:PATH or 127.0.0.1:PORT).
   std::string start_gateway(const std::string& transport, std::vector<std::string> extra = {}) {
+    return start_responder(transport, false, std::move(extra));
+  }
+  // bench/bare_responder in the gateway's place (the fan-out's floor): the
+  // same socket, nginx config and stats names; it takes the publishes on its
+  // own control port instead of Redis.
+  std::string start_bare(const std::string& transport) { return start_responder(transport, true); }
+  int bare_control_port() const { return bare_control_port_; }
+
+  std::string start_responder(const std::string& transport, bool bare,
+                              std::vector<std::string> extra = {}) {
     stop_gateway();
     if (transport == "unix") {
       gw_sock_ = (dir_ / "gw.sock").string();
@@ -469,13 +504,19 @@ class Stack {
     argv.insert(argv.end(), extra.begin(), extra.end());
     // Profiling hook: COMET_BENCH_WRAP_GATEWAY="valgrind --tool=callgrind ..."
     // runs the gateway under that command (same pid with valgrind).
-    if (const char* wrap = std::getenv("COMET_BENCH_WRAP_GATEWAY")) {
+    if (const char* wrap = std::getenv("COMET_BENCH_WRAP_GATEWAY"); wrap && !bare) {
       auto pre = split(wrap, ' ');
       argv.insert(argv.begin(), pre.begin(), pre.end());
     }
-    gw_pid_ = spawn(argv, (dir_ / "gateway.log").string());
-    wait_for("comet-gateway", [&] {
-      if (!alive(gw_pid_)) die("comet-gateway exited; see " + (dir_ / "gateway.log").string());
+    if (bare) {
+      bare_control_port_ = free_port();
+      argv = {(o_.build / "bench" / "bare_responder").string(), "--listen", gw_addr_, "--control",
+              std::to_string(bare_control_port_)};
+    }
+    const std::string what = bare ? "bare_responder" : "comet-gateway";
+    gw_pid_ = spawn(argv, (dir_ / (what + ".log")).string());
+    wait_for(what, [&] {
+      if (!alive(gw_pid_)) die(what + " exited; see " + (dir_ / (what + ".log")).string());
       const int fd = gw_sock_.empty() ? tcp_connect(gw_port_, false) : unix_connect(gw_sock_);
       if (fd < 0) return false;
       ::close(fd);
@@ -571,7 +612,7 @@ class Stack {
 
   const Options& o_;
   fs::path dir_;
-  int redis_port_ = 0, gw_port_ = 0, http_port_ = 0;
+  int redis_port_ = 0, gw_port_ = 0, http_port_ = 0, bare_control_port_ = 0;
   pid_t redis_pid_ = -1, gw_pid_ = -1, nginx_pid_ = -1;
   std::string gw_sock_, gw_addr_;
 };
@@ -788,7 +829,9 @@ class HttpLoop {
 // ---------------------------------------------------------------------------
 // The two systems as the client sees them.
 
-enum class System { nchan, comet };
+// bare: bench/bare_responder behind the same nginx config as comet-gateway,
+// answering with the same bytes; the client side is the same as comet's.
+enum class System { nchan, comet, bare };
 
 struct SubState {
   int channel = 0;
@@ -799,7 +842,7 @@ struct SubState {
 
 std::string poll_request(System sys, const std::string& channel, const SubState& s) {
   std::string r;
-  if (sys == System::comet) {
+  if (sys != System::nchan) {
     r = "GET /comet/poll?channel=" + channel + "&timeout=60";
     if (!s.cursor.empty()) r += "&since=" + s.cursor;
     r += " HTTP/1.1\r\nHost: bench\r\n\r\n";
@@ -845,7 +888,7 @@ void take_payloads(System sys, const HttpResponse& r, SubState& s,
 
 // Parked polls as the server reports them.
 long parked_now(System sys, int http_port) {
-  if (sys == System::comet)
+  if (sys != System::nchan)
     return metric(http_get(http_port, "/comet/stats"), "comet_parked_requests");
   const std::string s = http_get(http_port, "/nchan_status");
   const auto p = s.find("subscribers: ");
@@ -911,12 +954,12 @@ class Publisher {
     for (int fd : fds_) ::close(fd);
   }
   static std::string channel_name(System sys, const std::string& ch) {
-    return sys == System::comet ? "comet:" + ch : ch;
+    return sys != System::nchan ? "comet:" + ch : ch;
   }
   // Queues one message; spread over the connections round-robin.
   void add(const std::string& channel, const std::string& payload) {
     auto& out = out_[next_++ % out_.size()];
-    out += sys_ == System::comet ? resp_publish("comet:" + channel, payload)
+    out += sys_ != System::nchan ? resp_publish("comet:" + channel, payload)
                                  : nchan_publish(channel, payload);
     ++queued_;
   }
@@ -977,7 +1020,7 @@ class Publisher {
 };
 
 const char* name_of(System s) {
-  return s == System::comet ? "comet-gateway" : "nchan";
+  return s == System::comet ? "comet-gateway" : s == System::bare ? "bare" : "nchan";
 }
 
 // ---------------------------------------------------------------------------
@@ -990,9 +1033,12 @@ struct FanoutResult {
   std::vector<double> p50_ms;          // per round: median poll's delivery
   std::vector<long> fcgi_connections;  // comet: after each round
   long reconnects = 0, wrong = 0;
-  double rss_per_parked_b = NAN;        // comet: gateway RSS per parked poll
-  double nginx_rss_per_parked_b = NAN;  // nginx worker(s) RSS per parked poll
-  double other_cpu = 0;                 // max over rounds, % of one CPU
+  double rss_per_parked_b = NAN;         // comet: gateway RSS per parked poll
+  double nginx_rss_per_parked_b = NAN;   // nginx worker(s) RSS per parked poll
+  double other_cpu = 0;                  // max over rounds, % of one CPU
+  std::vector<double> nginx_cpu_ms;      // per round: nginx workers' CPU during the fan-out
+  std::vector<double> responder_cpu_ms;  // per round: the FastCGI responder's
+  double steal_ms = 0;                   // max over rounds: CPU the hypervisor took
 };
 
 long nginx_workers_rss(pid_t master) {
@@ -1010,11 +1056,17 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
   std::vector<std::string> names;
   const std::string tag = "f" + std::to_string(round_base) + "c" + std::to_string(channels);
   for (int c = 0; c < channels; ++c) names.push_back(tag + "-" + std::to_string(c));
-  const int publish_port = sys == System::comet ? st.redis_port() : port;
+  const int publish_port = sys == System::comet  ? st.redis_port()
+                           : sys == System::bare ? st.bare_control_port()
+                                                 : port;
   Publisher pub(sys, publish_port, 1);
   const long parked0 = std::max(0L, parked_now(sys, port));
-  const long gw_rss0 = sys == System::comet ? rss_kib(st.gateway_pid()) : 0;
+  const long gw_rss0 = sys != System::nchan ? rss_kib(st.gateway_pid()) : 0;
   const long ngx_rss0 = nginx_workers_rss(st.nginx_pid());
+  // The long wait for a quiet machine comes before the clients connect:
+  // nginx closes a connection that sends no request within 60 s
+  // (client_header_timeout) and an idle keep-alive one after 75 s.
+  wait_quiet();
   for (int i = 0; i < count; ++i) {
     subs[static_cast<std::size_t>(i)].channel = i % channels;
     loop.add();
@@ -1022,7 +1074,7 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
   std::vector<std::string_view> payloads;
   long gaps = 0;
   for (int round = 0; round < rounds; ++round) {
-    wait_quiet();
+    if (round > 0) wait_quiet(50s);
     for (int i = 0; i < count; ++i) {
       const auto& s = subs[static_cast<std::size_t>(i)];
       loop.send(i, poll_request(sys, names[static_cast<std::size_t>(s.channel)], s));
@@ -1033,11 +1085,22 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
         die(std::string(name_of(sys)) + ": round " + std::to_string(round) + ": only " +
             std::to_string(parked_now(sys, port) - parked0) + " of " + std::to_string(count) +
             " polls parked");
-      std::this_thread::sleep_for(20ms);
+      // Serve the clients meanwhile: a connection that nginx closed while
+      // the bench waited for a quiet machine (keepalive_timeout) is reopened
+      // here and its poll sent again. A response now is not the message (an
+      // error): it is counted and the poll sent again.
+      int turns = 0;
+      loop.run(
+          [&](int i, const HttpResponse&) {
+            ++res.wrong;
+            const auto& s = subs[static_cast<std::size_t>(i)];
+            loop.send(i, poll_request(sys, names[static_cast<std::size_t>(s.channel)], s));
+          },
+          [&] { return turns++ > 0; }, Clock::now() + 1s, 20);
     }
     std::this_thread::sleep_for(100ms);  // let the servers settle
     if (round == 0) {
-      if (sys == System::comet)
+      if (sys != System::nchan)
         res.rss_per_parked_b = (rss_kib(st.gateway_pid()) - gw_rss0) * 1024.0 / count;
       res.nginx_rss_per_parked_b = (nginx_workers_rss(st.nginx_pid()) - ngx_rss0) * 1024.0 / count;
     }
@@ -1053,6 +1116,15 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
                                       std::to_string(channels) + "ch-" +
                                       std::to_string(round_base));
     const OtherCpu other(st.own_pids());
+    const auto workers = children_of(st.nginx_pid());
+    const auto nginx_cpu = [&] {
+      double sum = 0;
+      for (int w : workers) sum += cpu_ns(w);
+      return sum;
+    };
+    const double ngx0 = nginx_cpu();
+    const double resp0 = sys != System::nchan ? cpu_ns(st.gateway_pid()) : 0;
+    const double steal0 = steal_ms();
     const auto t0 = Clock::now();
     pub.send();
     const bool ok = loop.run(
@@ -1074,6 +1146,10 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
         },
         [&] { return done >= count; }, t0 + 30s);
     const double ms = since_ms(t0);
+    res.nginx_cpu_ms.push_back((nginx_cpu() - ngx0) / 1e6);
+    if (sys != System::nchan)
+      res.responder_cpu_ms.push_back((cpu_ns(st.gateway_pid()) - resp0) / 1e6);
+    res.steal_ms = std::max(res.steal_ms, steal_ms() - steal0);
     res.other_cpu = std::max(res.other_cpu, other.percent());
     perf.reset();
     if (!ok)
@@ -1082,7 +1158,7 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
     res.ms.push_back(lat.empty() ? ms : *std::max_element(lat.begin(), lat.end()));
     res.p50_ms.push_back(median(lat));
     pub.wait_replies(5s);
-    if (sys == System::comet)
+    if (sys != System::nchan)
       res.fcgi_connections.push_back(
           metric(http_get(port, "/comet/stats"), "comet_fcgi_connections"));
   }
@@ -1124,84 +1200,137 @@ std::string join_ms(const std::vector<double>& v) {
 int scenario_fanout(const Options& o) {
   Stack st(o);
   st.start_redis();
+  const auto wanted = [&](const std::string& s) {
+    return std::find(o.systems.begin(), o.systems.end(), s) != o.systems.end();
+  };
   struct Row {
     int channels;
-    std::map<std::string, FanoutResult> by;  // "nchan", "comet-unix", "comet-tcp"
+    // "nchan", "bare-unix", "comet-unix", "bare-tcp", "comet-tcp"
+    std::map<std::string, FanoutResult> by;
   };
   std::vector<Row> rows{{1, {}}, {100, {}}};
   int base = 0;
   std::printf("fan-out: %d parked polls, %d rounds, nginx worker_processes %d\n", o.count, o.rounds,
               o.workers);
-  // nchan first, then comet-gateway over each transport; each system has the
-  // machine to itself while it runs.
-  st.start_nginx_nchan();
-  for (auto& r : rows) {
-    r.by["nchan"] = run_fanout(System::nchan, st, o.count, r.channels, o.rounds, ++base);
-    std::printf("  nchan        %3d ch: %s ms (other processes' CPU <= %.0f%%)\n", r.channels,
-                join_ms(r.by["nchan"].ms).c_str(), r.by["nchan"].other_cpu);
+  const auto report = [](const std::string& what, int channels, const FanoutResult& r) {
+    std::printf("  %-12s %3d ch: %s ms (other processes' CPU <= %.0f%%, steal <= %.0f ms)",
+                what.c_str(), channels, join_ms(r.ms).c_str(), r.other_cpu, r.steal_ms);
+    std::printf("; nginx CPU %s ms", join_ms(r.nginx_cpu_ms).c_str());
+    if (!r.responder_cpu_ms.empty())
+      std::printf("; responder CPU %s ms", join_ms(r.responder_cpu_ms).c_str());
+    if (!r.fcgi_connections.empty()) {
+      std::printf("; fcgi connections after each round:");
+      for (long c : r.fcgi_connections) std::printf(" %ld", c);
+    }
+    std::printf("\n");
     std::fflush(stdout);
-  }
-  st.stop_nginx();
-  for (const auto& t : o.transports) {
-    st.start_nginx_comet(st.start_gateway(t));
-    wait_for("gateway health", [&] {
-      return http_get(st.nginx_port(), "/comet/health").find("up") != std::string::npos;
-    });
+  };
+  // nchan first, then per transport the bare responder (the floor of the
+  // FastCGI hop) and comet-gateway behind the same nginx config; each system
+  // has the machine to itself while it runs.
+  if (wanted("nchan")) {
+    st.start_nginx_nchan();
     for (auto& r : rows) {
-      auto res = run_fanout(System::comet, st, o.count, r.channels, o.rounds, ++base);
-      std::printf(
-          "  comet (%-4s) %3d ch: %s ms (other processes' CPU <= %.0f%%); fcgi connections after "
-          "each round:",
-          t.c_str(), r.channels, join_ms(res.ms).c_str(), res.other_cpu);
-      for (long c : res.fcgi_connections) std::printf(" %ld", c);
-      std::printf("\n");
-      std::fflush(stdout);
-      r.by["comet-" + t] = std::move(res);
+      r.by["nchan"] = run_fanout(System::nchan, st, o.count, r.channels, o.rounds, ++base);
+      report("nchan", r.channels, r.by["nchan"]);
     }
     st.stop_nginx();
-    st.stop_gateway();
   }
-  std::vector<std::string> head{"scenario", "nchan ms"};
   for (const auto& t : o.transports) {
-    head.push_back("comet " + t + " ms");
-    head.push_back("ratio " + t);
+    for (const System sys : {System::bare, System::comet}) {
+      const std::string name = sys == System::bare ? "bare" : "comet";
+      if (!wanted(name)) continue;
+      st.start_nginx_comet(sys == System::bare ? st.start_bare(t) : st.start_gateway(t));
+      wait_for("responder health", [&] {
+        return http_get(st.nginx_port(), "/comet/health").find("up") != std::string::npos;
+      });
+      for (auto& r : rows) {
+        auto res = run_fanout(sys, st, o.count, r.channels, o.rounds, ++base);
+        report(name + " (" + t + ")", r.channels, res);
+        r.by[name + "-" + t] = std::move(res);
+      }
+      st.stop_nginx();
+      st.stop_gateway();
+    }
   }
-  head.push_back("comet fcgi conns (rounds)");
+  const auto med = [](Row& r, const std::string& k) {
+    auto it = r.by.find(k);
+    return it == r.by.end() ? NAN : median(it->second.ms);
+  };
+  const auto ratio = [](double a, double b) {
+    return std::isnan(a) || std::isnan(b) ? std::string("-") : fmt("%.2f", a / b);
+  };
+  const auto ms = [](double v) { return std::isnan(v) ? std::string("-") : fmt("%.0f", v); };
+  std::vector<std::string> head{"scenario",
+                                "transport",
+                                "nchan ms",
+                                "bare ms",
+                                "comet ms",
+                                "comet/nchan",
+                                "bare/nchan",
+                                "comet/bare",
+                                "nginx CPU ms (nchan/bare/comet)",
+                                "other CPU %",
+                                "fcgi conns after each round (bare; comet)"};
   std::vector<std::vector<std::string>> table;
   fs::create_directories(o.out);
   std::ofstream csv(o.out / "fanout.csv");
   csv << "channels,system,median_ms,rounds_ms,p50_ms,reconnects,rss_per_parked_b,nginx_rss_per_"
-         "parked_b\n";
+         "parked_b,other_cpu,nginx_cpu_ms,responder_cpu_ms\n";
   for (auto& r : rows) {
-    const double n = median(r.by["nchan"].ms);
-    std::vector<std::string> row{std::to_string(o.count) + " polls, " + std::to_string(r.channels) +
-                                     " ch (median of " + std::to_string(o.rounds) + ")",
-                                 fmt("%.0f", n)};
-    std::string conns;
+    const double n = med(r, "nchan");
     for (const auto& t : o.transports) {
-      const auto& c = r.by["comet-" + t];
-      const double m = median(c.ms);
-      row.push_back(fmt("%.0f", m));
-      row.push_back(fmt("%.2f", m / n));
-      std::string cs;
-      for (long x : c.fcgi_connections) cs += (cs.empty() ? "" : "/") + std::to_string(x);
-      conns += (conns.empty() ? "" : "; ") + t + ": " + cs;
+      const double b = med(r, "bare-" + t), c = med(r, "comet-" + t);
+      double other = 0;
+      std::string conns;
+      for (const std::string k : {"nchan", "bare-", "comet-"}) {
+        const std::string key = k == "nchan" ? k : k + t;
+        auto it = r.by.find(key);
+        if (it == r.by.end()) continue;
+        other = std::max(other, it->second.other_cpu);
+        if (k == "nchan") continue;
+        std::string cs;
+        for (long x : it->second.fcgi_connections)
+          cs += (cs.empty() ? "" : "/") + std::to_string(x);
+        conns += (conns.empty() ? "" : "; ") + cs;
+      }
+      // nginx's CPU time during the fan-out (median of the rounds): the
+      // worker is the bottleneck, so this is where the systems differ.
+      std::string ngx_cpu;
+      for (const std::string k : {"nchan", "bare-", "comet-"}) {
+        auto it = r.by.find(k == "nchan" ? k : k + t);
+        ngx_cpu += (ngx_cpu.empty() ? "" : "/") +
+                   (it == r.by.end() ? std::string("-") : ms(median(it->second.nginx_cpu_ms)));
+      }
+      table.push_back({std::to_string(o.count) + " polls, " + std::to_string(r.channels) +
+                           " ch (median of " + std::to_string(o.rounds) + ")",
+                       t, ms(n), ms(b), ms(c), ratio(c, n), ratio(b, n), ratio(c, b), ngx_cpu,
+                       fmt("%.0f", other), conns});
     }
-    row.push_back(conns);
-    table.push_back(row);
     for (auto& [sys, f] : r.by) {
       csv << r.channels << "," << sys << "," << median(f.ms) << ",\"" << join_ms(f.ms) << "\","
           << median(f.p50_ms) << "," << f.reconnects << "," << f.rss_per_parked_b << ","
-          << f.nginx_rss_per_parked_b << "\n";
+          << f.nginx_rss_per_parked_b << "," << f.other_cpu << ",\"" << join_ms(f.nginx_cpu_ms)
+          << "\",\"" << join_ms(f.responder_cpu_ms) << "\"\n";
     }
   }
   std::printf("\n");
   print_table(head, table);
+  std::printf("\nrounds (ms):\n");
+  for (auto& r : rows)
+    for (auto& [sys, f] : r.by)
+      std::printf("  %3d ch %-10s %s\n", r.channels, sys.c_str(), join_ms(f.ms).c_str());
+  const auto rss = [&](const std::string& k, bool nginx) {
+    auto it = rows[0].by.find(k);
+    if (it == rows[0].by.end()) return std::string("-");
+    return fmt("%.0f", nginx ? it->second.nginx_rss_per_parked_b : it->second.rss_per_parked_b);
+  };
+  const std::string t0 = o.transports.empty() ? "unix" : o.transports[0];
   std::printf(
-      "\nmemory per parked poll (1 ch): gateway %.0f B; nginx worker: nchan %.0f B, comet %.0f B\n",
-      rows[0].by["comet-" + o.transports[0]].rss_per_parked_b,
-      rows[0].by["nchan"].nginx_rss_per_parked_b,
-      rows[0].by["comet-" + o.transports[0]].nginx_rss_per_parked_b);
+      "\nmemory per parked poll (1 ch, %s): gateway %s B, bare responder %s B; nginx worker: "
+      "nchan %s B, comet %s B\n",
+      t0.c_str(), rss("comet-" + t0, false).c_str(), rss("bare-" + t0, false).c_str(),
+      rss("nchan", true).c_str(), rss("comet-" + t0, true).c_str());
   long reconnects = 0;
   for (auto& r : rows)
     for (auto& [sys, f] : r.by) reconnects += f.reconnects;
@@ -1684,6 +1813,8 @@ Options parse(int argc, char** argv) {
       o.workers = std::stoi(v);
     else if (k == "--transports")
       o.transports = split(v, ',');
+    else if (k == "--systems")
+      o.systems = split(v, ',');
     else if (k == "--rates") {
       o.rates.clear();
       for (const auto& s : split(v, ',')) o.rates.push_back(std::stoi(s));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fcgi/error.hpp"
+#include "fcgi/params.hpp"
 
 namespace fcgi {
 
@@ -28,6 +29,9 @@ class NameValueDecoder {
   // (errc::bad_name_value_length for a single length over the limit,
   // errc::params_too_large for a sum over it) the decoder stays failed.
   void put(std::string_view data, Pairs& out, std::error_code& ec);
+  // The same into a request's params: a pair that arrives whole in `data`
+  // (nearly all of them) goes there without an intermediate copy.
+  void put(std::string_view data, Params& out, std::error_code& ec);
   // End of the stream: errc::truncated_params unless between pairs.
   void finish(std::error_code& ec) const;
 
@@ -44,8 +48,13 @@ class NameValueDecoder {
  private:
   enum class State : std::uint8_t { name_len, value_len, name, value, failed };
 
+  template <class Add>
+  void put_into(std::string_view data, Add&& add, std::error_code& ec);
   // Consumes length bytes from `data`; true once the length is complete.
   bool take_length(std::string_view& data, std::uint32_t& len);
+  // Checks a pair's lengths against the limits and counts them; false (and
+  // failed) when they break one.
+  bool accept_lengths(std::uint32_t name_len, std::uint32_t value_len, std::error_code& ec);
   void fail(errc e, std::error_code& ec);
 
   std::size_t max_bytes_;

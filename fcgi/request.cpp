@@ -9,14 +9,11 @@ Request::Request(std::shared_ptr<Connection> connection, std::uint16_t id, std::
     : connection_(std::move(connection)), id_(id), role_(role), keep_conn_(keep_conn) {}
 
 std::string_view Request::param(std::string_view name) const {
-  for (const auto& [n, v] : params_) {
-    if (n == name) return v;
-  }
-  return {};
+  return params_.get(name);
 }
 
 void Request::drop_inputs() {
-  Params().swap(params_);
+  params_.clear();
   std::string().swap(body_);
 }
 

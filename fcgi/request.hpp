@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "fcgi/params.hpp"
+
 namespace fcgi {
 
 class Connection;
@@ -36,7 +38,7 @@ class AbortListener {
 
 class Request {
  public:
-  using Params = std::vector<std::pair<std::string, std::string>>;
+  using Params = fcgi::Params;
 
   Request(std::shared_ptr<Connection> connection, std::uint16_t id, std::uint16_t role,
           bool keep_conn);

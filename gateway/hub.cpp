@@ -479,6 +479,15 @@ std::uint64_t Hub::next_change(std::span<const ChannelRef> channels, std::uint64
   return best;
 }
 
+bool Hub::has_news(std::span<const ChannelRef> channels) {
+  for (const ChannelRef& r : channels) {
+    if (r.gap) return true;
+    if (r.channel != nullptr && first_after(r.channel->buffer, r.since) != r.channel->buffer.end())
+      return true;
+  }
+  return false;
+}
+
 BatchPtr Hub::make_batch(std::span<const ChannelRef> channels, bool foreign) const {
   auto b = std::make_shared<Batch>();
   for (const ChannelRef& r : channels) {
@@ -886,6 +895,13 @@ BatchPtr Hub::poll(Waiter& w, std::span<const std::string> channels, const Since
     refs.push_back(r);
   }
 
+  if (direct.empty() && timeout > Clock::duration::zero() && !has_news(refs)) {
+    // The common long-poll: nothing yet. Parked without building (and
+    // encoding) the empty batch it would otherwise be compared against.
+    if (!can_park()) throw std::length_error("poll: too many parked waiters");
+    park(w, names, last_seq_, timeout, now);
+    return nullptr;
+  }
   BatchPtr b = direct.empty() ? make_batch(refs, foreign)
                               : direct_batch(refs, direct, direct_from, *reads, ours, since);
   if (!b->messages.empty() || !b->gaps.empty() || timeout <= Clock::duration::zero()) {

@@ -211,6 +211,9 @@ class Hub {
   // `foreign`: the cursor is another gateway's, so a cut answer still
   // moves the seq to head (durable positions carry the progress).
   BatchPtr make_batch(std::span<const ChannelRef> channels, bool foreign) const;
+  // Whether make_batch would carry anything: a gap, or a buffered message
+  // after some channel's `since`.
+  static bool has_news(std::span<const ChannelRef> channels);
   // The smallest seq > `since` at which the answer for `channels` changes
   // (a buffered message, a drop, a gap_all); 0 when none does: the key
   // under which waiters get the same batch within one release pass.

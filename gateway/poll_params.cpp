@@ -51,7 +51,9 @@ std::variant<PollParams, HttpError> parse_poll_params(const Query& query,
                                                       std::string_view last_event_id,
                                                       const PollLimits& limits) {
   PollParams p;
-  for (std::string_view value : query.all("channel")) {
+  for (std::size_t i = 0; i < query.size(); ++i) {
+    auto [key, value] = query[i];
+    if (key != "channel") continue;
     while (true) {
       const auto comma = value.find(',');
       const std::string_view name = value.substr(0, comma);

@@ -34,11 +34,8 @@ constexpr int kMaxReadsPerWakeup = 4;
 // its objects, its map node, a few allocations. An estimate, so that empty
 // BEGIN_REQUESTs are not free.
 constexpr std::size_t kRequestCost = 512;
-// What a decoded param costs besides its name and value bytes.
-constexpr std::size_t kParamCost = sizeof(Request::Params::value_type);
-
-std::size_t param_bytes(const NameValueDecoder& d, const Request::Params& p) {
-  return d.total() + p.size() * kParamCost;
+std::size_t param_bytes(const NameValueDecoder& d, const Params& p) {
+  return d.total() + p.size() * Params::kPairCost;
 }
 
 }  // namespace
@@ -160,12 +157,12 @@ void Connection::on_fragment(const RecordParser::Fragment& f) {
   }
   // Records of ids that are not active (never begun, rejected, or ended) are
   // ignored, as the spec says.
-  auto it = requests_.find(id);
-  if (it == requests_.end()) return;
+  Slot* slot = requests_.find(id);
+  if (slot == nullptr) return;
   if (f.header.type == FCGI_PARAMS) {
-    on_params(it->second, f);
+    on_params(*slot, f);
   } else if (f.header.type == FCGI_STDIN) {
-    on_stdin(it->second, f);
+    on_stdin(*slot, f);
   }
   // FCGI_DATA belongs to the filter role, which is refused at BEGIN_REQUEST.
 }
@@ -195,7 +192,7 @@ void Connection::send_end_request(std::uint16_t id, std::uint8_t protocol_status
 }
 
 void Connection::on_begin(std::uint16_t id, const BeginRequest& begin) {
-  if (requests_.count(id) != 0) {
+  if (requests_.contains(id)) {
     close(errc::duplicate_request);
     return;
   }
@@ -214,7 +211,7 @@ void Connection::on_begin(std::uint16_t id, const BeginRequest& begin) {
   server_->impl_->read_deadlines.arm(slot.inbound->deadline,
                                      std::chrono::steady_clock::now() + limits.read_timeout);
   detail::Inbound& in = *slot.inbound;
-  requests_.emplace(id, std::move(slot));
+  requests_.insert(id, std::move(slot));
   update_idle_deadline();
   charge_input(id, in, kRequestCost);
 }
@@ -256,11 +253,11 @@ void Connection::release_input(std::size_t n) {
 }
 
 void Connection::on_abort_request(std::uint16_t id) {
-  auto it = requests_.find(id);
-  if (it == requests_.end()) return;
-  RequestPtr request = std::move(it->second.request);
-  const bool stdout_open = it->second.stdout_open;
-  requests_.erase(it);
+  Slot* slot = requests_.find(id);
+  if (slot == nullptr) return;
+  RequestPtr request = std::move(slot->request);
+  const bool stdout_open = slot->stdout_open;
+  requests_.erase(id);
   // The spec has the application answer an abort with END_REQUEST; a
   // stream already begun (SSE) is closed first, as every response is: empty
   // STDOUT, then END_REQUEST.
@@ -286,6 +283,9 @@ void Connection::on_params(Slot& slot, const RecordParser::Fragment& f) {
     in->params.finish(ec);
     in->params_done = true;
   } else {
+    // The bytes are there: room for them at once rather than by doubling
+    // (the pairs take at most their record's content).
+    if (params.empty()) params.reserve(f.data.size(), 32);
     in->params.put(f.data, params, ec);
   }
   const std::uint16_t id = f.header.request_id;
@@ -336,10 +336,10 @@ void Connection::maybe_dispatch(Slot& slot) {
 
 void Connection::reject(std::uint16_t id, std::string_view status, std::string_view code,
                         std::string_view message, std::string_view extra_headers) {
-  auto it = requests_.find(id);
-  if (it == requests_.end()) return;
-  RequestPtr request = std::move(it->second.request);
-  requests_.erase(it);
+  Slot* slot = requests_.find(id);
+  if (slot == nullptr) return;
+  RequestPtr request = std::move(slot->request);
+  requests_.erase(id);
   update_idle_deadline();
   // The error body of the HTTP API, {"error":"<code>","message":"<text>"};
   // code and message come from this file and need no JSON escaping.
@@ -369,9 +369,29 @@ void Connection::send(std::uint16_t id, Response&& r, bool end, bool keep_conn) 
     requests_.erase(id);
     update_idle_deadline();
   } else if (!r.head.empty() || (r.body && !r.body->empty()) || !r.tail.empty()) {
-    if (auto it = requests_.find(id); it != requests_.end()) it->second.stdout_open = true;
+    if (Slot* slot = requests_.find(id)) slot->stdout_open = true;
   }
   if (closed_ || closing_) return;
+  if (out_.empty() && !write_waiting_ && requests_.size() <= (end ? 0u : 1u)) {
+    // The web server case: one request, nothing queued. No queue item, no
+    // gather list walk: the parts go to the socket as they are, and only
+    // what it does not take is queued.
+    std::size_t total = 0;
+    const auto written = write_direct(id, r, end, total);
+    if (closed_ || closing_) return;
+    if (written && *written == total) {
+      if (end && !keep_conn) {
+        // FCGI_KEEP_CONN was unset: the peer expects EOF after END_REQUEST.
+        close_later({});
+      } else if (draining_ && idle()) {
+        close_later({});
+      }
+      return;
+    }
+    out_.push_response(id, std::move(r), end, end && !keep_conn, written.value_or(0));
+    flush();
+    return;
+  }
   out_.push_response(id, std::move(r), end, end && !keep_conn);
   // Other requests in flight on this connection (a multiplexing client):
   // a fan-out usually answers many of them in this same turn, so their
@@ -383,6 +403,45 @@ void Connection::send(std::uint16_t id, Response&& r, bool end, bool keep_conn) 
     return;
   }
   flush();
+}
+
+std::optional<std::size_t> Connection::write_direct(std::uint16_t id, const Response& r, bool end,
+                                                    std::size_t& total) {
+  const std::size_t body = r.body ? r.body->size() : 0;
+  const std::size_t stream = r.head.size() + body + r.tail.size();
+  if (stream > kMaxContentLen || (stream == 0 && !end)) return std::nullopt;
+  // STDOUT header, head, body, tail, then empty STDOUT and END_REQUEST.
+  std::array<std::uint8_t, 3 * kHeaderLen + 8> framing;
+  std::size_t framing_len = 0;
+  const auto put = [&](const auto& bytes) {
+    std::copy(bytes.begin(), bytes.end(), framing.begin() + framing_len);
+    framing_len += bytes.size();
+  };
+  std::array<boost::asio::const_buffer, 5> bufs;
+  std::size_t n = 0;
+  if (stream != 0) {
+    put(encode_stdout_header(id, static_cast<std::uint16_t>(stream)));
+    bufs[n++] = boost::asio::buffer(framing.data(), kHeaderLen);
+    if (!r.head.empty()) bufs[n++] = boost::asio::buffer(r.head);
+    if (body != 0) bufs[n++] = boost::asio::buffer(*r.body);
+    if (!r.tail.empty()) bufs[n++] = boost::asio::buffer(r.tail);
+  }
+  if (end) {
+    const std::size_t at = framing_len;
+    put(encode_stdout_header(id, 0));
+    put(encode_end_request(id, 0, FCGI_REQUEST_COMPLETE));
+    bufs[n++] = boost::asio::buffer(framing.data() + at, framing_len - at);
+  }
+  total = framing_len + stream;
+  boost::system::error_code ec;
+  const std::size_t written =
+      socket_.write_some(std::span<const boost::asio::const_buffer>(bufs.data(), n), ec);
+  if (would_block(ec)) return 0;
+  if (ec) {
+    close_later(ec);
+    return std::nullopt;
+  }
+  return written;
 }
 
 void Connection::flush_later() {
@@ -447,7 +506,10 @@ void Connection::flush() {
 }
 
 void Connection::write_now() {
-  std::array<boost::asio::const_buffer, kMaxIovecs> local;
+  // Scratch for the gather list, shared by the connections of this thread:
+  // 512 entries are 8 KB, too much to zero on the stack for every response
+  // and too much to keep per connection.
+  static thread_local std::array<boost::asio::const_buffer, kMaxIovecs> local;
   while (!out_.empty()) {
     // Continue with the gather list of a partial write, if any: rebuilding
     // it after every partial write of a long queue would cost a walk of
@@ -567,7 +629,8 @@ void Connection::close(std::error_code why) {
   unsent_pos_ = 0;
   std::vector<RequestPtr> unfinished;
   unfinished.reserve(requests_.size());
-  for (auto& [id, slot] : requests_) unfinished.push_back(std::move(slot.request));
+  requests_.for_each(
+      [&](std::uint16_t, Slot& slot) { unfinished.push_back(std::move(slot.request)); });
   requests_.clear();
   if (server_ != nullptr) server_->connection_closed(this);
   // Last, so that listeners see a consistent connection (closed, no

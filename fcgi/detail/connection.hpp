@@ -7,12 +7,13 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <system_error>
-#include <unordered_map>
 #include <vector>
 
 #include "fcgi/detail/deadline_queue.hpp"
+#include "fcgi/detail/request_table.hpp"
 #include "fcgi/detail/write_queue.hpp"
 #include "fcgi/name_value.hpp"
 #include "fcgi/record_parser.hpp"
@@ -98,6 +99,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
               std::string_view message, std::string_view extra_headers = {});
   void send_end_request(std::uint16_t id, std::uint8_t protocol_status, bool keep_conn);
 
+  // A lone response with nothing queued before it: written straight from
+  // its parts, without queueing. Returns the bytes the socket took, or
+  // nullopt when the response must go through the queue as a whole (it
+  // needs more than one STDOUT record, or the write failed: then the
+  // connection is closing).
+  std::optional<std::size_t> write_direct(std::uint16_t id, const Response& r, bool end,
+                                          std::size_t& total);
   // Writes what the socket takes now, then checks the queue limits.
   void flush();
   void write_now();
@@ -122,7 +130,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Server* server_;
   Socket socket_;
   RecordParser parser_;
-  std::unordered_map<std::uint16_t, Slot> requests_;
+  detail::RequestTable<Slot> requests_;
   detail::WriteQueue out_;
   // out_.bytes() as last added to the server's total.
   std::size_t queued_ = 0;

@@ -34,7 +34,7 @@ void WriteQueue::push(std::unique_ptr<Item> item) {
 }
 
 void WriteQueue::push_response(std::uint16_t request_id, Response&& r, bool end_request,
-                               bool close_after) {
+                               bool close_after, std::size_t sent) {
   auto item = std::make_unique<Item>();
   const std::size_t body_len = r.body ? r.body->size() : 0;
   item->stream_len = r.head.size() + body_len + r.tail.size();
@@ -58,6 +58,7 @@ void WriteQueue::push_response(std::uint16_t request_id, Response&& r, bool end_
     item->framing.append(end.data(), end.size());
   }
   item->close_after = close_after;
+  item->sent = sent;
   push(std::move(item));
 }
 

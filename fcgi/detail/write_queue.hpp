@@ -26,7 +26,10 @@ class WriteQueue {
   // bytes and, with `end_request`, the empty STDOUT and END_REQUEST
   // (REQUEST_COMPLETE, app status 0). `close_after` marks the point after
   // which the connection is to be closed (FCGI_KEEP_CONN unset).
-  void push_response(std::uint16_t request_id, Response&& r, bool end_request, bool close_after);
+  // `sent` bytes of it are already on the wire (a direct write that the
+  // socket only partly took; the queue must then be empty).
+  void push_response(std::uint16_t request_id, Response&& r, bool end_request, bool close_after,
+                     std::size_t sent = 0);
   // Queues bytes already encoded (END_REQUEST alone, GET_VALUES_RESULT, ...).
   void push_bytes(const void* data, std::size_t size, bool close_after = false);
 

@@ -297,6 +297,51 @@ TEST_F(ServerTest, AbortRequestRecordAbortsOneRequest) {
   EXPECT_EQ(stdout_of(c.in, 2), "ok");
 }
 
+// Web servers send one request per connection; a multiplexing peer's first
+// request is kept apart from the others, so requests coming and going in
+// every order must find their own slots.
+TEST_F(ServerTest, MultiplexedRequestsComeAndGoInEveryOrder) {
+  start();
+  handler.park = true;
+  CountingListener listener;
+  Client c = connect();
+  c.send(request(1, "/one", true) + request(2, "/two", true) + request(3, "/three", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 3; }));
+  handler.requests[0]->respond({"first", nullptr, ""});
+  ASSERT_TRUE(wait_end(c, 1));
+  // A new request takes the freed place; one of the others is aborted.
+  c.send(request(4, "/four", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 4; }));
+  EXPECT_EQ(handler.requests[3]->id(), 4);
+  EXPECT_EQ(handler.requests[3]->param("SCRIPT_NAME"), "/four");
+  handler.requests[2]->set_abort_listener(&listener);
+  std::string abort;
+  append_record(abort, FCGI_ABORT_REQUEST, 3, "");
+  c.send(abort);
+  ASSERT_TRUE(wait_end(c, 3));
+  EXPECT_EQ(listener.aborts, 1);
+  // Management records still work beside them.
+  std::string get_values;
+  std::string names;
+  append_name_value(names, FCGI_MPXS_CONNS, "");
+  append_record(get_values, FCGI_GET_VALUES, 0, names);
+  c.send(get_values);
+  ASSERT_TRUE(wait_for(c, [](const Client& cl) {
+    return cl.in.find(std::string(FCGI_MPXS_CONNS) + "1") != std::string::npos;
+  }));
+  // A duplicate of a request in flight is a protocol error, wherever it is
+  // kept; before that, the others answer normally.
+  handler.requests[3]->respond({"fourth", nullptr, ""});
+  handler.requests[1]->respond({"second", nullptr, ""});
+  ASSERT_TRUE(wait_end(c, 4));
+  ASSERT_TRUE(wait_end(c, 2));
+  EXPECT_EQ(stdout_of(c.in, 4), "fourth");
+  EXPECT_EQ(stdout_of(c.in, 2), "second");
+  EXPECT_EQ(server->connections(), 1u);
+  c.send(request(5, "/five", true) + begin(5, true));
+  ASSERT_TRUE(pump_until([&] { return server->connections() == 0; }));
+}
+
 TEST_F(ServerTest, ManagementRecords) {
   Limits limits;
   limits.max_connections = 7;
@@ -428,6 +473,38 @@ TEST_F(ServerTest, StreamingWritesAndLargeSharedBody) {
   ASSERT_TRUE(wait_end(c, 1));
   EXPECT_EQ(stdout_of(c.in, 1), "head\r\n\r\n" + *body + "\nevent");
   for (const auto& rec : records(c.in)) EXPECT_LE(rec.content.size(), kMaxContentLen);
+}
+
+// A lone request's response goes to the socket straight from its parts;
+// what the socket does not take is queued, and every later response waits
+// behind it. Responses of 60,000 bytes to a peer that reads nothing until
+// the end fill the socket part-way through one of them.
+TEST_F(ServerTest, LoneResponsesTheSocketOnlyPartlyTakesAreFinishedFromTheQueue) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("fcgi_lone_" + std::to_string(::getpid()) + ".sock"))
+                               .string();
+  start({}, "unix:" + path);
+  handler.park = true;
+  Client c = connect();
+  std::string expected;
+  constexpr int kResponses = 12;
+  for (int k = 0; k < kResponses; ++k) {
+    c.send(request(1, "/p", true));
+    ASSERT_TRUE(
+        pump_until([&] { return handler.requests.size() == static_cast<std::size_t>(k + 1); }));
+    auto body = std::make_shared<const std::string>(60000, static_cast<char>('a' + k));
+    handler.requests.back()->respond({"h" + std::to_string(k) + ":", body, ";"});
+    expected += "h" + std::to_string(k) + ":" + *body + ";";
+    pump_until([] { return false; }, 2ms);
+  }
+  EXPECT_GT(server->queued_write_bytes(), 0u);  // the socket is full
+  ASSERT_TRUE(wait_for(c, [&](const Client& cl) { return stdout_of(cl.in, 1) == expected; }));
+  int ends = 0;
+  for (const auto& rec : records(c.in)) ends += rec.type == FCGI_END_REQUEST ? 1 : 0;
+  EXPECT_EQ(ends, kResponses);
+  ASSERT_TRUE(pump_until([&] { return server->queued_write_bytes() == 0; }));
+  EXPECT_EQ(server->connections(), 1u);
+  std::filesystem::remove(path);
 }
 
 TEST_F(ServerTest, FanOutOfASharedBody) {
@@ -808,15 +885,15 @@ TEST_F(ServerTest, UndispatchedInputOverTheServerBudgetIsShedWith503) {
   start(limits);
   Client a = connect();
   Client b = connect();
-  // About 1.5 KB charged each: 512 for the request, the param, 900 of STDIN.
+  // About 1.5 KB charged each: 512 for the request, the param, 950 of STDIN.
   std::string in;
   for (std::uint16_t id = 1; id <= 5; ++id) {
-    in += begin(id, true) + params(id, {{"SCRIPT_NAME", "/a"}}) + partial_stdin(id, 900);
+    in += begin(id, true) + params(id, {{"SCRIPT_NAME", "/a"}}) + partial_stdin(id, 950);
   }
   a.send(in);
-  b.send(begin(1, true) + params(1, {{"SCRIPT_NAME", "/b"}}) + partial_stdin(1, 900));
+  b.send(begin(1, true) + params(1, {{"SCRIPT_NAME", "/b"}}) + partial_stdin(1, 950));
   pump_until([] { return false; }, 20ms);
-  b.send(begin(2, true) + params(2, {{"SCRIPT_NAME", "/b2"}}) + partial_stdin(2, 900));
+  b.send(begin(2, true) + params(2, {{"SCRIPT_NAME", "/b2"}}) + partial_stdin(2, 950));
   ASSERT_TRUE(wait_end(b, 2));
   const std::string shed = stdout_of(b.in, 2);
   EXPECT_EQ(shed.rfind("Status: 503 Service Unavailable\r\n", 0), 0u) << shed;
@@ -831,12 +908,12 @@ TEST_F(ServerTest, UndispatchedInputOverTheServerBudgetIsShedWith503) {
   b.send(stdin_of(1, ""));
   for (std::uint16_t id = 1; id <= 5; ++id) ASSERT_TRUE(wait_end(a, id));
   ASSERT_TRUE(wait_end(b, 1));
-  EXPECT_EQ(stdout_of(b.in, 1), "Content-Type: text/plain\r\n\r\n/b|" + std::string(900, 'i'));
+  EXPECT_EQ(stdout_of(b.in, 1), "Content-Type: text/plain\r\n\r\n/b|" + std::string(950, 'i'));
   EXPECT_EQ(handler.requests.size(), 6u);
 
   // All of it was given back: the same load again fits.
   b.in.clear();
-  b.send(begin(3, true) + params(3, {{"SCRIPT_NAME", "/b3"}}) + partial_stdin(3, 900) +
+  b.send(begin(3, true) + params(3, {{"SCRIPT_NAME", "/b3"}}) + partial_stdin(3, 950) +
          stdin_of(3, ""));
   ASSERT_TRUE(wait_end(b, 3));
   EXPECT_EQ(stdout_of(b.in, 3).rfind("Content-Type: text/plain", 0), 0u);
