@@ -10,6 +10,7 @@
 #include <map>
 
 #include "gateway/clock.hpp"
+#include "gateway/detail/guarded_timer.hpp"
 #include "gateway/detail/hiredis_asio.hpp"
 #include "gateway/log.hpp"
 
@@ -186,11 +187,7 @@ void ClusterSlots::move(std::uint16_t slot, const RedisHostPort& node) {
 // ---- ClusterCommands ------------------------------------------------------
 
 struct ClusterCommands::Impl {
-  struct Timer {
-    explicit Timer(boost::asio::io_context& io) : t(io) {}
-    boost::asio::steady_timer t;
-    std::uint64_t gen = 0;
-  };
+  using Timer = detail::GuardedTimer;
 
   struct Pending {
     std::string key;
@@ -249,18 +246,9 @@ struct ClusterCommands::Impl {
 
   template <class F>
   void arm(Timer& timer, milliseconds after, F f) {
-    std::uint64_t gen = ++timer.gen;
-    timer.t.expires_after(after);
-    timer.t.async_wait([&timer, gen, life = std::weak_ptr<int>(life_),
-                        f = std::move(f)](const boost::system::error_code& ec) mutable {
-      if (ec || life.expired() || timer.gen != gen) return;
-      f();
-    });
+    timer.arm(after, life_, std::move(f));
   }
-  static void cancel(Timer& timer) {
-    ++timer.gen;
-    timer.t.cancel();
-  }
+  static void cancel(Timer& timer) { timer.cancel(); }
 
   RedisUrl url_of(const RedisHostPort& at) const {
     RedisUrl url;

@@ -13,6 +13,7 @@
 #include <random>
 
 #include "gateway/clock.hpp"
+#include "gateway/detail/guarded_timer.hpp"
 #include "gateway/detail/hiredis_asio.hpp"
 #include "gateway/redis_cluster.hpp"
 #include "gateway/redis_library.hpp"
@@ -102,13 +103,7 @@ std::optional<StreamRead> parse_read(const redisReply& r, StreamId after, std::s
 }  // namespace
 
 struct RedisSubscriber::Impl {
-  // A timer whose stale completions are ignored: a handler that was already
-  // queued when the timer was re-armed or cancelled sees another generation.
-  struct Timer {
-    explicit Timer(boost::asio::io_context& io) : t(io) {}
-    boost::asio::steady_timer t;
-    std::uint64_t gen = 0;
-  };
+  using Timer = detail::GuardedTimer;
 
   enum class State { idle, connecting, handshaking, up, waiting };
 
@@ -248,18 +243,9 @@ struct RedisSubscriber::Impl {
 
   template <class F>
   void arm(Timer& timer, milliseconds after, F f) {
-    std::uint64_t gen = ++timer.gen;
-    timer.t.expires_after(after);
-    timer.t.async_wait([this, &timer, gen, life = std::weak_ptr<int>(life_),
-                        f = std::move(f)](const boost::system::error_code& ec) mutable {
-      if (ec || life.expired() || timer.gen != gen) return;
-      f();
-    });
+    timer.arm(after, life_, std::move(f));
   }
-  static void cancel(Timer& timer) {
-    ++timer.gen;
-    timer.t.cancel();
-  }
+  static void cancel(Timer& timer) { timer.cancel(); }
 
   bool needs_auth() const { return !opt_.url.username.empty() || !opt_.url.password.empty(); }
 

@@ -290,16 +290,6 @@ TEST(RedisCluster, HttpDurablePublishGoesToTheChannelsMaster) {
   }
 }
 
-long long numpat(int port) {
-  try {
-    RespClient c(port);
-    auto r = c.command({"PUBSUB", "NUMPAT"}, std::chrono::seconds(1));
-    return r.type == RespValue::Type::integer ? r.integer : -1;
-  } catch (const std::exception&) {
-    return -1;
-  }
-}
-
 // A master that dies (with no replica to take over) publishes nothing more:
 // the barrier of a poll that moves to the other gateway does not wait for
 // its marker.
@@ -311,10 +301,10 @@ TEST(RedisCluster, BarrierDoesNotWaitForADeadMaster) {
   auto& cluster = stack.cluster();
   // The gateways subscribe on the first node they are given; node 2 only
   // serves stream reads and barrier markers.
-  ASSERT_TRUE(
-      wait_until([&] { return numpat(cluster.node(0).port()) == 1; }, std::chrono::seconds(10)))
+  ASSERT_TRUE(wait_until([&] { return pubsub_numpat(cluster.node(0).port()) == 1; },
+                         std::chrono::seconds(10)))
       << stack.logs();
-  ASSERT_EQ(numpat(cluster.node(2).port()), 0);
+  ASSERT_EQ(pubsub_numpat(cluster.node(2).port()), 0);
   auto first = stack.get("/comet/poll?channel=p&timeout=0");
   std::string cursor = expect_poll_response(first)["cursor"].get<std::string>();
 
@@ -353,8 +343,8 @@ TEST(RedisCluster, MasterKill9ReplicaPromoted) {
   Stack stack(o);
   auto& cluster = stack.cluster();
   ASSERT_TRUE(cluster.is_master(0)) << "redis-cli made node 0 a replica";
-  ASSERT_TRUE(
-      wait_until([&] { return numpat(cluster.node(0).port()) == 1; }, std::chrono::seconds(10)))
+  ASSERT_TRUE(wait_until([&] { return pubsub_numpat(cluster.node(0).port()) == 1; },
+                         std::chrono::seconds(10)))
       << "the gateway is not subscribed on its first node\n"
       << stack.logs();
   // A durable channel whose stream node 0 holds.
@@ -389,7 +379,7 @@ TEST(RedisCluster, MasterKill9ReplicaPromoted) {
   ASSERT_TRUE(wait_until(
       [&] {
         for (std::size_t i = 1; i < cluster.size(); ++i) {
-          if (numpat(cluster.node(i).port()) == 1) return true;
+          if (pubsub_numpat(cluster.node(i).port()) == 1) return true;
         }
         return false;
       },

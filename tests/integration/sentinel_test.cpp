@@ -11,16 +11,6 @@
 namespace comet::test {
 namespace {
 
-long long numpat(int port) {
-  try {
-    RespClient c(port);
-    auto r = c.command({"PUBSUB", "NUMPAT"}, std::chrono::seconds(1));
-    return r.type == RespValue::Type::integer ? r.integer : -1;
-  } catch (const std::exception&) {
-    return -1;
-  }
-}
-
 std::string poll_path(const std::string& channel, const std::string& cursor, int timeout) {
   std::string p = "/comet/poll?channel=" + channel + "&timeout=" + std::to_string(timeout);
   if (!cursor.empty()) p += "&since=" + url_encode(cursor);
@@ -34,10 +24,10 @@ TEST(Sentinel, FollowsAManualFailoverToTheNewMaster) {
   Stack stack(o);
   const int old_master = stack.redis().port();
   // Subscribed on the master the sentinel named, not on a replica.
-  ASSERT_TRUE(wait_until([&] { return numpat(old_master) == 1; }, std::chrono::seconds(10)))
+  ASSERT_TRUE(wait_until([&] { return pubsub_numpat(old_master) == 1; }, std::chrono::seconds(10)))
       << stack.logs();
-  EXPECT_EQ(numpat(stack.replica(0).port()), 0);
-  EXPECT_EQ(numpat(stack.replica(1).port()), 0);
+  EXPECT_EQ(pubsub_numpat(stack.replica(0).port()), 0);
+  EXPECT_EQ(pubsub_numpat(stack.replica(1).port()), 0);
 
   // A cursor with the durable channel's position.
   auto poll = stack.start_get(poll_path("d", "", 20));
@@ -65,11 +55,11 @@ TEST(Sentinel, FollowsAManualFailoverToTheNewMaster) {
   ASSERT_TRUE(new_master == stack.replica(0).port() || new_master == stack.replica(1).port());
   // The gateway moves to the new master by itself, and leaves the old one
   // (which the sentinel demotes to a replica of the new one).
-  ASSERT_TRUE(wait_until([&] { return numpat(new_master) == 1; }, std::chrono::seconds(20)))
+  ASSERT_TRUE(wait_until([&] { return pubsub_numpat(new_master) == 1; }, std::chrono::seconds(20)))
       << stack.logs();
   const auto moved_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
-  EXPECT_TRUE(wait_until([&] { return numpat(old_master) == 0; }, std::chrono::seconds(20)))
+  EXPECT_TRUE(wait_until([&] { return pubsub_numpat(old_master) == 0; }, std::chrono::seconds(20)))
       << stack.logs();
   EXPECT_TRUE(stack.gateway(0).wait_healthy(std::chrono::seconds(20))) << stack.logs();
   std::cout << "SENTINEL | subscribed to the new master " << moved_ms

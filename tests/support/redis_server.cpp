@@ -176,4 +176,14 @@ RespValue RespClient::command(const std::vector<std::string>& args,
   return *v;
 }
 
+long long pubsub_numpat(int port) {
+  try {
+    RespClient c(port);
+    auto r = c.command({"PUBSUB", "NUMPAT"}, std::chrono::seconds(1));
+    return r.type == RespValue::Type::integer ? r.integer : -1;
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
 }  // namespace comet::test

@@ -76,4 +76,8 @@ class RespClient {
   std::string in_;
 };
 
+// PUBSUB NUMPAT of the server on `port` (patterns subscribed there, e.g. 1
+// once a gateway's PSUBSCRIBE comet:* is on it); -1 when it cannot say.
+long long pubsub_numpat(int port);
+
 }  // namespace comet::test
