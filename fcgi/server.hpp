@@ -54,11 +54,20 @@ class Server {
   using LogSink = std::function<void(std::string_view)>;
   void set_log_sink(LogSink sink) { log_sink_ = std::move(sink); }
 
+  // Told the HTTP status of each request the server answers on its own, the
+  // application never seeing it: 413 for params or a body over the limits,
+  // 503 when shedding load. Unset, nothing is told. Called like the log sink.
+  using RejectSink = std::function<void(int status)>;
+  void set_reject_sink(RejectSink sink) { reject_sink_ = std::move(sink); }
+
   // Internal to fcgi/.
   void connection_closed(Connection* c);
   Handler& handler() { return handler_; }
   void log(std::string_view text) const {
     if (log_sink_) log_sink_(text);
+  }
+  void rejected(int status) const {
+    if (reject_sink_) reject_sink_(status);
   }
 
  private:
@@ -69,6 +78,7 @@ class Server {
   Handler& handler_;
   Limits limits_;
   LogSink log_sink_;
+  RejectSink reject_sink_;
 };
 
 }  // namespace fcgi

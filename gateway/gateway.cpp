@@ -87,6 +87,8 @@ void Gateway::start() {
   // Connections the FastCGI server closes on its own (protocol errors,
   // timeouts, limits) are worth a line each.
   server_.set_log_sink([](std::string_view text) { log(LogLevel::warn, "fcgi", text); });
+  // Requests fcgi/ answers itself (413, 503) count among the responses too.
+  server_.set_reject_sink([this](int status) { stats_.count_response(status); });
   for (const auto& addr : config_.listen) {
     server_.listen(addr);
   }

@@ -5,6 +5,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <charconv>
 #include <span>
 #include <string>
 #include <utility>
@@ -362,6 +363,10 @@ void Connection::reject(std::uint16_t id, std::string_view status, std::string_v
   // The application never saw it; its later records are ignored as those of
   // an inactive id.
   request->respond(std::move(r));
+  int status_code = 0;
+  std::from_chars(status.data(), status.data() + std::min<std::size_t>(status.size(), 3),
+                  status_code);
+  server_->rejected(status_code);
 }
 
 void Connection::send(std::uint16_t id, Response&& r, bool end, bool keep_conn) {

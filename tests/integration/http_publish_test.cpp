@@ -83,10 +83,18 @@ TEST(HttpPublish, DurableReturnsTheStreamId) {
 
 TEST(HttpPublish, AllowListAdmitsWithoutASecretAndRedisDownIs503) {
   StackOptions o;
-  o.gateway_args = {"--publish-allow", "127.0.0.1", "--publish-allow", "::1"};
+  o.gateway_args = {"--publish-allow",  "127.0.0.1", "--publish-allow", "::1",
+                    "--max-body-bytes", "64"};
   Stack stack(o);
   json j = expect_json(post(stack, "channel=al", "hi"), 202);
   EXPECT_EQ(j["published"], 1);
+  // A body over --max-body-bytes is refused by the FastCGI layer, before the
+  // endpoint sees it, and counted among the responses all the same.
+  json big = expect_json(post(stack, "channel=al", std::string(65, 'x')), 413);
+  EXPECT_EQ(big["error"], "body_too_large");
+  auto stats = stack.gateway(0).request("GET", "stats", "");
+  EXPECT_NE(stats.body.find("comet_responses_total{code=\"413\"} 1"), std::string::npos)
+      << stats.body;
 
   stack.redis().kill9();
   ASSERT_TRUE(wait_until([&] { return stack.get("/comet/health").status == 503; },

@@ -406,6 +406,8 @@ TEST_F(ServerTest, OversizedParamsAndStdinAreAnsweredCleanly) {
   limits.max_params_bytes = 100;
   limits.max_stdin_bytes = 10;
   start(limits);
+  std::vector<int> rejected;
+  server->set_reject_sink([&](int status) { rejected.push_back(status); });
   Client c = connect();
   c.send(begin(1, true) + params(1, {{"BIG", std::string(200, 'x')}}) + stdin_of(1, ""));
   ASSERT_TRUE(wait_end(c, 1));
@@ -433,6 +435,8 @@ TEST_F(ServerTest, OversizedParamsAndStdinAreAnsweredCleanly) {
   ASSERT_TRUE(wait_end(c, 1));
   EXPECT_EQ(stdout_of(c.in, 1), "Content-Type: text/plain\r\n\r\n/ok|0123456789");
   EXPECT_TRUE(handler.requests.size() == 1);
+  // The application never saw the two refused requests; the sink did.
+  EXPECT_EQ(rejected, (std::vector<int>{413, 413}));
 }
 
 TEST_F(ServerTest, ReadTimeoutCutsOffIncompleteRequestsOnly) {
