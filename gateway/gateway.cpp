@@ -520,7 +520,6 @@ void Gateway::handle_sse(const fcgi::RequestPtr& request, const Query& query) {
   cors_headers(head, allowed_origin(*request));
   head += "\r\nretry: 2000\n\n";
   request->drop_inputs();
-  stats_.count_response(200);
   // Streams end after their lifetime, with jitter so that a restart's
   // reconnects spread out.
   const auto lifetime = std::chrono::duration_cast<Clock::duration>(
@@ -536,6 +535,7 @@ void Gateway::handle_sse(const fcgi::RequestPtr& request, const Query& query) {
                             "Retry-After: 1\r\n");
                  return;
                }
+               stats_.count_response(200);  // only now: it could still have been a 503
                SseWaiter::open(*this, request, std::move(p.channels), p.since, std::move(head),
                                end_at, reads);
              });
