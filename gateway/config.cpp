@@ -24,7 +24,8 @@ po::options_description make_options() {
      "(default 127.0.0.1:9000)")
     ("redis", po::value<std::string>()->value_name("URL")->default_value("redis://127.0.0.1:6379"),
      "Redis URL: redis://[user:password@]host[:port][/db], unix:/path.sock[?db=N], "
-     "redis-sentinel://[user:password@]host[:port][,host[:port]...]/MASTER[/db] (Sentinel) or "
+     "redis-sentinel://[user:password@]host[:port][,host[:port]...]/MASTER[/db]"
+     "[?sentinel_password=P] (Sentinel) or "
      "redis-cluster://[user:password@]host[:port][,host[:port]...] (Redis Cluster)")
     ("prefix", po::value<std::string>()->value_name("PREFIX")->default_value("comet:"),
      "Redis channel prefix: channel NAME is <prefix>NAME")

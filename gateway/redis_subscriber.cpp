@@ -327,6 +327,7 @@ struct RedisSubscriber::Impl {
     };
     detail::HiredisAsio::Events ev;
     ev.on_connected = [this, &lk, index, give_up] {
+      send_sentinel_auth(*lk.conn, give_up);
       bool sent = lk.conn->command(
           {"SENTINEL", "get-master-addr-by-name", opt_.url.master_name},
           [this, &lk, index, give_up](const redisReply& r) {
@@ -400,6 +401,23 @@ struct RedisSubscriber::Impl {
     if (!sent) bad("cannot send ROLE");
   }
 
+  // AUTH to a sentinel when the URL gives its password; pipelined before
+  // the command that follows (a refusal closes the connection, so that
+  // command's NOAUTH answer is never seen).
+  void send_sentinel_auth(detail::HiredisAsio& conn,
+                          std::function<void(const std::string&)> refused) {
+    if (opt_.url.sentinel_password.empty()) return;
+    auto on_reply = [refused = std::move(refused)](const redisReply& r) {
+      if (r.type == REDIS_REPLY_ERROR) refused("AUTH refused (" + std::string(reply_text(r)) + ")");
+    };
+    if (!opt_.url.sentinel_username.empty()) {
+      conn.command({"AUTH", opt_.url.sentinel_username, opt_.url.sentinel_password},
+                   std::move(on_reply));
+    } else {
+      conn.command({"AUTH", opt_.url.sentinel_password}, std::move(on_reply));
+    }
+  }
+
   void watch_failovers() {
     const auto& sentinels = opt_.url.sentinels;
     const std::size_t index = watch_next_++ % sentinels.size();
@@ -408,6 +426,7 @@ struct RedisSubscriber::Impl {
     at.port = sentinels[index].port;
     detail::HiredisAsio::Events ev;
     ev.on_connected = [this] {
+      send_sentinel_auth(*watch_, [this](const std::string&) { watch_again(); });
       bool sent = watch_->command({"SUBSCRIBE", "+switch-master"},
                                   [this](const redisReply& r) { on_watch_reply(r); });
       if (!sent) watch_again();

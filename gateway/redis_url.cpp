@@ -211,9 +211,33 @@ std::vector<RedisHostPort> parse_host_list(std::string_view authority, int defau
   return out;
 }
 
+// "sentinel_password=P&sentinel_username=U": anything else is refused so
+// that a typo is not silently ignored.
+void parse_sentinel_query(std::string_view query, RedisUrl& url) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (item.empty()) continue;
+    auto eq = item.find('=');
+    auto key = item.substr(0, eq);
+    auto value = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
+    if (key == "sentinel_password" && eq != std::string_view::npos) {
+      url.sentinel_password = percent_decode(value, "sentinel_password");
+    } else if (key == "sentinel_username" && eq != std::string_view::npos) {
+      url.sentinel_username = percent_decode(value, "sentinel_username");
+    } else {
+      fail("unknown query parameter \"" + std::string(key) +
+           "\" (redis-sentinel:// takes sentinel_password=... and sentinel_username=...)");
+    }
+  }
+}
+
 void parse_sentinel(std::string_view rest, RedisUrl& url) {
-  if (rest.find_first_of("?#") != std::string_view::npos) {
-    fail("redis-sentinel:// URLs take no query or fragment");
+  if (rest.find('#') != std::string_view::npos) fail("redis-sentinel:// URLs take no fragment");
+  if (auto q = rest.find('?'); q != std::string_view::npos) {
+    parse_sentinel_query(rest.substr(q + 1), url);
+    rest = rest.substr(0, q);
   }
   auto slash = rest.find('/');
   if (slash == std::string_view::npos) {
@@ -275,6 +299,11 @@ std::string RedisUrl::redacted() const {
     }
     out += "/" + master_name;
     if (db != 0) out += "/" + std::to_string(db);
+    if (!sentinel_password.empty()) {
+      out += "?sentinel_password=***";
+      if (!sentinel_username.empty())
+        out += "&sentinel_username=" + percent_encode(sentinel_username);
+    }
     return out;
   }
   if (!unix_path.empty()) {
@@ -311,7 +340,8 @@ RedisUrl parse_redis_url(std::string_view text) {
   } else {
     fail(
         "expected redis://[[user]:password@]host[:port][/db], unix:/path/to.sock[?db=N] or "
-        "redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/MASTER_NAME[/db] or "
+        "redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/MASTER_NAME[/db]"
+        "[?sentinel_password=P] or "
         "redis-cluster://[[user]:password@]host[:port][,host[:port]...]");
   }
   return url;

@@ -1,8 +1,9 @@
 // The --redis URL: redis://[[user]:password@]host[:port][/db],
 // unix:/path/to.sock or unix://[[user]:password@]/path/to.sock[?db=N], or
 // redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/MASTER[/db]
-// (the sentinels to ask where the master MASTER is; the credentials and db
-// are the master's, sentinels are assumed to need no password), or
+// [?sentinel_password=P[&sentinel_username=U]] (the sentinels to ask where
+// the master MASTER is; the credentials and db are the master's, the query
+// holds the sentinels' own), or
 // redis-cluster://[[user]:password@]host[:port][,host[:port]...] (some nodes
 // of a Redis Cluster to start from; the credentials are the nodes').
 #pragma once
@@ -33,6 +34,9 @@ struct RedisUrl {
   // name they monitor the master under.
   std::vector<RedisHostPort> sentinels;
   std::string master_name;
+  // The sentinels' own credentials (Sentinel's requirepass / ACL), from
+  // ?sentinel_password=...&sentinel_username=...; empty: none.
+  std::string sentinel_username, sentinel_password;
   bool sentinel() const { return !sentinels.empty(); }
   // Set for redis-cluster://: the nodes to start from, in the order given
   // (port 6379 by default). A cluster has database 0 only.

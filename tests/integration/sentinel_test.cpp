@@ -89,5 +89,35 @@ TEST(Sentinel, FollowsAManualFailoverToTheNewMaster) {
   EXPECT_GE(stack.metric("comet_redis_reconnects_total").value_or(0), 1);
 }
 
+// Sentinels with requirepass: the URL's ?sentinel_password= is what the
+// gateway authenticates with; a wrong one is named in the log.
+TEST(Sentinel, WithAPassword) {
+  StackOptions o;
+  o.sentinel = true;
+  o.sentinel_password = "sentinel-secret-42";
+  Stack stack(o);  // waits until the gateway is healthy: it found the master
+  EXPECT_TRUE(wait_until([&] { return pubsub_numpat(stack.redis().port()) == 1; },
+                         std::chrono::seconds(10)))
+      << stack.logs();
+  auto poll = stack.start_get(poll_path("s", "", 20));
+  ASSERT_TRUE(stack.wait_parked(1)) << stack.logs();
+  php_publish(stack.dir().path(), stack.redis().port(), "s", "found through a locked sentinel");
+  auto r = poll->read_response(std::chrono::seconds(10));
+  ASSERT_TRUE(r) << stack.logs();
+  json j = expect_poll_response(*r);
+  ASSERT_EQ(j["messages"].size(), 1u) << r->body;
+
+  GatewayOptions wrong;
+  wrong.dir = stack.dir().subdir("wrong");
+  wrong.redis_url = "redis-sentinel://127.0.0.1:" + std::to_string(stack.sentinel().port()) + "/" +
+                    Sentinel::kMaster + "?sentinel_password=not-it";
+  Gateway g(wrong);
+  EXPECT_TRUE(wait_until([&] { return g.log().find("AUTH refused") != std::string::npos; },
+                         std::chrono::seconds(10)))
+      << g.log();
+  EXPECT_EQ(g.log().find("not-it"), std::string::npos) << "the password is never logged";
+  EXPECT_FALSE(g.wait_healthy(std::chrono::milliseconds(300)));
+}
+
 }  // namespace
 }  // namespace comet::test

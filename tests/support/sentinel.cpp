@@ -8,8 +8,8 @@
 
 namespace comet::test {
 
-Sentinel::Sentinel(std::string dir, int monitored_port)
-    : dir_(std::move(dir)), port_(free_tcp_port()) {
+Sentinel::Sentinel(std::string dir, int monitored_port, std::string password)
+    : dir_(std::move(dir)), password_(std::move(password)), port_(free_tcp_port()) {
   const std::string conf = dir_ + "/sentinel.conf";
   {
     std::ofstream out(conf);
@@ -23,6 +23,7 @@ Sentinel::Sentinel(std::string dir, int monitored_port)
         << "sentinel down-after-milliseconds " << kMaster << " 1000\n"
         << "sentinel failover-timeout " << kMaster << " 5000\n"
         << "sentinel parallel-syncs " << kMaster << " 1\n";
+    if (!password_.empty()) out << "requirepass " << password_ << "\n";
   }
   ProcessOptions opt;
   opt.log_dir = dir_;
@@ -37,6 +38,12 @@ Sentinel::Sentinel(std::string dir, int monitored_port)
   }
 }
 
+std::unique_ptr<RespClient> Sentinel::client() {
+  auto c = std::make_unique<RespClient>(port_);
+  if (!password_.empty()) c->command({"AUTH", password_}, std::chrono::seconds(1));
+  return c;
+}
+
 Sentinel::~Sentinel() {
   stop();
 }
@@ -47,8 +54,8 @@ void Sentinel::stop() {
 
 std::optional<int> Sentinel::master_port() {
   try {
-    RespClient c(port_);
-    auto r = c.command({"SENTINEL", "get-master-addr-by-name", kMaster}, std::chrono::seconds(1));
+    auto c = client();
+    auto r = c->command({"SENTINEL", "get-master-addr-by-name", kMaster}, std::chrono::seconds(1));
     if (r.type != RespValue::Type::array || r.elements.size() != 2) return std::nullopt;
     return std::stoi(r.elements[1].str);
   } catch (const std::exception&) {
@@ -60,8 +67,8 @@ bool Sentinel::wait_replicas(int n, std::chrono::milliseconds timeout) {
   return wait_until(
       [&] {
         try {
-          RespClient c(port_);
-          auto r = c.command({"SENTINEL", "replicas", kMaster}, std::chrono::seconds(1));
+          auto c = client();
+          auto r = c->command({"SENTINEL", "replicas", kMaster}, std::chrono::seconds(1));
           int good = 0;
           for (const auto& replica : r.elements) {
             // A flat list of field, value, ...
@@ -80,8 +87,8 @@ bool Sentinel::wait_replicas(int n, std::chrono::milliseconds timeout) {
 }
 
 void Sentinel::failover() {
-  RespClient c(port_);
-  auto r = c.command({"SENTINEL", "FAILOVER", kMaster}, std::chrono::seconds(5));
+  auto c = client();
+  auto r = c->command({"SENTINEL", "FAILOVER", kMaster}, std::chrono::seconds(5));
   if (r.type == RespValue::Type::error) throw std::runtime_error("SENTINEL FAILOVER: " + r.str);
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tests/support/process.hpp"
+#include "tests/support/redis_server.hpp"
 
 namespace comet::test {
 
@@ -17,8 +18,9 @@ class Sentinel {
  public:
   static constexpr const char* kMaster = "m";
   // Starts redis-sentinel monitoring 127.0.0.1:master_port and waits until
-  // it names the master.
-  Sentinel(std::string dir, int master_port);
+  // it names the master. With a `password`, the sentinel requires it
+  // (requirepass) from its clients.
+  Sentinel(std::string dir, int master_port, std::string password = "");
   ~Sentinel();
   int port() const { return port_; }
   Process& process() { return *process_; }
@@ -33,7 +35,10 @@ class Sentinel {
   void stop();
 
  private:
+  // A connection to the sentinel, authenticated when it needs it.
+  std::unique_ptr<RespClient> client();
   std::string dir_;
+  std::string password_;
   int port_;
   std::unique_ptr<Process> process_;
 };

@@ -31,7 +31,8 @@ Stack::Stack(StackOptions options) : options_(std::move(options)) {
           std::chrono::seconds(10));
       if (!linked) throw std::runtime_error("a replica never synced with the master");
     }
-    sentinel_ = std::make_unique<Sentinel>(dir_.subdir("sentinel"), redis_->port());
+    sentinel_ = std::make_unique<Sentinel>(dir_.subdir("sentinel"), redis_->port(),
+                                           options_.sentinel_password);
     if (!sentinel_->wait_replicas(2, std::chrono::seconds(15))) {
       throw std::runtime_error("the sentinel never saw the replica\n" +
                                sentinel_->process().output());
@@ -68,7 +69,10 @@ GatewayOptions Stack::gateway_options(std::size_t i) {
   g.dir = i == 0 ? dir_.path() : dir_.subdir("gw" + std::to_string(i));
   g.redis_url = cluster_    ? cluster_->url()
                 : sentinel_ ? "redis-sentinel://127.0.0.1:" + std::to_string(sentinel_->port()) +
-                                  "/" + Sentinel::kMaster
+                                  "/" + Sentinel::kMaster +
+                                  (options_.sentinel_password.empty()
+                                       ? ""
+                                       : "?sentinel_password=" + options_.sentinel_password)
                             : redis_->url();
   g.extra_args = options_.gateway_args;
   return g;

@@ -40,6 +40,9 @@ struct StackOptions {
   // redis-sentinel:// URL. Two, so that after a failover the new master
   // still has a replica to WAIT for.
   bool sentinel = false;
+  // The sentinel requires this password; the gateways' URL carries it
+  // (?sentinel_password=...).
+  std::string sentinel_password;
   // A Redis Cluster of this many masters instead of the one redis-server
   // (redis() is then unavailable); the gateways get a redis-cluster:// URL
   // naming every node, and publish()/publish_durable() go through

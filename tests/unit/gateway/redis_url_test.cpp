@@ -164,6 +164,21 @@ TEST(RedisUrl, SentinelListMasterAndDb) {
   EXPECT_FALSE(parse_redis_url("redis://h").sentinel());
 }
 
+TEST(RedisUrl, SentinelCredentials) {
+  auto u = parse_redis_url(
+      "redis-sentinel://:master-pw@s1,s2/m?sentinel_password=s%26pw&sentinel_username=watch");
+  EXPECT_EQ(u.password, "master-pw");
+  EXPECT_EQ(u.sentinel_password, "s&pw");
+  EXPECT_EQ(u.sentinel_username, "watch");
+  EXPECT_EQ(u.master_name, "m");
+  EXPECT_EQ(u.sentinels.size(), 2u);
+  const std::string shown = u.redacted();
+  EXPECT_EQ(
+      shown,
+      "redis-sentinel://:***@s1:26379,s2:26379/m?sentinel_password=***&sentinel_username=watch");
+  EXPECT_EQ(parse_redis_url("redis-sentinel://s/m/2?sentinel_password=x").db, 2);
+}
+
 TEST(RedisUrl, SentinelRedacted) {
   auto u = parse_redis_url("redis-sentinel://:hunter2@a:1,[::1]:2/m/4");
   EXPECT_EQ(u.redacted(), "redis-sentinel://:***@a:1,[::1]:2/m/4");
@@ -177,7 +192,13 @@ TEST(RedisUrl, SentinelRejects) {
   EXPECT_NE(error_of("redis-sentinel://a:x/m").find("port"), std::string::npos);
   EXPECT_NE(error_of("redis-sentinel://a/m/x").find("database"), std::string::npos);
   EXPECT_NE(error_of("redis-sentinel://a/m$").find("bad character"), std::string::npos);
-  EXPECT_NE(error_of("redis-sentinel://a/m?x=1").find("query"), std::string::npos);
+  EXPECT_NE(error_of("redis-sentinel://a/m?x=1").find("unknown query parameter"),
+            std::string::npos);
+  EXPECT_NE(error_of("redis-sentinel://a/m?sentinel_password").find("unknown query parameter"),
+            std::string::npos);
+  EXPECT_NE(error_of("redis-sentinel://a/m#f").find("fragment"), std::string::npos);
+  EXPECT_NE(error_of("redis-sentinel://a/m?sentinel_password=%zz").find("sentinel_password"),
+            std::string::npos);
   std::string e = error_of("redis-sentinel://:hunter2@a:0/m");
   EXPECT_FALSE(e.empty());
   EXPECT_EQ(e.find("hunter2"), std::string::npos);
