@@ -164,6 +164,10 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   c.fcgi.max_connections = positive(vm, "max-connections");
   c.fcgi.max_requests_per_connection = positive(vm, "max-requests-per-connection");
   c.fcgi.max_params_bytes = positive(vm, "max-params-bytes");
+  // Params are indexed with 32-bit offsets; no web server sends more than
+  // a few KB of them.
+  if (c.fcgi.max_params_bytes > (std::size_t{1} << 30))
+    throw std::runtime_error("--max-params-bytes must be at most 1 GiB");
   c.fcgi.max_stdin_bytes = positive(vm, "max-body-bytes");
   c.fcgi.read_timeout = seconds_option(vm, "read-timeout", 0.1);
   if (vm.count("cors-origin")) c.cors_origins = vm["cors-origin"].as<std::vector<std::string>>();

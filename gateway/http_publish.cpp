@@ -86,9 +86,9 @@ void Gateway::handle_publish(const fcgi::RequestPtr& request, const Query& query
     send_error(*request,
                {503, "redis_unavailable", "not connected to Redis; nothing was published"},
                "Retry-After: 1\r\n");
-    return;
   }
-  request->drop_inputs();
+  // The inputs stay until the answer (a Redis round trip): it reads Origin
+  // for its CORS headers.
 }
 
 }  // namespace comet

@@ -1,11 +1,16 @@
 #include "fcgi/detail/connection.hpp"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <algorithm>
 #include <array>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <cerrno>
 #include <charconv>
+#include <climits>
 #include <span>
 #include <string>
 #include <utility>
@@ -23,10 +28,38 @@ bool would_block(const boost::system::error_code& ec) {
   return ec == boost::asio::error::would_block || ec == boost::asio::error::try_again;
 }
 
-// Gather entries per write_some: a response takes four or five, so this is
-// about a hundred responses of a fan-out on a multiplexed connection per
-// system call; at IOV_MAX (1024) the kernel's per-entry work would dominate.
+// Gather entries per write: a response takes four or five, so this is about
+// a hundred responses of a fan-out on a multiplexed connection per system
+// call; at IOV_MAX (1024) the kernel's per-entry work would dominate.
+// Asio's write_some passes at most 64 entries on, so gather_write calls
+// sendmsg itself.
 constexpr std::size_t kMaxIovecs = 512;
+static_assert(kMaxIovecs <= IOV_MAX);
+
+// One non-blocking sendmsg of up to kMaxIovecs entries; the bytes written,
+// with `ec` set (would_block included) when none were.
+std::size_t gather_write(int fd, const boost::asio::const_buffer* bufs, std::size_t n,
+                         boost::system::error_code& ec) {
+  static thread_local std::array<iovec, kMaxIovecs> iov;
+  n = std::min(n, kMaxIovecs);
+  for (std::size_t i = 0; i < n; ++i) {
+    iov[i].iov_base = const_cast<void*>(bufs[i].data());
+    iov[i].iov_len = bufs[i].size();
+  }
+  msghdr msg{};
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = n;
+  while (true) {
+    const ssize_t rc = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (rc >= 0) {
+      ec.clear();
+      return static_cast<std::size_t>(rc);
+    }
+    if (errno == EINTR) continue;
+    ec = boost::system::error_code(errno, boost::asio::error::get_system_category());
+    return 0;
+  }
+}
 
 // Reads per readiness event before yielding to other connections.
 constexpr int kMaxReadsPerWakeup = 4;
@@ -528,9 +561,9 @@ void Connection::write_now() {
       n = out_.buffers(local.data(), local.size());
       bufs = local.data();
     }
+    n = std::min(n, kMaxIovecs);
     boost::system::error_code ec;
-    const std::size_t written =
-        socket_.write_some(std::span<const boost::asio::const_buffer>(bufs, n), ec);
+    const std::size_t written = gather_write(socket_.native_handle(), bufs, n, ec);
     if (would_block(ec)) {
       keep_unsent(bufs, n, 0, 0);
       wait_write();

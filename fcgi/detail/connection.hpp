@@ -101,9 +101,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // A lone response with nothing queued before it: written straight from
   // its parts, without queueing. Returns the bytes the socket took, or
-  // nullopt when the response must go through the queue as a whole (it
-  // needs more than one STDOUT record, or the write failed: then the
-  // connection is closing).
+  // nullopt when the response must go through the queue as a whole: it
+  // needs more than one STDOUT record, it is an empty part of an open
+  // stream, or the write failed (then the connection is closing).
   std::optional<std::size_t> write_direct(std::uint16_t id, const Response& r, bool end,
                                           std::size_t& total);
   // Writes what the socket takes now, then checks the queue limits.

@@ -29,14 +29,18 @@ json expect_json(const HttpResponse& r, int status) {
 
 TEST(HttpPublish, WithTheSecretReachesParkedPollsByteForByte) {
   StackOptions o;
-  o.gateway_args = {"--publish-secret", kSecret};
+  o.gateway_args = {"--publish-secret", kSecret, "--cors-origin", "https://site.example"};
   Stack stack(o);
   auto poll = stack.start_get("/comet/poll?channel=hp&timeout=20");
   ASSERT_TRUE(stack.wait_parked(1)) << stack.logs();
 
   const std::string payload("bytes \x00\xff\xfe and \xe2\x82\xac", 17);
-  json j = expect_json(post(stack, "channel=hp", payload, bearer(kSecret)), 202);
+  Headers h = bearer(kSecret);
+  h["Origin"] = "https://site.example";
+  auto accepted = post(stack, "channel=hp", payload, h);
+  json j = expect_json(accepted, 202);
   EXPECT_EQ(j["published"], 1) << "one gateway subscribed";
+  EXPECT_EQ(accepted.header("access-control-allow-origin"), "https://site.example");
   EXPECT_FALSE(j.contains("id"));
 
   auto r = poll->read_response(std::chrono::seconds(10));

@@ -16,7 +16,9 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <vector>
 
@@ -1068,5 +1070,121 @@ TEST_F(ServerTest, SlowReadersOverTheServerWriteBudgetLoseTheLargest) {
   EXPECT_EQ(server->connections(), 1u);
 }
 
+// Every byte a response part carries names its request and its position, so
+// bytes out of order, lost, repeated or given to another request show.
+std::string tagged(std::uint16_t id, std::size_t& pos, std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (id * 7 + pos++) % 26);
+  return s;
+}
+
+TEST_F(ServerTest, RandomStreamsStayIntactUnderPartialWrites) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("fcgi_random_" + std::to_string(::getpid()) + ".sock"))
+                               .string();
+  start({}, "unix:" + path);
+  handler.park = true;
+  std::mt19937 rng(12345);
+  bool saw_queue = false;
+  for (int round = 0; round < 30; ++round) {
+    handler.requests.clear();
+    Client c = connect();
+    const int n = 1 + static_cast<int>(rng() % 3);  // 1..3 multiplexed requests
+    std::string req;
+    for (int i = 1; i <= n; ++i) req += request(static_cast<std::uint16_t>(i), "/s", true);
+    c.send(req);
+    ASSERT_TRUE(pump_until([&] { return handler.requests.size() == static_cast<std::size_t>(n); }));
+    std::map<std::uint16_t, std::string> expected;
+    std::map<std::uint16_t, std::size_t> pos;
+    std::vector<RequestPtr> open = handler.requests;
+    while (!open.empty()) {
+      const std::size_t k = rng() % open.size();
+      RequestPtr r = open[k];
+      const std::uint16_t id = r->id();
+      const int what = static_cast<int>(rng() % 10);
+      std::size_t len = rng() % 4 == 0 ? rng() % 150000 : rng() % 3000;
+      Response part;
+      part.head = tagged(id, pos[id], rng() % 50);
+      if (len) part.body = std::make_shared<const std::string>(tagged(id, pos[id], len));
+      part.tail = tagged(id, pos[id], rng() % 5);
+      expected[id] += part.head + (part.body ? *part.body : "") + part.tail;
+      if (what < 8) {
+        r->write(std::move(part));
+      } else {
+        r->respond(std::move(part));
+        open.erase(open.begin() + static_cast<long>(k));
+      }
+      // Sometimes the peer reads a little, sometimes nothing.
+      if (rng() % 3 == 0) {
+        char buf[4096];
+        boost::system::error_code ec;
+        const std::size_t got = c.socket.read_some(asio::buffer(buf, 1 + rng() % 4096), ec);
+        if (!ec) c.in.append(buf, got);
+      }
+      saw_queue = saw_queue || server->queued_write_bytes() > 0;
+      if (rng() % 2 == 0) pump_until([] { return false; }, 1ms);
+    }
+    ASSERT_TRUE(wait_for(
+        c,
+        [&](const Client& cl) {
+          for (int i = 1; i <= n; ++i)
+            if (!end_status(cl.in, static_cast<std::uint16_t>(i))) return false;
+          return true;
+        },
+        5000ms))
+        << "round " << round;
+    for (int i = 1; i <= n; ++i) {
+      const auto id = static_cast<std::uint16_t>(i);
+      ASSERT_EQ(stdout_of(c.in, id), expected[id]) << "round " << round << " id " << id;
+    }
+    // Per id: STDOUT records, one empty STDOUT, END_REQUEST last.
+    std::map<std::uint16_t, int> state;
+    for (const auto& rec : records(c.in)) {
+      ASSERT_NE(state[rec.id], 2) << "record after END_REQUEST, round " << round;
+      if (rec.type == FCGI_END_REQUEST) {
+        EXPECT_EQ(state[rec.id], 1) << "round " << round;
+        state[rec.id] = 2;
+      } else if (rec.type == FCGI_STDOUT && rec.content.empty()) {
+        state[rec.id] = 1;
+      }
+    }
+  }
+  EXPECT_TRUE(saw_queue);
+  std::filesystem::remove(path);
+}
+
+// A lone stream whose last direct write the socket only partly took, then
+// FCGI_ABORT_REQUEST: the remainder, then empty STDOUT, then END_REQUEST.
+TEST_F(ServerTest, AbortAfterAPartialDirectWrite) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("fcgi_abort_" + std::to_string(::getpid()) + ".sock"))
+                               .string();
+  start({}, "unix:" + path);
+  handler.park = true;
+  Client c = connect();
+  c.send(request(1, "/sse", true));
+  ASSERT_TRUE(pump_until([&] { return handler.requests.size() == 1; }));
+  auto& r = handler.requests[0];
+  std::string expected;
+  std::size_t pos = 0;
+  for (int k = 0; k < 40 && server->queued_write_bytes() == 0; ++k) {
+    std::string chunk = tagged(1, pos, 60001);
+    expected += chunk;
+    r->write({std::move(chunk), nullptr, ""});
+  }
+  ASSERT_GT(server->queued_write_bytes(), 0u);
+  std::string abort;
+  append_record(abort, FCGI_ABORT_REQUEST, 1, "");
+  c.send(abort);
+  ASSERT_TRUE(wait_end(c, 1));
+  EXPECT_EQ(stdout_of(c.in, 1), expected);
+  const auto recs = records(c.in);
+  ASSERT_GE(recs.size(), 2u);
+  EXPECT_EQ(recs[recs.size() - 2].type, FCGI_STDOUT);
+  EXPECT_EQ(recs[recs.size() - 2].content, "");
+  EXPECT_EQ(recs.back().type, FCGI_END_REQUEST);
+  EXPECT_TRUE(r->aborted());
+  std::filesystem::remove(path);
+}
 }  // namespace
 }  // namespace fcgi

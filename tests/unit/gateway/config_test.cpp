@@ -81,6 +81,7 @@ TEST(Config, BadInputIsAReadableError) {
   EXPECT_THROW(parse({"--bogus"}), std::runtime_error);
   EXPECT_THROW(parse({"--max-channels", "x"}), std::runtime_error);
   EXPECT_THROW(parse({"--max-channels", "0"}), std::runtime_error);
+  EXPECT_THROW(parse({"--max-params-bytes", "2147483648"}), std::runtime_error);
   EXPECT_THROW(parse({"--redis", "http://x"}), std::runtime_error);
   EXPECT_THROW(parse({"--log-level", "loud"}), std::runtime_error);
   EXPECT_THROW(parse({"--config", "/nonexistent/file"}), std::runtime_error);
