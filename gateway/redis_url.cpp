@@ -121,21 +121,34 @@ void parse_host_port(std::string_view hp, RedisUrl& url) {
   if (!port.empty()) url.port = parse_int(port, 1, 65535, "the port");
 }
 
-// Query of a unix: URL; only db=N is understood, anything else is refused so
-// that a typo is not silently ignored.
-void parse_unix_query(std::string_view query, RedisUrl& url) {
+// Calls f(key, value) for each "key=value" of a URL query; an item without
+// '=' is refused with `expected` in the message (no parameter here is a
+// bare flag).
+template <class F>
+void for_each_query_item(std::string_view query, std::string_view expected, F f) {
   while (!query.empty()) {
     auto amp = query.find('&');
     auto item = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (item.empty()) continue;
     auto eq = item.find('=');
-    auto key = item.substr(0, eq);
-    if (key != "db" || eq == std::string_view::npos) {
-      fail("unknown query parameter \"" + std::string(key) + "\" (only db=N is supported)");
+    if (eq == std::string_view::npos) {
+      fail("unknown query parameter \"" + std::string(item) + "\" (" + std::string(expected) + ")");
     }
-    url.db = parse_int(item.substr(eq + 1), 0, 1'000'000, "db");
+    f(item.substr(0, eq), item.substr(eq + 1));
   }
+}
+
+// Query of a unix: URL; only db=N is understood, anything else is refused so
+// that a typo is not silently ignored.
+void parse_unix_query(std::string_view query, RedisUrl& url) {
+  constexpr std::string_view kExpected = "only db=N is supported";
+  for_each_query_item(query, kExpected, [&](std::string_view key, std::string_view value) {
+    if (key != "db") {
+      fail("unknown query parameter \"" + std::string(key) + "\" (" + std::string(kExpected) + ")");
+    }
+    url.db = parse_int(value, 0, 1'000'000, "db");
+  });
 }
 
 void parse_unix(std::string_view rest, RedisUrl& url) {
@@ -214,23 +227,17 @@ std::vector<RedisHostPort> parse_host_list(std::string_view authority, int defau
 // "sentinel_password=P&sentinel_username=U": anything else is refused so
 // that a typo is not silently ignored.
 void parse_sentinel_query(std::string_view query, RedisUrl& url) {
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    auto item = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (item.empty()) continue;
-    auto eq = item.find('=');
-    auto key = item.substr(0, eq);
-    auto value = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
-    if (key == "sentinel_password" && eq != std::string_view::npos) {
+  constexpr std::string_view kExpected =
+      "redis-sentinel:// takes sentinel_password=... and sentinel_username=...";
+  for_each_query_item(query, kExpected, [&](std::string_view key, std::string_view value) {
+    if (key == "sentinel_password") {
       url.sentinel_password = percent_decode(value, "sentinel_password");
-    } else if (key == "sentinel_username" && eq != std::string_view::npos) {
+    } else if (key == "sentinel_username") {
       url.sentinel_username = percent_decode(value, "sentinel_username");
     } else {
-      fail("unknown query parameter \"" + std::string(key) +
-           "\" (redis-sentinel:// takes sentinel_password=... and sentinel_username=...)");
+      fail("unknown query parameter \"" + std::string(key) + "\" (" + std::string(kExpected) + ")");
     }
-  }
+  });
 }
 
 void parse_sentinel(std::string_view rest, RedisUrl& url) {
