@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -17,7 +18,7 @@
 #include <vector>
 
 #include "gateway/redis_subscriber.hpp"
-#include "tests/support/process.hpp"
+#include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
 
@@ -32,53 +33,30 @@ int free_port() {
   return test::free_tcp_port();
 }
 
-// A redis-server child process (tests/support's Process: own log files,
-// stopped by pid). Readiness is a bounded polling loop on connect():
-// redis-server has no other "ready" signal when not daemonized.
+// A redis-server for one test (tests/support), started and killed again
+// within the test, and PUBLISH through it.
 class RedisServer {
  public:
   // Listens on 127.0.0.1:port, or only on `unix_path` when that is given.
   RedisServer(int port, std::string password = "", std::string unix_path = "")
       : port_(port), password_(std::move(password)), unix_path_(std::move(unix_path)) {}
-  ~RedisServer() { kill9(); }
 
   bool start() {
-    std::vector<std::string> args = {"redis-server",
-                                     "--port",
-                                     std::to_string(unix_path_.empty() ? port_ : 0),
-                                     "--bind",
-                                     "127.0.0.1",
-                                     "--save",
-                                     "",
-                                     "--appendonly",
-                                     "no",
-                                     "--dir",
-                                     dir_.path(),
-                                     "--daemonize",
-                                     "no"};
-    if (!password_.empty()) args.insert(args.end(), {"--requirepass", password_});
-    if (!unix_path_.empty())
-      args.insert(args.end(), {"--unixsocket", unix_path_, "--unixsocketperm", "700"});
-    test::ProcessOptions options;
-    options.log_dir = dir_.path();
-    process_ = std::make_unique<test::Process>(std::move(args), std::move(options));
-    return test::wait_until(
-               [&] {
-                 return !process_->running() ||
-                        (unix_path_.empty() ? test::tcp_accepts(port_)
-                                            : test::unix_accepts(unix_path_));
-               },
-               10s) &&
-           process_->running();
+    server_.reset();
+    try {
+      server_.emplace(dir_.path(), port_, test::RedisServerOptions{{}, password_, unix_path_});
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+      return false;
+    }
+    return true;
   }
 
   void kill9() {
-    if (!process_) return;
-    process_->signal(SIGKILL);
-    process_->wait_exit(10s);
-    process_.reset();
+    if (server_) server_->kill9();
+    server_.reset();
   }
-  void signal(int sig) { process_->signal(sig); }
+  void signal(int sig) { server_->process().signal(sig); }
 
   // PUBLISH through a plain synchronous hiredis client; %b keeps it binary-safe.
   long long publish(std::string_view channel, std::string_view payload) {
@@ -111,7 +89,7 @@ class RedisServer {
   std::string password_;
   std::string unix_path_;
   test::TempDir dir_;
-  std::unique_ptr<test::Process> process_;
+  std::optional<test::RedisServer> server_;
 };
 
 // Runs the loop until `done` or the deadline; a failing test never hangs.

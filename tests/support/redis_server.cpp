@@ -13,9 +13,10 @@
 namespace comet::test {
 
 RedisServer::RedisServer(std::string dir, int port, std::vector<std::string> extra_args)
-    : dir_(std::move(dir)),
-      port_(port ? port : free_tcp_port()),
-      extra_args_(std::move(extra_args)) {
+    : RedisServer(std::move(dir), port, RedisServerOptions{std::move(extra_args), {}, {}}) {}
+
+RedisServer::RedisServer(std::string dir, int port, RedisServerOptions options)
+    : dir_(std::move(dir)), port_(port ? port : free_tcp_port()), options_(std::move(options)) {
   start();
 }
 
@@ -43,16 +44,23 @@ void RedisServer::start() {
                                 "no",
                                 "--logfile",
                                 ""};
+  if (!options_.password.empty()) args.insert(args.end(), {"--requirepass", options_.password});
+  if (!options_.unix_path.empty()) {
+    args.insert(args.end(),
+                {"--port", "0", "--unixsocket", options_.unix_path, "--unixsocketperm", "700"});
+  }
   // Later flags win in redis-server, so these can override the defaults.
-  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   process_ = std::make_unique<Process>(args, opt);
   bool ready = wait_until(
       [&] {
         if (!process_->running()) return true;
+        if (!options_.unix_path.empty()) return unix_accepts(options_.unix_path);
         try {
           RespClient c(port_);
           auto r = c.command({"PING"}, std::chrono::seconds(1));
-          return r.type == RespValue::Type::simple && r.str == "PONG";
+          return (r.type == RespValue::Type::simple && r.str == "PONG") ||
+                 (r.type == RespValue::Type::error && r.str.starts_with("NOAUTH"));
         } catch (const std::exception&) {
           return false;
         }

@@ -14,11 +14,20 @@
 
 namespace comet::test {
 
+struct RedisServerOptions {
+  // Appended to the command line (e.g. RedisServer::persistent()).
+  std::vector<std::string> extra_args;
+  std::string password;   // --requirepass
+  std::string unix_path;  // listen on this Unix socket only (no TCP)
+};
+
 class RedisServer {
  public:
-  // Starts redis-server and waits until it answers PING. `extra_args` are
+  // Starts redis-server and waits until it answers (PING, or the socket
+  // accepting when it listens on a Unix socket only). `extra_args` are
   // appended to the command line (e.g. persistent() for durable channels).
   explicit RedisServer(std::string dir, int port = 0, std::vector<std::string> extra_args = {});
+  RedisServer(std::string dir, int port, RedisServerOptions options);
   // What a durable deployment runs with (deploy/redis/README.md): every
   // write in the append-only file before it is acknowledged, so kill -9
   // loses nothing that a publisher was told was published.
@@ -43,7 +52,7 @@ class RedisServer {
 
   std::string dir_;
   int port_;
-  std::vector<std::string> extra_args_;
+  RedisServerOptions options_;
   std::unique_ptr<Process> process_;
 };
 
