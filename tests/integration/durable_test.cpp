@@ -6,7 +6,7 @@
 
 #include <set>
 
-#include "gateway/stream_id.hpp"
+#include "gateway/core/stream_id.hpp"
 #include "tests/support/stack.hpp"
 
 namespace comet::test {

@@ -1,0 +1,202 @@
+#include "gateway/app/config.hpp"
+
+#include "gateway/http/publish_access.hpp"
+
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace po = boost::program_options;
+
+namespace comet {
+namespace {
+
+po::options_description make_options() {
+  po::options_description d("Options (each also settable as `name = value` in --config FILE)");
+  // clang-format off
+  d.add_options()
+    ("help,h", "print this help and exit")
+    ("version", "print the version and exit")
+    ("config", po::value<std::string>()->value_name("FILE"), "read options from FILE; command-line flags win")
+    ("listen", po::value<std::vector<std::string>>()->value_name("ADDR")->composing(),
+     "FastCGI address: HOST:PORT, [V6]:PORT or unix:/path.sock; repeatable "
+     "(default 127.0.0.1:9000)")
+    ("redis", po::value<std::string>()->value_name("URL")->default_value("redis://127.0.0.1:6379"),
+     "Redis URL: redis://[user:password@]host[:port][/db], unix:/path.sock[?db=N], "
+     "redis-sentinel://[user:password@]host[:port][,host[:port]...]/MASTER[/db]"
+     "[?sentinel_password=P] (Sentinel) or "
+     "redis-cluster://[user:password@]host[:port][,host[:port]...] (Redis Cluster)")
+    ("prefix", po::value<std::string>()->value_name("PREFIX")->default_value("comet:"),
+     "Redis channel prefix: channel NAME is <prefix>NAME")
+    ("default-timeout", po::value<double>()->value_name("SECONDS")->default_value(25),
+     "seconds a poll parks when it names no timeout")
+    ("max-timeout", po::value<double>()->value_name("SECONDS")->default_value(50),
+     "upper bound on a poll's timeout in seconds; keep it below the web server's "
+     "read timeout (nginx fastcgi_read_timeout, 60 s by default)")
+    ("timeout-jitter", po::value<double>()->value_name("FRACTION")->default_value(0.1, "0.1"),
+     "a parked poll returns after timeout * (1 - U[0, jitter]) so polls don't synchronise")
+    ("max-channels", po::value<std::size_t>()->value_name("N")->default_value(64),
+     "channels one request may name (413 beyond)")
+    ("max-parked", po::value<std::size_t>()->value_name("N")->default_value(1000000),
+     "parked requests in all (503 beyond)")
+    ("buffer-messages", po::value<std::size_t>()->value_name("N")->default_value(1000),
+     "messages kept per channel for clients catching up")
+    ("buffer-bytes", po::value<std::size_t>()->value_name("BYTES")->default_value(8 * 1024 * 1024),
+     "bytes kept per channel")
+    ("buffer-age", po::value<double>()->value_name("SECONDS")->default_value(300),
+     "seconds a message is kept")
+    ("batch-messages", po::value<std::size_t>()->value_name("N")->default_value(1000),
+     "messages in one response at most")
+    ("batch-bytes", po::value<std::size_t>()->value_name("BYTES")->default_value(1024 * 1024),
+     "message bytes in one response at most (a single larger message still goes out alone)")
+    ("max-connections", po::value<std::size_t>()->value_name("N")->default_value(50000),
+     "open FastCGI connections at most (further ones are closed at once)")
+    ("max-requests-per-connection", po::value<std::size_t>()->value_name("N")->default_value(10000),
+     "multiplexed requests in flight on one FastCGI connection")
+    ("max-params-bytes", po::value<std::size_t>()->value_name("BYTES")->default_value(64 * 1024),
+     "bytes of FastCGI params (HTTP headers and CGI variables) per request")
+    ("max-body-bytes", po::value<std::size_t>()->value_name("BYTES")->default_value(1024 * 1024),
+     "bytes of request body (HTTP publish) per request")
+    ("read-timeout", po::value<double>()->value_name("SECONDS")->default_value(10),
+     "seconds a web server may take to send a whole request")
+    ("cors-origin", po::value<std::vector<std::string>>()->value_name("ORIGIN")->composing(),
+     "an Origin allowed to read responses (CORS); repeatable; none by default")
+    ("sse-keepalive", po::value<double>()->value_name("SECONDS")->default_value(15),
+     "seconds between keep-alive lines on an idle SSE stream")
+    ("sse-lifetime", po::value<double>()->value_name("SECONDS")->default_value(600),
+     "seconds an SSE stream lasts before the gateway ends it (the browser reconnects "
+     "with Last-Event-ID and loses nothing)")
+    ("token-secret", po::value<std::vector<std::string>>()->value_name("SECRET")->composing(),
+     "turn access control on: poll/sse channels need a token signed with SECRET "
+     "(Comet::token); repeat to accept several during a rotation; put it in the "
+     "config file rather than on the command line")
+    ("publish-secret", po::value<std::vector<std::string>>()->value_name("SECRET")->composing(),
+     "allow POST .../publish to requests with Authorization: Bearer SECRET (16+ characters); "
+     "repeatable; put it in the config file rather than on the command line")
+    ("publish-allow", po::value<std::vector<std::string>>()->value_name("ADDR")->composing(),
+     "allow POST .../publish from this client address or CIDR block (REMOTE_ADDR, e.g. "
+     "127.0.0.1, 10.0.0.0/8, ::1); repeatable. Without this or --publish-secret, HTTP "
+     "publishing is off (403)")
+    ("heartbeat-interval", po::value<double>()->value_name("SECONDS")->default_value(5),
+     "seconds between Redis heartbeats; 3 missed ones mean the subscription is dead")
+    ("shutdown-grace", po::value<double>()->value_name("SECONDS")->default_value(10),
+     "seconds SIGTERM waits for answered requests to be written")
+    ("log-level", po::value<std::string>()->value_name("LEVEL")->default_value("info"), "debug, info, warn or error");
+  // clang-format on
+  return d;
+}
+
+std::chrono::milliseconds seconds_option(const po::variables_map& vm, const char* name,
+                                         double min_value) {
+  const double s = vm[name].as<double>();
+  if (!(s >= min_value) || s > 1e7) {
+    throw std::runtime_error(std::string("--") + name + " must be at least " +
+                             std::to_string(min_value) + " seconds");
+  }
+  return std::chrono::milliseconds(static_cast<long long>(s * 1000));
+}
+
+std::size_t positive(const po::variables_map& vm, const char* name) {
+  const auto v = vm[name].as<std::size_t>();
+  if (v == 0) throw std::runtime_error(std::string("--") + name + " must be at least 1");
+  return v;
+}
+
+}  // namespace
+
+CommandLine parse_command_line(int argc, const char* const* argv) {
+  const auto options = make_options();
+  po::variables_map vm;
+  CommandLine cl;
+  try {
+    po::store(po::parse_command_line(argc, argv, options), vm);
+    if (vm.count("help")) {
+      std::ostringstream os;
+      os << "comet-gateway " << COMET_VERSION
+         << ": a Comet long-polling gateway, run as a FastCGI responder.\n"
+         << "Usage: comet-gateway [--config FILE] [--listen ADDR]... [--redis URL] [options]\n\n"
+         << options;
+      cl.action = CommandLine::Action::help;
+      cl.text = os.str();
+      return cl;
+    }
+    if (vm.count("version")) {
+      cl.action = CommandLine::Action::version;
+      cl.text = std::string("comet-gateway ") + COMET_VERSION + "\n";
+      return cl;
+    }
+    if (vm.count("config")) {
+      const auto path = vm["config"].as<std::string>();
+      std::ifstream in(path);
+      if (!in) throw std::runtime_error("cannot read config file " + path);
+      po::store(po::parse_config_file(in, options), vm);
+      cl.config.config_file = path;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw std::runtime_error(e.what());
+  }
+
+  Config& c = cl.config;
+  c.args.assign(argv, argv + argc);
+  if (vm.count("listen")) c.listen = vm["listen"].as<std::vector<std::string>>();
+  if (c.listen.empty()) c.listen.push_back("127.0.0.1:9000");
+  try {
+    c.redis = parse_redis_url(vm["redis"].as<std::string>());
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("--redis: ") + e.what());
+  }
+  c.prefix = vm["prefix"].as<std::string>();
+  c.poll.default_timeout = seconds_option(vm, "default-timeout", 0);
+  c.poll.max_timeout = seconds_option(vm, "max-timeout", 0);
+  c.poll.default_timeout = std::min(c.poll.default_timeout, c.poll.max_timeout);
+  c.poll.max_channels = positive(vm, "max-channels");
+  c.hub.timeout_jitter = vm["timeout-jitter"].as<double>();
+  if (!(c.hub.timeout_jitter >= 0 && c.hub.timeout_jitter <= 0.5))
+    throw std::runtime_error("--timeout-jitter must be between 0 and 0.5");
+  c.hub.max_waiters = positive(vm, "max-parked");
+  c.hub.buffer_max_messages = positive(vm, "buffer-messages");
+  c.hub.buffer_max_bytes = positive(vm, "buffer-bytes");
+  c.hub.buffer_max_age = seconds_option(vm, "buffer-age", 1);
+  c.hub.batch_max_messages = positive(vm, "batch-messages");
+  c.hub.batch_max_bytes = positive(vm, "batch-bytes");
+  c.fcgi.max_connections = positive(vm, "max-connections");
+  c.fcgi.max_requests_per_connection = positive(vm, "max-requests-per-connection");
+  c.fcgi.max_params_bytes = positive(vm, "max-params-bytes");
+  // Params are indexed with 32-bit offsets; no web server sends more than
+  // a few KB of them.
+  if (c.fcgi.max_params_bytes > (std::size_t{1} << 30))
+    throw std::runtime_error("--max-params-bytes must be at most 1 GiB");
+  c.fcgi.max_stdin_bytes = positive(vm, "max-body-bytes");
+  c.fcgi.read_timeout = seconds_option(vm, "read-timeout", 0.1);
+  if (vm.count("cors-origin")) c.cors_origins = vm["cors-origin"].as<std::vector<std::string>>();
+  if (vm.count("token-secret")) {
+    c.token_secrets = vm["token-secret"].as<std::vector<std::string>>();
+    for (const auto& secret : c.token_secrets) {
+      if (secret.size() < 16)
+        throw std::runtime_error("--token-secret must be at least 16 characters");
+    }
+  }
+  if (vm.count("publish-secret"))
+    c.publish_secrets = vm["publish-secret"].as<std::vector<std::string>>();
+  if (vm.count("publish-allow"))
+    c.publish_allow = vm["publish-allow"].as<std::vector<std::string>>();
+  try {
+    PublishAccess check(c.publish_secrets, c.publish_allow);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("--publish-secret/--publish-allow: ") + e.what());
+  }
+  c.heartbeat_interval = seconds_option(vm, "heartbeat-interval", 0.05);
+  c.sse_keepalive = seconds_option(vm, "sse-keepalive", 1);
+  c.sse_lifetime = seconds_option(vm, "sse-lifetime", 1);
+  c.shutdown_grace = seconds_option(vm, "shutdown-grace", 0);
+  try {
+    c.log_level = parse_log_level(vm["log-level"].as<std::string>());
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("--log-level: ") + e.what());
+  }
+  return cl;
+}
+
+}  // namespace comet

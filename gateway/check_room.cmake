@@ -1,0 +1,16 @@
+# Run by comet_room (rooms.cmake): fails when an #include line of a file in
+# ROOM_DIR matches FORBID, naming the file and the line.
+file(GLOB_RECURSE files ${ROOM_DIR}/*.cpp ${ROOM_DIR}/*.hpp ${ROOM_DIR}/*.in)
+set(bad 0)
+foreach(f ${files})
+  file(STRINGS ${f} lines REGEX "^[ \t]*#[ \t]*include")
+  foreach(line ${lines})
+    if(line MATCHES "${FORBID}")
+      message(SEND_ERROR "${f}: '${line}': ${ROOM}/ never includes what matches '${FORBID}'")
+      set(bad 1)
+    endif()
+  endforeach()
+endforeach()
+if(bad)
+  message(FATAL_ERROR "${ROOM}/ reaches outside its room (see the Source layout section of README.md)")
+endif()

@@ -1,0 +1,65 @@
+// Cursors: the opaque `since` values of API.md.
+//
+// A cursor names a position in one gateway's order (its epoch, chosen at
+// start, and a sequence number): that part places plain channels, and only
+// on the gateway that issued it. For durable channels it also carries the
+// Redis stream id of the last message the client has on each of them
+// ("positions"), which every gateway, after any restart, can place.
+//
+// Text (URL-safe, no escaping, one spelling per cursor):
+//   v1  "1.<epoch, 16 hex>.<seq, hex>"                        no positions
+//   v2  "2.<epoch, 16 hex>.<seq, hex>(.<hash>-<ms>-<sq>)+"    positions
+// where <hash> is channel_hash() of the channel name in 12 hex digits and
+// <ms>-<sq> the stream id in hex; positions sorted by hash, each hash once.
+// A cursor without positions is written as v1, so plain-only deployments
+// see the same cursors as before, and v1 cursors stay valid.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "gateway/core/stream_id.hpp"
+
+namespace comet {
+
+// A durable channel's position: channels are named by a 48-bit hash of
+// their name, so a cursor stays short with many channels. Two channels of
+// one poll with the same hash get no position (their messages are then
+// placed by seq on the issuing gateway, or reported as a gap elsewhere);
+// see the README for the residual risk when a client changes its channels.
+struct Position {
+  std::uint64_t hash = 0;
+  StreamId id;
+  friend bool operator==(const Position&, const Position&) = default;
+};
+
+struct Cursor {
+  Cursor() = default;
+  Cursor(std::uint64_t e, std::uint64_t s, std::vector<Position> p = {})
+      : epoch(e), seq(s), positions(std::move(p)) {}
+
+  std::uint64_t epoch = 0;
+  std::uint64_t seq = 0;
+  std::vector<Position> positions;  // sorted by hash, unique
+  friend bool operator==(const Cursor&, const Cursor&) = default;
+};
+
+// FNV-1a 64 of the name, low 48 bits.
+std::uint64_t channel_hash(std::string_view name);
+
+std::string format_cursor(const Cursor& c);
+// nullopt when no gateway could have issued the text (wrong syntax).
+std::optional<Cursor> parse_cursor(std::string_view text);
+
+// Where a poll starts.
+struct Since {
+  enum class Kind { now, earliest, cursor };
+  Kind kind = Kind::now;
+  Cursor cursor;  // with Kind::cursor
+};
+
+}  // namespace comet

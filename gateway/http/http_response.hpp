@@ -1,0 +1,22 @@
+// CGI response heads and the JSON error body, as FastCGI STDOUT bytes.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "fcgi/request.hpp"
+#include "gateway/http/http_error.hpp"
+
+namespace comet {
+
+std::string_view status_text(int status);
+
+// "Status: 200 OK\r\nContent-Type: ..\r\n...": without the closing blank
+// line, so callers may add headers; finish with "\r\n".
+std::string response_head(int status, std::string_view content_type, std::size_t content_length);
+
+// {"error":"code","message":"text"}
+std::string error_body(const HttpError& e);
+
+}  // namespace comet

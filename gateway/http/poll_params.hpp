@@ -1,0 +1,39 @@
+// The parameters of a poll or SSE request, validated as API.md says. Pure:
+// no sockets, no Hub.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "gateway/core/cursor.hpp"
+#include "gateway/http/http_error.hpp"
+#include "gateway/http/query.hpp"
+
+namespace comet {
+
+struct PollLimits {
+  std::size_t max_channels = 64;
+  std::chrono::milliseconds default_timeout{25000};
+  std::chrono::milliseconds max_timeout{50000};
+};
+
+struct PollParams {
+  std::vector<std::string> channels;  // valid, deduplicated, in request order
+  Since since;
+  std::chrono::milliseconds timeout{0};
+  std::string callback;  // JSONP, empty when absent
+  std::string token;
+};
+
+// `last_event_id` is the SSE header; `since` wins when both are present.
+std::variant<PollParams, HttpError> parse_poll_params(const Query& query,
+                                                      std::string_view last_event_id,
+                                                      const PollLimits& limits);
+
+bool is_valid_jsonp_callback(std::string_view name);
+
+}  // namespace comet

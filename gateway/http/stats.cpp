@@ -1,0 +1,92 @@
+#include "gateway/http/stats.hpp"
+
+#include <cstdio>
+
+namespace comet {
+namespace {
+
+void metric(std::string& out, const char* name, const char* type, const char* help,
+            std::uint64_t value) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+  out += name;
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+
+std::string format_double(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+}  // namespace
+
+void LatencyHistogram::observe(double seconds, std::uint64_t weight) {
+  count_ += weight;
+  sum_ += seconds * static_cast<double>(weight);
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    if (seconds <= bounds[i]) {
+      buckets_[i] += weight;
+      return;
+    }
+  }
+}
+
+void LatencyHistogram::render(std::string& out, const char* name, const char* help) const {
+  const std::string n(name);
+  out += "# HELP " + n + ' ' + help + "\n# TYPE " + n + " histogram\n";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    cumulative += buckets_[i];
+    out +=
+        n + "_bucket{le=\"" + format_double(bounds[i]) + "\"} " + std::to_string(cumulative) + '\n';
+  }
+  out += n + "_bucket{le=\"+Inf\"} " + std::to_string(count_) + '\n';
+  out += n + "_sum " + format_double(sum_) + '\n';
+  out += n + "_count " + std::to_string(count_) + '\n';
+}
+
+std::string Stats::render(const Gauges& g, const HubCounters& hub) const {
+  std::string out;
+  out.reserve(4096);
+  metric(out, "comet_parked_requests", "gauge", "Poll requests parked now.", g.parked);
+  metric(out, "comet_fcgi_connections", "gauge", "Open FastCGI connections.", g.fcgi_connections);
+  metric(out, "comet_channels", "gauge", "Channels with waiters or buffered messages.", g.channels);
+  metric(out, "comet_messages_received_total", "counter", "Messages received from Redis.",
+         hub.messages_received);
+  metric(out, "comet_messages_delivered_total", "counter", "Message copies written in responses.",
+         hub.messages_delivered);
+  metric(out, "comet_messages_dropped_total", "counter",
+         "Messages evicted from channel buffers (by count, bytes or age).", hub.messages_dropped);
+  out += "# HELP comet_responses_total Responses by HTTP status.\n";
+  out += "# TYPE comet_responses_total counter\n";
+  for (const auto& [code, n] : responses_)
+    out +=
+        "comet_responses_total{code=\"" + std::to_string(code) + "\"} " + std::to_string(n) + '\n';
+  metric(out, "comet_gaps_total", "counter", "Channels named in gaps of responses.", hub.gaps);
+  metric(out, "comet_redis_up", "gauge", "1 when the Redis subscription is live.",
+         g.redis_up ? 1 : 0);
+  metric(out, "comet_redis_reconnects_total", "counter",
+         "Redis subscriptions re-established after a loss.", g.redis_reconnects);
+  metric(out, "comet_stream_reads_total", "counter",
+         "Reads of durable channels' Redis streams (refills).", g.stream_reads);
+  metric(out, "comet_stream_read_failures_total", "counter",
+         "Stream reads that failed (answered with a gap, or retried).", g.stream_read_failures);
+  metric(out, "comet_durable_duplicates_total", "counter",
+         "Durable messages received both live and by a stream read (delivered once).",
+         hub.durable_duplicates);
+  delivery_latency_.render(out, "comet_delivery_latency_seconds",
+                           "Time from message receipt to the response write.");
+  return out;
+}
+
+}  // namespace comet

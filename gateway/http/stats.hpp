@@ -1,0 +1,52 @@
+// Counters and the delivery-latency histogram, rendered in the Prometheus
+// text exposition format (API.md fixes the metric names).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "gateway/core/hub.hpp"
+
+namespace comet {
+
+class LatencyHistogram {
+ public:
+  // Upper bounds in seconds; the +Inf bucket is implied.
+  static constexpr std::array<double, 12> bounds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                 0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
+  // `weight` observations of the same value (sampled deliveries).
+  void observe(double seconds, std::uint64_t weight = 1);
+  void render(std::string& out, const char* name, const char* help) const;
+  std::uint64_t count() const { return count_; }
+
+ private:
+  std::array<std::uint64_t, bounds.size()> buckets_{};  // non-cumulative
+  std::uint64_t count_ = 0;
+  double sum_ = 0;
+};
+
+// What the Stats do not count themselves: read from their owners at render.
+struct Gauges {
+  std::size_t parked = 0;
+  std::size_t fcgi_connections = 0;
+  std::size_t channels = 0;
+  bool redis_up = false;
+  std::uint64_t redis_reconnects = 0;
+  std::uint64_t stream_reads = 0;  // durable channels' stream reads sent
+  std::uint64_t stream_read_failures = 0;
+};
+
+class Stats {
+ public:
+  void count_response(int status) { ++responses_[status]; }
+  LatencyHistogram& delivery_latency() { return delivery_latency_; }
+  std::string render(const Gauges& gauges, const HubCounters& hub) const;
+
+ private:
+  std::map<int, std::uint64_t> responses_;
+  LatencyHistogram delivery_latency_;
+};
+
+}  // namespace comet

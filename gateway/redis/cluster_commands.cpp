@@ -1,0 +1,744 @@
+#include "gateway/redis/cluster_commands.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <charconv>
+#include <map>
+
+#include "gateway/core/clock.hpp"
+#include "gateway/redis/detail/guarded_timer.hpp"
+#include "gateway/redis/detail/hiredis_asio.hpp"
+#include "gateway/util/log.hpp"
+
+namespace comet {
+namespace {
+
+using std::chrono::milliseconds;
+
+// A command redirected more often than this fails (a cluster in the middle
+// of moving the slot back and forth).
+constexpr int kMaxRedirects = 5;
+// Slot-map lookups start at most this often: a master that is down (before
+// its failover) is not hammered with connects.
+constexpr milliseconds kMinLookupInterval{250};
+// A node that cannot be reached is tried again after this, doubling per
+// failure up to kMaxNodeBackoff; meanwhile commands for it fail at once and
+// the slot map is asked for every kDownMapInterval (until a failover shows).
+constexpr milliseconds kMinNodeBackoff{250};
+constexpr milliseconds kMaxNodeBackoff{4000};
+constexpr milliseconds kDownMapInterval{500};
+constexpr milliseconds kMaxDownMapInterval{5000};
+
+constexpr std::array<std::uint16_t, 256> make_crc16_table() {
+  std::array<std::uint16_t, 256> table{};
+  for (unsigned i = 0; i < 256; ++i) {
+    std::uint16_t crc = static_cast<std::uint16_t>(i << 8);
+    for (int bit = 0; bit < 8; ++bit) {
+      crc = (crc & 0x8000) != 0 ? static_cast<std::uint16_t>((crc << 1) ^ 0x1021)
+                                : static_cast<std::uint16_t>(crc << 1);
+    }
+    table[i] = crc;
+  }
+  return table;
+}
+constexpr auto kCrc16 = make_crc16_table();
+
+std::uint16_t crc16(std::string_view bytes) {
+  std::uint16_t crc = 0;
+  for (unsigned char c : bytes) {
+    crc = static_cast<std::uint16_t>((crc << 8) ^ kCrc16[((crc >> 8) ^ c) & 0xff]);
+  }
+  return crc;
+}
+
+std::string_view text_of(const redisReply& r) {
+  return r.str != nullptr ? std::string_view(r.str, r.len) : std::string_view();
+}
+
+std::string host_port(const RedisHostPort& at) {
+  return (at.host.find(':') == std::string::npos ? at.host : "[" + at.host + "]") + ":" +
+         std::to_string(at.port);
+}
+
+// The host part of "host:port" / "[v6]:port".
+std::string host_of(const std::string& name) {
+  auto colon = name.rfind(':');
+  std::string host = name.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return host;
+}
+
+void log_line(LogLevel level, std::string_view text) {
+  log(level, "redis", text);
+}
+
+}  // namespace
+
+std::uint16_t cluster_key_slot(std::string_view key) {
+  auto open = key.find('{');
+  if (open != std::string_view::npos) {
+    auto close = key.find('}', open + 1);
+    if (close != std::string_view::npos && close > open + 1) {
+      key = key.substr(open + 1, close - open - 1);
+    }
+  }
+  return crc16(key) & (kClusterSlots - 1);
+}
+
+std::optional<ClusterRedirect> parse_cluster_redirect(std::string_view error) {
+  ClusterRedirect out;
+  if (error.starts_with("MOVED ")) {
+    error.remove_prefix(6);
+  } else if (error.starts_with("ASK ")) {
+    out.ask = true;
+    error.remove_prefix(4);
+  } else {
+    return std::nullopt;
+  }
+  auto space = error.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  unsigned slot = 0;
+  auto slot_text = error.substr(0, space);
+  auto [end, ec] = std::from_chars(slot_text.data(), slot_text.data() + slot_text.size(), slot);
+  if (ec != std::errc() || end != slot_text.data() + slot_text.size() || slot >= kClusterSlots) {
+    return std::nullopt;
+  }
+  out.slot = static_cast<std::uint16_t>(slot);
+  // "host:port", the host possibly an IPv6 address (its last ':' ends it).
+  auto address = error.substr(space + 1);
+  auto colon = address.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto port_text = address.substr(colon + 1);
+  int port = 0;
+  auto [pend, pec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (pec != std::errc() || pend != port_text.data() + port_text.size() || port <= 0 ||
+      port > 65535) {
+    return std::nullopt;
+  }
+  auto host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  out.node = RedisHostPort{std::string(host), port};
+  return out;
+}
+
+std::optional<ClusterSlots> ClusterSlots::from_reply(const redisReply& r,
+                                                     const std::string& asked_host) {
+  if (r.type != REDIS_REPLY_ARRAY) return std::nullopt;
+  ClusterSlots out;
+  for (std::size_t i = 0; i < r.elements; ++i) {
+    const redisReply& range = *r.element[i];
+    if (range.type != REDIS_REPLY_ARRAY || range.elements < 3) return std::nullopt;
+    const redisReply& from = *range.element[0];
+    const redisReply& to = *range.element[1];
+    const redisReply& master = *range.element[2];
+    if (from.type != REDIS_REPLY_INTEGER || to.type != REDIS_REPLY_INTEGER ||
+        master.type != REDIS_REPLY_ARRAY || master.elements < 2 ||
+        (master.element[0]->type != REDIS_REPLY_STRING &&
+         master.element[0]->type != REDIS_REPLY_NIL) ||
+        master.element[1]->type != REDIS_REPLY_INTEGER) {
+      return std::nullopt;
+    }
+    if (from.integer < 0 || to.integer < from.integer || to.integer >= kClusterSlots) {
+      return std::nullopt;
+    }
+    const long long port = master.element[1]->integer;
+    if (port <= 0 || port > 65535) return std::nullopt;
+    std::string host(text_of(*master.element[0]));
+    if (host.empty() || host == "?") host = asked_host;
+    const auto index = out.index_of(RedisHostPort{host, static_cast<int>(port)});
+    for (long long s = from.integer; s <= to.integer; ++s) {
+      out.owner_[static_cast<std::size_t>(s)] = static_cast<std::int32_t>(index);
+    }
+  }
+  return out;
+}
+
+std::size_t ClusterSlots::index_of(const RedisHostPort& node) {
+  for (std::size_t i = 0; i < masters_.size(); ++i) {
+    if (masters_[i] == node) return i;
+  }
+  masters_.push_back(node);
+  return masters_.size() - 1;
+}
+
+const RedisHostPort* ClusterSlots::master_of(std::uint16_t slot) const {
+  if (slot >= kClusterSlots) return nullptr;
+  const std::int32_t index = owner_[slot];
+  return index < 0 ? nullptr : &masters_[static_cast<std::size_t>(index)];
+}
+
+std::size_t ClusterSlots::slots_served() const {
+  std::size_t n = 0;
+  for (std::int32_t index : owner_) n += index >= 0 ? 1 : 0;
+  return n;
+}
+
+void ClusterSlots::move(std::uint16_t slot, const RedisHostPort& node) {
+  if (slot >= kClusterSlots) return;
+  owner_[slot] = static_cast<std::int32_t>(index_of(node));
+}
+
+// ---- ClusterCommands ------------------------------------------------------
+
+struct ClusterCommands::Impl {
+  using Timer = detail::GuardedTimer;
+
+  struct Pending {
+    std::string key;
+    std::vector<std::string> args;
+    Done done;
+    Clock::time_point deadline;
+    int redirects = 0;
+    bool reloaded = false;  // the library was loaded again for this one
+    bool asking = false;    // sent after ASKING (an ASK redirect)
+    std::string node;       // "host:port" it went to; empty while unrouted
+  };
+
+  struct Node {
+    RedisHostPort at;
+    std::unique_ptr<detail::HiredisAsio> conn;
+    bool ready = false;
+    std::vector<std::pair<std::uint64_t, bool>> queued;  // (command, ASKING first)
+    // Broadcasts waiting for the connection, and what to call if it fails.
+    std::vector<std::pair<std::vector<std::string>, std::function<void()>>> broadcasts;
+  };
+
+  Impl(boost::asio::io_context& io, ClusterCommandsOptions options)
+      : io_(io), opt_(std::move(options)), down_timer_(io), timeout_timer_(io), lookup_timer_(io) {}
+
+  boost::asio::io_context& io_;
+  ClusterCommandsOptions opt_;
+  std::shared_ptr<int> life_ = std::make_shared<int>(0);
+  bool running_ = false;
+  // Ordered by id, so by deadline too: the first is the first to be late.
+  std::map<std::uint64_t, Pending> pending_;
+  std::uint64_t next_id_ = 0;
+  std::map<std::string, Node> nodes_;
+  // Nodes whose last connection failed or broke: when to try again.
+  struct Down {
+    int failures = 0;
+    Clock::time_point retry_at;
+  };
+  std::map<std::string, Down> down_;
+  Timer down_timer_;
+  bool down_timer_armed_ = false;
+  milliseconds down_map_interval_ = kDownMapInterval;
+  std::optional<ClusterSlots> slots_;
+  std::string slots_summary_;  // for logging changes only
+  Timer timeout_timer_;
+
+  // The slot-map lookup: CLUSTER SLOTS on a short-lived connection to one
+  // known node after another.
+  std::unique_ptr<detail::HiredisAsio> lookup_;
+  Timer lookup_timer_;
+  std::vector<RedisHostPort> lookup_candidates_;
+  std::size_t lookup_next_ = 0, lookup_tried_ = 0;
+  bool lookup_busy_ = false;   // asking, or waiting for kMinLookupInterval
+  bool lookup_again_ = false;  // asked for while busy
+  Clock::time_point last_lookup_{};
+  std::string lookup_errors_;
+
+  template <class F>
+  void arm(Timer& timer, milliseconds after, F f) {
+    timer.arm(after, life_, std::move(f));
+  }
+  static void cancel(Timer& timer) { timer.cancel(); }
+
+  RedisUrl url_of(const RedisHostPort& at) const {
+    RedisUrl url;
+    url.host = at.host;
+    url.port = at.port;
+    url.username = opt_.username;
+    url.password = opt_.password;
+    return url;
+  }
+
+  bool send_auth(detail::HiredisAsio& conn, detail::HiredisAsio::ReplyHandler done) {
+    if (opt_.username.empty() && opt_.password.empty()) return false;
+    if (!opt_.username.empty()) {
+      return conn.command({"AUTH", opt_.username, opt_.password}, std::move(done));
+    }
+    return conn.command({"AUTH", opt_.password}, std::move(done));
+  }
+
+  void start() {
+    running_ = true;
+    refresh();
+  }
+
+  void stop() {
+    running_ = false;
+    life_ = std::make_shared<int>(0);  // queued completions see a dead life
+    lookup_busy_ = false;
+    lookup_again_ = false;
+    cancel(timeout_timer_);
+    cancel(lookup_timer_);
+    cancel(down_timer_);
+    lookup_.reset();
+    nodes_.clear();
+    down_.clear();
+    pending_.clear();
+  }
+
+  void send(std::string_view key, std::vector<std::string> args, Done done) {
+    const std::uint64_t id = ++next_id_;
+    Pending& p = pending_[id];
+    p.key = std::string(key);
+    p.args = std::move(args);
+    p.done = std::move(done);
+    p.deadline = Clock::now() + opt_.timeout;
+    if (pending_.size() == 1) arm_timeout();
+    if (!running_) {
+      fail(id);
+      return;
+    }
+    route(id);
+  }
+
+  std::size_t broadcast(const std::vector<std::string>& args, const std::function<void()>& lost) {
+    if (!running_ || !slots_) return 0;
+    std::size_t n = 0;
+    for (const auto& m : slots_->masters()) {
+      const std::string name = host_port(m);
+      // A master that is down publishes nothing that could be in flight.
+      if (down_.count(name) != 0 && nodes_.count(name) == 0) continue;
+      Node& node_ref = node(m);
+      if (node_ref.ready) {
+        if (node_ref.conn->command(args, [](const redisReply&) {})) ++n;
+      } else {
+        node_ref.broadcasts.emplace_back(args, lost);
+        ++n;
+      }
+    }
+    return n;
+  }
+
+  // The caller's `done` with nullptr, from a fresh stack.
+  void fail(std::uint64_t id) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    Done done = std::move(it->second.done);
+    pending_.erase(it);
+    boost::asio::post(io_, [life = std::weak_ptr<int>(life_), done = std::move(done)] {
+      if (!life.expired()) done(nullptr);
+    });
+  }
+
+  void route(std::uint64_t id) {
+    Pending& p = pending_.at(id);
+    p.node.clear();
+    if (!slots_) {
+      refresh();  // routes the unrouted when it has the map
+      return;
+    }
+    const RedisHostPort* master = slots_->master_of(cluster_key_slot(p.key));
+    if (master == nullptr) {
+      log_line(LogLevel::warn, "cluster: no master serves the slot of " + p.key);
+      fail(id);
+      refresh();
+      return;
+    }
+    dispatch(id, *master, false);
+  }
+
+  Node& node(const RedisHostPort& at) {
+    const std::string name = host_port(at);
+    auto [it, fresh] = nodes_.try_emplace(name);
+    Node& n = it->second;
+    if (!fresh) return n;
+    n.at = at;
+    detail::HiredisAsio::Events ev;
+    ev.on_connected = [this, name] { node_up(name); };
+    ev.on_connect_failed = [this, name](const std::string& why) {
+      drop_node(name, "connect failed (" + why + ")");
+    };
+    ev.on_disconnected = [this, name](const std::string& why) { drop_node(name, why); };
+    n.conn = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
+    n.conn->connect(url_of(at), opt_.connect_timeout);
+    return n;
+  }
+
+  void node_up(const std::string& name) {
+    auto it = nodes_.find(name);
+    if (it == nodes_.end()) return;
+    Node& n = it->second;
+    // Pipelined: AUTH, the library (or a PING), then what waited; a refused
+    // AUTH drops the connection before the rest is answered. The node
+    // counts as reachable again only once it has answered properly.
+    send_auth(*n.conn, [this, name](const redisReply& r) {
+      if (r.type == REDIS_REPLY_ERROR)
+        drop_node(name, "AUTH refused (" + std::string(text_of(r)) + ")");
+    });
+    auto healthy = [this, name](const redisReply& r) {
+      if (r.type == REDIS_REPLY_ERROR &&
+          (text_of(r).starts_with("NOAUTH") || text_of(r).starts_with("WRONGPASS"))) {
+        return;
+      }
+      auto d = down_.find(name);
+      if (d == down_.end()) return;
+      log_line(LogLevel::info, "cluster: " + name + " reachable again after " +
+                                   std::to_string(d->second.failures) + " failed attempts");
+      down_.erase(d);
+    };
+    if (opt_.library.empty()) {
+      n.conn->command({"PING"}, healthy);
+    } else {
+      load_library(n, healthy);
+    }
+    n.ready = true;
+    for (const auto& [args, lost] : n.broadcasts) n.conn->command(args, [](const redisReply&) {});
+    n.broadcasts.clear();
+    auto queued = std::move(n.queued);
+    n.queued.clear();
+    for (auto [id, asking] : queued) transmit(name, id, asking);
+  }
+
+  void load_library(Node& n, std::function<void(const redisReply&)> then = nullptr) {
+    if (opt_.library.empty()) return;
+    const std::string name = host_port(n.at);
+    n.conn->command({"FUNCTION", "LOAD", opt_.library}, [name, then](const redisReply& r) {
+      if (then) then(r);
+      if (r.type != REDIS_REPLY_ERROR) {
+        log_line(LogLevel::info, "cluster: loaded the durable-channel functions on " + name);
+      } else if (text_of(r).find("already exists") == std::string_view::npos) {
+        log_line(LogLevel::error, "cluster: cannot load the durable-channel functions on " + name +
+                                      " (" + std::string(text_of(r)) + ")");
+      }
+    });
+  }
+
+  bool resting(const std::string& name) const {
+    auto d = down_.find(name);
+    return d != down_.end() && d->second.retry_at > Clock::now();
+  }
+
+  void dispatch(std::uint64_t id, const RedisHostPort& at, bool asking) {
+    const std::string name = host_port(at);
+    if (resting(name) && nodes_.find(name) == nodes_.end()) {
+      fail(id);
+      return;
+    }
+    Node& n = node(at);
+    Pending& p = pending_.at(id);
+    p.node = name;
+    p.asking = asking;
+    if (!n.ready) {
+      n.queued.emplace_back(id, asking);
+      return;
+    }
+    transmit(name, id, asking);
+  }
+
+  void transmit(const std::string& name, std::uint64_t id, bool asking) {
+    auto pit = pending_.find(id);
+    auto nit = nodes_.find(name);
+    if (pit == pending_.end()) return;  // failed meanwhile
+    if (nit == nodes_.end()) {
+      fail(id);
+      return;
+    }
+    detail::HiredisAsio& conn = *nit->second.conn;
+    if (asking) conn.command({"ASKING"}, [](const redisReply&) {});
+    bool sent = conn.command(pit->second.args,
+                             [this, id, name](const redisReply& r) { on_reply(id, name, r); });
+    if (!sent) drop_node(name, "cannot send a command");
+  }
+
+  void on_reply(std::uint64_t id, const std::string& name, const redisReply& r) {
+    auto it = pending_.find(id);
+    if (it == pending_.end() || it->second.node != name) return;
+    Pending& p = it->second;
+    if (r.type == REDIS_REPLY_ERROR) {
+      const std::string_view text = text_of(r);
+      if (auto redirect = parse_cluster_redirect(text)) {
+        // "MOVED 1 :7000": the host is the one that answered.
+        if (redirect->node.host.empty()) redirect->node.host = host_of(name);
+        if (++p.redirects > kMaxRedirects) {
+          log_line(LogLevel::warn,
+                   "cluster: " + p.key + " redirected too often (last: " + std::string(text) + ")");
+          fail(id);
+          return;
+        }
+        if (!redirect->ask) {
+          log_line(LogLevel::info, "cluster: slot " + std::to_string(redirect->slot) +
+                                       " moved to " + host_port(redirect->node) + " (MOVED)");
+          if (slots_) slots_->move(redirect->slot, redirect->node);
+          refresh();  // one slot moved: others may have too
+        }
+        dispatch(id, redirect->node, redirect->ask);
+        return;
+      }
+      // A master restarted without persistence lost the functions.
+      if (!p.reloaded && (text.find("Function not found") != std::string_view::npos ||
+                          text.find("function not found") != std::string_view::npos)) {
+        p.reloaded = true;
+        auto nit = nodes_.find(name);
+        if (nit != nodes_.end()) {
+          load_library(nit->second);
+          transmit(name, id, p.asking);
+          return;
+        }
+      }
+    }
+    Done done = std::move(p.done);
+    pending_.erase(it);
+    done(&r);
+  }
+
+  // The connection to a node is over (or useless): every command sent there
+  // fails, and the slot map is asked for again (a failover moves masters).
+  // `broken`: the node failed (not merely left the slot map), so it rests
+  // before the next attempt.
+  void drop_node(const std::string& name, const std::string& why, bool broken = true) {
+    auto it = nodes_.find(name);
+    if (it == nodes_.end()) return;
+    auto broadcasts = std::move(it->second.broadcasts);
+    nodes_.erase(it);  // deferred by HiredisAsio when inside one of its handlers
+    for (auto& [args, lost_one] : broadcasts) {
+      if (lost_one) lost_one();
+    }
+    std::vector<std::uint64_t> lost;
+    for (auto& [id, p] : pending_) {
+      if (p.node == name) lost.push_back(id);
+    }
+    for (auto id : lost) fail(id);
+    if (!broken) {
+      log_line(LogLevel::info, "cluster: closed the connection to " + name + " (" + why + ")");
+      return;
+    }
+    Down& d = down_[name];
+    milliseconds rest = kMinNodeBackoff;
+    for (int i = 0; i < d.failures && rest < kMaxNodeBackoff; ++i) rest *= 2;
+    rest = std::min(rest, kMaxNodeBackoff);
+    d.retry_at = Clock::now() + rest;
+    if (d.failures++ == 0) {
+      log_line(LogLevel::warn, "cluster: connection to " + name + " lost (" + why +
+                                   "); trying again with backoff, asking for the slot map");
+    }
+    refresh();
+    // While the slot map names a node that is down, keep asking for it: a
+    // failover shows there.
+    if (!down_timer_armed_) {
+      down_timer_armed_ = true;
+      down_map_interval_ = kDownMapInterval;
+      arm(down_timer_, down_map_interval_, [this] { check_down(); });
+    }
+  }
+
+  // Every down_map_interval_ (doubling to kMaxDownMapInterval while nothing
+  // changes): the next attempt at nodes that are down, and the slot map.
+  void check_down() {
+    down_timer_armed_ = false;
+    if (!slots_) return;
+    bool any = false;
+    for (const auto& m : slots_->masters()) {
+      const std::string name = host_port(m);
+      if (down_.count(name) != 0 && nodes_.count(name) == 0) {
+        any = true;
+        if (!resting(name)) node(m);  // the next attempt
+      }
+    }
+    if (!any) return;
+    refresh();
+    down_timer_armed_ = true;
+    down_map_interval_ = std::min(down_map_interval_ * 2, kMaxDownMapInterval);
+    arm(down_timer_, down_map_interval_, [this] { check_down(); });
+  }
+
+  void arm_timeout() {
+    if (pending_.empty()) return;
+    auto due = pending_.begin()->second.deadline - Clock::now();
+    arm(timeout_timer_, std::max(milliseconds(1), std::chrono::ceil<milliseconds>(due)), [this] {
+      const auto now = Clock::now();
+      while (!pending_.empty() && pending_.begin()->second.deadline <= now) {
+        const std::uint64_t id = pending_.begin()->first;
+        const std::string name = pending_.begin()->second.node;
+        if (name.empty()) {
+          fail(id);  // still waiting for the slot map
+        } else {
+          drop_node(name, "no answer in " + std::to_string(opt_.timeout.count()) + " ms");
+          fail(id);  // in case its node was gone already
+        }
+      }
+      arm_timeout();
+    });
+  }
+
+  // ---- the slot map ---------------------------------------------------------
+
+  void refresh() {
+    if (!running_) return;
+    if (lookup_busy_) {
+      lookup_again_ = true;
+      return;
+    }
+    lookup_busy_ = true;
+    const auto wait = last_lookup_ + kMinLookupInterval - Clock::now();
+    if (wait > Clock::duration::zero()) {
+      arm(lookup_timer_, std::chrono::ceil<milliseconds>(wait), [this] {
+        lookup_busy_ = false;
+        refresh();
+      });
+      return;
+    }
+    last_lookup_ = Clock::now();
+    // Live masters first, then the seeds, nodes that are down last.
+    lookup_candidates_.clear();
+    std::vector<RedisHostPort> down;
+    auto add = [&](const RedisHostPort& at) {
+      auto& list = down_.count(host_port(at)) != 0 ? down : lookup_candidates_;
+      if (std::find(list.begin(), list.end(), at) == list.end()) list.push_back(at);
+    };
+    if (slots_) {
+      for (const auto& m : slots_->masters()) add(m);
+    }
+    for (const auto& seed : opt_.seeds) add(seed);
+    lookup_candidates_.insert(lookup_candidates_.end(), down.begin(), down.end());
+    lookup_next_ = 0;
+    lookup_tried_ = 0;
+    lookup_errors_.clear();
+    ask_next();
+  }
+
+  void ask_next() {
+    if (lookup_tried_ == lookup_candidates_.size()) {
+      lookup_end();
+      log_line(LogLevel::warn, "cluster: no node gave the slot map (" + lookup_errors_ + ")");
+      std::vector<std::uint64_t> unrouted;
+      for (auto& [id, p] : pending_) {
+        if (p.node.empty()) unrouted.push_back(id);
+      }
+      for (auto id : unrouted) fail(id);
+      // Without a map, keep asking (about once a second): the connections
+      // that load the functions wait for it.
+      last_lookup_ = Clock::now() + milliseconds(1000) - kMinLookupInterval;
+      if (lookup_again_ || !slots_) {
+        lookup_again_ = false;
+        refresh();
+      }
+      return;
+    }
+    const RedisHostPort at = lookup_candidates_[lookup_next_++ % lookup_candidates_.size()];
+    ++lookup_tried_;
+    const std::string name = host_port(at);
+    auto give_up = [this, name](const std::string& why) {
+      cancel(lookup_timer_);
+      lookup_.reset();
+      if (!lookup_errors_.empty()) lookup_errors_ += "; ";
+      lookup_errors_ += name + ": " + why;
+      ask_next();
+    };
+    detail::HiredisAsio::Events ev;
+    ev.on_connected = [this, at, give_up] {
+      send_auth(*lookup_, [give_up](const redisReply& r) {
+        if (r.type == REDIS_REPLY_ERROR) give_up("AUTH refused (" + std::string(text_of(r)) + ")");
+      });
+      bool sent = lookup_->command({"CLUSTER", "SLOTS"}, [this, at, give_up](const redisReply& r) {
+        auto slots = ClusterSlots::from_reply(r, at.host);
+        if (!slots || slots->masters().empty()) {
+          give_up(r.type == REDIS_REPLY_ERROR
+                      ? "CLUSTER SLOTS refused (" + std::string(text_of(r)) + ")"
+                      : "an empty or malformed slot map");
+          return;
+        }
+        got_slots(std::move(*slots));
+      });
+      if (!sent) give_up("cannot send CLUSTER SLOTS");
+    };
+    ev.on_connect_failed = give_up;
+    ev.on_disconnected = give_up;
+    lookup_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
+    lookup_->connect(url_of(at), opt_.connect_timeout);
+    arm(lookup_timer_, opt_.connect_timeout, [give_up] { give_up("no answer in time"); });
+  }
+
+  void lookup_end() {
+    cancel(lookup_timer_);
+    lookup_.reset();  // deferred when inside its handler
+    lookup_tried_ = 0;
+    lookup_busy_ = false;
+  }
+
+  void got_slots(ClusterSlots slots) {
+    lookup_end();
+    std::string summary;
+    for (const auto& m : slots.masters()) summary += (summary.empty() ? "" : ", ") + host_port(m);
+    summary = std::to_string(slots.masters().size()) + " masters (" + summary + ") serve " +
+              std::to_string(slots.slots_served()) + " of " + std::to_string(kClusterSlots) +
+              " slots";
+    if (summary != slots_summary_) {
+      log_line(LogLevel::info, "cluster: " + summary);
+      slots_summary_ = summary;
+      down_map_interval_ = kDownMapInterval;
+    }
+    slots_ = std::move(slots);
+    // Every master gets a connection now, so the functions are loaded on
+    // each before a publisher needs them; connections to nodes that are
+    // no longer masters are closed.
+    for (const auto& m : slots_->masters()) {
+      if (!resting(host_port(m))) node(m);
+    }
+    std::vector<std::string> stale;
+    for (auto& [name, n] : nodes_) {
+      const auto& masters = slots_->masters();
+      if (std::find(masters.begin(), masters.end(), n.at) == masters.end()) stale.push_back(name);
+    }
+    for (const auto& name : stale) drop_node(name, "no longer a master", false);
+    // Nodes that left the slot map are forgotten.
+    for (auto d = down_.begin(); d != down_.end();) {
+      const auto& masters = slots_->masters();
+      bool listed = std::any_of(masters.begin(), masters.end(),
+                                [&](const RedisHostPort& m) { return host_port(m) == d->first; });
+      d = listed ? std::next(d) : down_.erase(d);
+    }
+    std::vector<std::uint64_t> unrouted;
+    for (auto& [id, p] : pending_) {
+      if (p.node.empty()) unrouted.push_back(id);
+    }
+    for (auto id : unrouted) route(id);
+    if (lookup_again_) {
+      lookup_again_ = false;
+      refresh();
+    }
+  }
+};
+
+ClusterCommands::ClusterCommands(boost::asio::io_context& io, ClusterCommandsOptions options)
+    : impl_(std::make_unique<Impl>(io, std::move(options))) {}
+
+ClusterCommands::~ClusterCommands() {
+  impl_->stop();
+}
+
+void ClusterCommands::start() {
+  impl_->start();
+}
+
+void ClusterCommands::send(std::string_view key, std::vector<std::string> args, Done done) {
+  impl_->send(key, std::move(args), std::move(done));
+}
+
+void ClusterCommands::stop() {
+  impl_->stop();
+}
+
+std::size_t ClusterCommands::broadcast(const std::vector<std::string>& args,
+                                       const std::function<void()>& lost) {
+  return impl_->broadcast(args, lost);
+}
+
+std::vector<RedisHostPort> ClusterCommands::master_nodes() const {
+  return impl_->slots_ ? impl_->slots_->masters() : std::vector<RedisHostPort>{};
+}
+
+std::size_t ClusterCommands::masters() const {
+  return impl_->slots_ ? impl_->slots_->masters().size() : 0;
+}
+
+}  // namespace comet

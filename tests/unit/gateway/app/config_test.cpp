@@ -1,0 +1,91 @@
+#include "gateway/app/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <vector>
+
+namespace comet {
+namespace {
+
+CommandLine parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "comet-gateway");
+  return parse_command_line(static_cast<int>(args.size()), args.data());
+}
+
+TEST(Config, Defaults) {
+  const auto cl = parse({});
+  EXPECT_EQ(cl.action, CommandLine::Action::run);
+  EXPECT_EQ(cl.config.listen, std::vector<std::string>{"127.0.0.1:9000"});
+  EXPECT_EQ(cl.config.redis.host, "127.0.0.1");
+  EXPECT_EQ(cl.config.redis.port, 6379);
+  EXPECT_EQ(cl.config.prefix, "comet:");
+  EXPECT_EQ(cl.config.poll.default_timeout, std::chrono::seconds(25));
+  EXPECT_EQ(cl.config.poll.max_channels, 64u);
+}
+
+TEST(Config, HelpListsEveryFlagWithDefaults) {
+  const auto cl = parse({"--help"});
+  EXPECT_EQ(cl.action, CommandLine::Action::help);
+  for (const char* flag : {"--listen", "--redis", "--prefix", "--max-timeout", "--max-channels",
+                           "--config", "--version", "--log-level", "--cors-origin"}) {
+    EXPECT_NE(cl.text.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_NE(cl.text.find("redis://127.0.0.1:6379"), std::string::npos);
+}
+
+TEST(Config, RepeatedListenAndConfigFileWithCommandLineWinning) {
+  char path[] = "/tmp/comet-config-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  {
+    std::ofstream f(path);
+    f << "# a comment\nlisten = unix:/tmp/a.sock\nprefix = site1:\nmax-channels = 256\n"
+         "max-timeout = 30\n";
+  }
+  const auto cl = parse({"--config", path, "--prefix", "cli:", "--listen", "127.0.0.1:1"});
+  std::remove(path);
+  EXPECT_EQ(cl.config.prefix, "cli:");
+  EXPECT_EQ(cl.config.poll.max_channels, 256u);
+  EXPECT_EQ(cl.config.poll.max_timeout, std::chrono::seconds(30));
+  // composing: both the file's and the command line's listeners.
+  EXPECT_EQ(cl.config.listen.size(), 2u);
+}
+
+TEST(Config, TheShippedConfigFileParses) {
+  const std::string path = std::string(COMET_SOURCE_DIR) + "/deploy/comet-gateway.conf.example";
+  const auto cl = parse({"--config", path.c_str()});
+  EXPECT_EQ(cl.config.listen, (std::vector<std::string>{"unix:/run/comet-gateway/comet.sock"}));
+  EXPECT_EQ(cl.config.redis.redacted(), "redis://127.0.0.1:6379");
+  EXPECT_EQ(cl.config.poll.max_timeout, std::chrono::seconds(50));
+}
+
+TEST(Config, PublishAccessFlags) {
+  const auto cl = parse({"--publish-secret", "0123456789abcdef", "--publish-allow", "127.0.0.1",
+                         "--publish-allow", "10.0.0.0/8"});
+  EXPECT_EQ(cl.config.publish_secrets, (std::vector<std::string>{"0123456789abcdef"}));
+  EXPECT_EQ(cl.config.publish_allow, (std::vector<std::string>{"127.0.0.1", "10.0.0.0/8"}));
+  EXPECT_TRUE(parse({}).config.publish_secrets.empty());
+  EXPECT_THROW(parse({"--publish-secret", "short"}), std::runtime_error);
+  try {
+    parse({"--publish-allow", "10.0.0.0/40"});
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("10.0.0.0/40"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Config, BadInputIsAReadableError) {
+  EXPECT_THROW(parse({"--bogus"}), std::runtime_error);
+  EXPECT_THROW(parse({"--max-channels", "x"}), std::runtime_error);
+  EXPECT_THROW(parse({"--max-channels", "0"}), std::runtime_error);
+  EXPECT_THROW(parse({"--max-params-bytes", "2147483648"}), std::runtime_error);
+  EXPECT_THROW(parse({"--redis", "http://x"}), std::runtime_error);
+  EXPECT_THROW(parse({"--log-level", "loud"}), std::runtime_error);
+  EXPECT_THROW(parse({"--config", "/nonexistent/file"}), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace comet

@@ -1,0 +1,641 @@
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gateway/core/hub.hpp"
+#include "gateway/http/poll_json.hpp"
+
+namespace comet {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t kEpoch = 0x1234abcd5678ef90ULL;
+// The wire format the gateway answers with: the tests read its bodies.
+const PollJson kJson;
+// Injected time: far from the clock's epoch, not on a tick boundary.
+const Clock::time_point kT0 = Clock::time_point(std::chrono::hours(10) + 3ms);
+
+// Records what the Hub tells it; an optional hook runs inside on_release
+// (to re-poll, destroy others, ...).
+class FakeWaiter : public Waiter {
+ public:
+  std::vector<BatchPtr> got;
+  std::function<void(FakeWaiter&, const BatchPtr&)> hook;
+
+  const Batch& last() const { return *got.back(); }
+
+ protected:
+  void on_release(const BatchPtr& b) override {
+    got.push_back(b);
+    if (hook) hook(*this, b);
+  }
+};
+
+std::vector<std::string> chans(std::initializer_list<const char*> names) {
+  return std::vector<std::string>(names.begin(), names.end());
+}
+
+Since since_cursor(Cursor c) {
+  return Since{Since::Kind::cursor, c};
+}
+Since since_now() {
+  return Since{};
+}
+Since since_earliest() {
+  return Since{Since::Kind::earliest, {}};
+}
+
+std::vector<std::uint64_t> seqs(const Batch& b) {
+  std::vector<std::uint64_t> out;
+  for (const auto& m : b.messages) out.push_back(m->seq);
+  return out;
+}
+
+HubOptions small_options() {
+  HubOptions o;
+  o.timeout_jitter = 0;
+  return o;
+}
+
+TEST(HubTest, StartsIdle) {
+  Hub hub(HubOptions{}, kEpoch, kJson);
+  EXPECT_EQ(hub.epoch(), kEpoch);
+  EXPECT_EQ(hub.head(), (Cursor{kEpoch, 0}));
+  EXPECT_EQ(hub.parked(), 0u);
+  EXPECT_EQ(hub.channels(), 0u);
+  EXPECT_FALSE(hub.next_wakeup());
+}
+
+TEST(HubTest, MessageJsonIsEncodedOnce) {
+  Hub hub(HubOptions{}, kEpoch, kJson);
+  auto m = hub.publish("chat.1", "h\xc3\xa9\"llo\n", kT0);
+  EXPECT_EQ(m->seq, 1u);
+  EXPECT_EQ(m->channel, "chat.1");
+  EXPECT_EQ(m->received, kT0);
+  EXPECT_EQ(m->encoded, "{\"channel\":\"chat.1\",\"id\":\"" + format_cursor({kEpoch, 1}) +
+                            "\",\"data\":\"h\xc3\xa9\\\"llo\\n\"}");
+  auto bin = hub.publish("chat.1", std::string_view("\xff\x00\x01", 3), kT0);
+  EXPECT_EQ(bin->encoded, "{\"channel\":\"chat.1\",\"id\":\"" + format_cursor({kEpoch, 2}) +
+                              "\",\"data_base64\":\"/wAB\"}");
+  EXPECT_EQ(hub.counters().messages_received, 2u);
+}
+
+TEST(HubTest, BatchBodyFormat) {
+  Hub hub(HubOptions{}, kEpoch, kJson);
+  auto m1 = hub.publish("a", "x", kT0);
+  auto m2 = hub.publish("a", "y", kT0);
+  FakeWaiter w;
+  auto b = hub.poll(w, chans({"a"}), since_earliest(), 0s, kT0);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(*b->body, "{\"cursor\":\"" + format_cursor(hub.head()) + "\",\"messages\":[" +
+                          m1->encoded + "," + m2->encoded + "]}");
+  auto g = hub.poll(w, chans({"a", "b"}), since_cursor({kEpoch + 1, 5}), 0s, kT0);
+  EXPECT_EQ(*g->body, "{\"cursor\":\"" + format_cursor(hub.head()) +
+                          "\",\"messages\":[],\"gaps\":[\"a\",\"b\"]}");
+}
+
+TEST(HubTest, WithoutSinceOnlyLaterMessages) {
+  Hub hub(small_options(), kEpoch, kJson);
+  hub.publish("a", "old", kT0);
+  FakeWaiter w;
+  EXPECT_EQ(hub.poll(w, chans({"a"}), since_now(), 25s, kT0), nullptr);
+  EXPECT_TRUE(w.parked());
+  EXPECT_EQ(hub.parked(), 1u);
+  hub.flush(kT0);  // "old" is dirty, but not after w's position
+  EXPECT_TRUE(w.parked());
+  EXPECT_TRUE(w.got.empty());
+  auto m = hub.publish("a", "new", kT0 + 1s);
+  EXPECT_TRUE(w.got.empty());  // publish completes nothing
+  EXPECT_EQ(hub.flush(kT0 + 1s), 1u);
+  ASSERT_EQ(w.got.size(), 1u);
+  EXPECT_EQ(seqs(w.last()), std::vector<std::uint64_t>{m->seq});
+  EXPECT_EQ(w.last().cursor, hub.head());
+  EXPECT_TRUE(w.last().gaps.empty());
+  EXPECT_FALSE(w.parked());
+  EXPECT_EQ(hub.parked(), 0u);
+  EXPECT_EQ(hub.counters().messages_delivered, 1u);
+}
+
+TEST(HubTest, EarliestGetsEverythingBufferedWithoutGaps) {
+  HubOptions o = small_options();
+  o.buffer_max_messages = 2;
+  Hub hub(o, kEpoch, kJson);
+  hub.publish("a", "1", kT0);
+  hub.publish("a", "2", kT0);
+  hub.publish("a", "3", kT0);  // drops 1
+  FakeWaiter w;
+  auto b = hub.poll(w, chans({"a"}), since_earliest(), 25s, kT0);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(seqs(*b), (std::vector<std::uint64_t>{2, 3}));
+  EXPECT_TRUE(b->gaps.empty());
+  EXPECT_EQ(b->cursor, hub.head());
+  // Earliest with nothing buffered parks like a poll without since.
+  EXPECT_EQ(hub.poll(w, chans({"b"}), since_earliest(), 25s, kT0), nullptr);
+  hub.publish("b", "x", kT0);
+  hub.flush(kT0);
+  ASSERT_EQ(w.got.size(), 1u);
+  EXPECT_EQ(seqs(w.last()), std::vector<std::uint64_t>{4});
+  EXPECT_TRUE(w.last().gaps.empty());
+}
+
+TEST(HubTest, ParkedAfterPublishBeforeFlushStaysParked) {
+  Hub hub(small_options(), kEpoch, kJson);
+  FakeWaiter before, after;
+  hub.poll(before, chans({"a"}), since_now(), 25s, kT0);
+  hub.publish("a", "x", kT0);
+  hub.poll(after, chans({"a"}), since_now(), 25s, kT0);
+  EXPECT_EQ(hub.flush(kT0), 1u);
+  EXPECT_EQ(before.got.size(), 1u);
+  EXPECT_TRUE(after.got.empty());
+  EXPECT_TRUE(after.parked());
+}
+
+// A client that follows the cursors it is given, over 1000 publishes with
+// flushes at random points, gets every message of its channels once, in
+// order; it re-polls from inside on_release (streams do this).
+TEST(HubTest, CursorContinuityAcrossRandomFlushes) {
+  HubOptions o = small_options();
+  o.buffer_max_messages = 100000;
+  o.batch_max_messages = 7;  // to cross truncated batches too
+  Hub hub(o, kEpoch, kJson);
+  std::mt19937_64 rng(42);
+  const std::vector<std::string> all = chans({"a", "b", "c"});
+  const std::vector<std::string> mine = chans({"a", "c"});
+
+  std::vector<std::uint64_t> expected, received;
+  Cursor cursor = hub.head();
+  Clock::time_point now = kT0;
+  FakeWaiter w;
+  std::function<void(BatchPtr)> consume = [&](BatchPtr b) {
+    while (b) {
+      EXPECT_TRUE(b->gaps.empty());
+      for (const auto& m : b->messages) {
+        EXPECT_TRUE(m->channel == "a" || m->channel == "c");
+        received.push_back(m->seq);
+      }
+      cursor = b->cursor;
+      b = hub.poll(w, mine, since_cursor(cursor), 25s, now);
+    }
+  };
+  w.hook = [&](FakeWaiter&, const BatchPtr& b) { consume(b); };
+  consume(hub.poll(w, mine, since_cursor(cursor), 25s, now));
+  for (int i = 0; i < 1000; ++i) {
+    now += 1ms;
+    const std::string& c = all[rng() % all.size()];
+    auto m = hub.publish(c, "m" + std::to_string(i), now);
+    if (c != "b") expected.push_back(m->seq);
+    if (rng() % 4 == 0) hub.flush(now);
+    // Sometimes the client's poll lands between publish and flush.
+    if (rng() % 10 == 0 && w.parked()) {
+      hub.cancel(w);
+      consume(hub.poll(w, mine, since_cursor(cursor), 25s, now));
+    }
+  }
+  hub.flush(now);
+  EXPECT_EQ(received, expected);
+  EXPECT_EQ(cursor, hub.head());
+  EXPECT_TRUE(w.parked());
+}
+
+TEST(HubTest, BufferOverrunByCountNamesGapAndDeliversTheRest) {
+  HubOptions o = small_options();
+  o.buffer_max_messages = 3;
+  Hub hub(o, kEpoch, kJson);
+  FakeWaiter w;
+  const Cursor start = hub.head();
+  hub.poll(w, chans({"a", "b"}), since_cursor(start), 25s, kT0);
+  for (int i = 0; i < 5; ++i) hub.publish("a", std::to_string(i), kT0);  // burst > buffer
+  hub.flush(kT0);
+  ASSERT_EQ(w.got.size(), 1u);
+  EXPECT_EQ(w.last().gaps, chans({"a"}));
+  EXPECT_EQ(seqs(w.last()), (std::vector<std::uint64_t>{3, 4, 5}));
+  EXPECT_EQ(w.last().cursor, hub.head());
+  EXPECT_EQ(hub.counters().messages_dropped, 2u);
+  EXPECT_EQ(hub.counters().gaps, 1u);
+  // The same answer for a poll from the same cursor.
+  FakeWaiter v;
+  auto b = hub.poll(v, chans({"a", "b"}), since_cursor(start), 25s, kT0);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->gaps, chans({"a"}));
+  EXPECT_EQ(seqs(*b), (std::vector<std::uint64_t>{3, 4, 5}));
+  // From a cursor after the drop: no gap.
+  b = hub.poll(v, chans({"a"}), since_cursor({kEpoch, 2}), 25s, kT0);
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(b->gaps.empty());
+  EXPECT_EQ(seqs(*b), (std::vector<std::uint64_t>{3, 4, 5}));
+}
+
+TEST(HubTest, BufferOverrunByBytes) {
+  HubOptions o = small_options();
+  Hub probe(o, kEpoch, kJson);
+  const std::size_t one = probe.publish("a", "0123456789", kT0)->encoded.size();
+  o.buffer_max_bytes = 2 * one + one / 2;  // two fit
+  Hub hub(o, kEpoch, kJson);
+  for (int i = 0; i < 4; ++i) hub.publish("a", "012345678" + std::to_string(i), kT0);
+  FakeWaiter w;
+  auto b = hub.poll(w, chans({"a"}), since_cursor({kEpoch, 0}), 0s, kT0);
+  EXPECT_EQ(b->gaps, chans({"a"}));
+  EXPECT_EQ(seqs(*b), (std::vector<std::uint64_t>{3, 4}));
+  // A message alone over the bound is kept (it has not been delivered).
+  o.buffer_max_bytes = 1;
+  Hub tiny(o, kEpoch, kJson);
+  tiny.publish("a", "x", kT0);
+  tiny.publish("a", "y", kT0);
+  b = tiny.poll(w, chans({"a"}), since_earliest(), 0s, kT0);
+  EXPECT_EQ(seqs(*b), std::vector<std::uint64_t>{2});
+}
+
+TEST(HubTest, AgeEvictionAndForgettingChannels) {
+  HubOptions o = small_options();
+  o.buffer_max_age = 10s;
+  Hub hub(o, kEpoch, kJson);
+  hub.publish("a", "1", kT0);
+  hub.publish("a", "2", kT0 + 4s);
+  EXPECT_EQ(hub.channels(), 1u);
+  ASSERT_TRUE(hub.next_wakeup());
+  EXPECT_EQ(*hub.next_wakeup(), kT0 + 10s);
+  hub.expire(kT0 + 9s);
+  EXPECT_EQ(hub.counters().messages_dropped, 0u);
+  hub.expire(kT0 + 10s);
+  EXPECT_EQ(hub.counters().messages_dropped, 1u);
+  EXPECT_EQ(*hub.next_wakeup(), kT0 + 14s);
+  FakeWaiter w;
+  auto b = hub.poll(w, chans({"a"}), since_cursor({kEpoch, 0}), 0s, kT0 + 10s);
+  EXPECT_EQ(b->gaps, chans({"a"}));
+  EXPECT_EQ(seqs(*b), std::vector<std::uint64_t>{2});
+  hub.expire(kT0 + 14s);
+  EXPECT_EQ(hub.counters().messages_dropped, 2u);
+  EXPECT_EQ(hub.channels(), 0u);  // forgotten: nothing buffered, no waiter
+  EXPECT_FALSE(hub.next_wakeup());
+  // "a" is unknown now; a cursor before its lost messages still gets a gap.
+  b = hub.poll(w, chans({"a"}), since_cursor({kEpoch, 1}), 0s, kT0 + 15s);
+  EXPECT_EQ(b->gaps, chans({"a"}));
+  b = hub.poll(w, chans({"a"}), since_cursor(hub.head()), 0s, kT0 + 15s);
+  EXPECT_TRUE(b->gaps.empty());
+  // Coming back on publish, it still remembers conservatively.
+  hub.publish("a", "3", kT0 + 16s);
+  b = hub.poll(w, chans({"a"}), since_cursor({kEpoch, 1}), 0s, kT0 + 16s);
+  EXPECT_EQ(b->gaps, chans({"a"}));
+  EXPECT_EQ(seqs(*b), std::vector<std::uint64_t>{3});
+}
+
+TEST(HubTest, TimeoutReleasesEmptyBatchWithUsableCursor) {
+  HubOptions o = small_options();
+  o.tick = 100ms;
+  Hub hub(o, kEpoch, kJson);
+  FakeWaiter w;
+  ASSERT_EQ(hub.poll(w, chans({"a"}), since_now(), 10s, kT0), nullptr);
+  hub.publish("b", "elsewhere", kT0 + 1s);
+  hub.flush(kT0 + 1s);
+  ASSERT_TRUE(hub.next_wakeup());
+  const Clock::time_point due = *hub.next_wakeup();
+  EXPECT_GE(due, kT0 + 10s);
+  EXPECT_LT(due, kT0 + 10s + 100ms);
+  hub.expire(due - 1ns);
+  EXPECT_TRUE(w.got.empty());
+  hub.expire(due);
+  ASSERT_EQ(w.got.size(), 1u);
+  EXPECT_TRUE(w.last().messages.empty());
+  EXPECT_TRUE(w.last().gaps.empty());
+  EXPECT_EQ(w.last().cursor, hub.head());
+  EXPECT_EQ(*w.last().body, "{\"cursor\":\"" + format_cursor(hub.head()) + "\",\"messages\":[]}");
+  EXPECT_EQ(hub.parked(), 0u);
+  // Continuing from it: exactly what came later.
+  auto m = hub.publish("a", "x", due + 1s);
+  auto b = hub.poll(w, chans({"a"}), since_cursor(w.last().cursor), 10s, due + 1s);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(seqs(*b), std::vector<std::uint64_t>{m->seq});
+}
+
+TEST(HubTest, JitterStaysWithinBoundsAndSpreads) {
+  HubOptions o;
+  o.timeout_jitter = 0.2;
+  o.tick = 100ms;
+  o.seed = 99;
+  Hub hub(o, kEpoch, kJson);
+  const auto timeout = 20s;
+  std::vector<std::unique_ptr<FakeWaiter>> ws;
+  for (int i = 0; i < 1000; ++i) {
+    ws.push_back(std::make_unique<FakeWaiter>());
+    ASSERT_EQ(hub.poll(*ws.back(), chans({"a"}), since_now(), timeout, kT0), nullptr);
+  }
+  std::set<Clock::time_point> release_times;
+  while (auto next = hub.next_wakeup()) {
+    const std::size_t before = hub.parked();
+    hub.expire(*next);
+    if (hub.parked() < before) release_times.insert(*next);
+  }
+  for (const auto& w : ws) {
+    ASSERT_EQ(w->got.size(), 1u);
+    EXPECT_TRUE(w->last().messages.empty());
+  }
+  ASSERT_FALSE(release_times.empty());
+  EXPECT_GE(*release_times.begin(), kT0 + timeout * 0.8);
+  EXPECT_LT(*release_times.rbegin(), kT0 + timeout + o.tick);
+  EXPECT_GT(release_times.size(), 20u);  // 4 s of spread over 100 ms slots
+}
+
+TEST(HubTest, TimeoutZeroAnswersAtOnce) {
+  Hub hub(small_options(), kEpoch, kJson);
+  FakeWaiter w;
+  auto b = hub.poll(w, chans({"a"}), since_now(), 0s, kT0);
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(b->messages.empty());
+  EXPECT_EQ(b->cursor, hub.head());
+  EXPECT_FALSE(w.parked());
+  EXPECT_EQ(hub.parked(), 0u);
+  EXPECT_TRUE(w.got.empty());
+  EXPECT_EQ(hub.channels(), 0u);
+}
+
+TEST(HubTest, MultiChannelMergeOrderAndTruncationWithoutLoss) {
+  HubOptions o = small_options();
+  o.batch_max_messages = 3;
+  Hub hub(o, kEpoch, kJson);
+  hub.publish("b", "1", kT0);
+  hub.publish("a", "2", kT0);
+  hub.publish("c", "3", kT0);  // not asked for
+  hub.publish("b", "4", kT0);
+  hub.publish("a", "5", kT0);
+  hub.publish("a", "6", kT0);
+  FakeWaiter w;
+  auto b = hub.poll(w, chans({"b", "a", "b"}), since_cursor({kEpoch, 0}), 25s, kT0);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(seqs(*b), (std::vector<std::uint64_t>{1, 2, 4}));
+  EXPECT_EQ(b->cursor, (Cursor{kEpoch, 4}));  // cut: stops at the last carried
+  b = hub.poll(w, chans({"a", "b"}), since_cursor(b->cursor), 25s, kT0);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(seqs(*b), (std::vector<std::uint64_t>{5, 6}));
+  EXPECT_EQ(b->cursor, hub.head());
+  EXPECT_EQ(hub.poll(w, chans({"a", "b"}), since_cursor(b->cursor), 25s, kT0), nullptr);
+}
+
+TEST(HubTest, ByteCapIsSoftAndLosesNothing) {
+  HubOptions o = small_options();
+  o.batch_max_bytes = 1;  // every batch carries exactly one message
+  Hub hub(o, kEpoch, kJson);
+  for (int i = 0; i < 5; ++i) hub.publish(i % 2 ? "a" : "b", "payload", kT0);
+  FakeWaiter w;
+  Cursor c{kEpoch, 0};
+  std::vector<std::uint64_t> got;
+  while (auto b = hub.poll(w, chans({"a", "b"}), since_cursor(c), 25s, kT0)) {
+    ASSERT_EQ(b->messages.size(), 1u);
+    got.push_back(b->messages[0]->seq);
+    c = b->cursor;
+  }
+  EXPECT_EQ(got, (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
+  EXPECT_TRUE(w.parked());
+}
+
+TEST(HubTest, FanOutSharesOneBatch) {
+  Hub hub(small_options(), kEpoch, kJson);
+  std::vector<std::unique_ptr<FakeWaiter>> ws;
+  for (int i = 0; i < 10000; ++i) {
+    ws.push_back(std::make_unique<FakeWaiter>());
+    ASSERT_EQ(hub.poll(*ws.back(), chans({"x"}), since_now(), 25s, kT0), nullptr);
+    // Parked at different heads: they must still share.
+    if (i % 1000 == 0) hub.publish("other", "noise", kT0);
+  }
+  hub.flush(kT0);
+  EXPECT_EQ(hub.parked(), 10000u);
+  hub.publish("x", "hello", kT0 + 1s);
+  EXPECT_EQ(hub.flush(kT0 + 1s), 10000u);
+  const Batch& first = ws[0]->last();
+  std::set<const Batch*> batches;
+  std::set<const std::string*> bodies;
+  for (const auto& w : ws) {
+    ASSERT_EQ(w->got.size(), 1u);
+    batches.insert(w->got[0].get());
+    bodies.insert(w->got[0]->body.get());
+  }
+  EXPECT_EQ(batches.size(), 1u);
+  EXPECT_EQ(bodies.size(), 1u);
+  EXPECT_EQ(first.messages.size(), 1u);
+  EXPECT_EQ(hub.parked(), 0u);
+  EXPECT_EQ(hub.counters().messages_delivered, 10000u);
+}
+
+TEST(HubTest, MultiChannelWaiterReleasedOnceAndUnlinkedFromAll) {
+  Hub hub(small_options(), kEpoch, kJson);
+  FakeWaiter w, on_a, on_b;
+  hub.poll(w, chans({"a", "b"}), since_now(), 25s, kT0);
+  hub.poll(on_a, chans({"a"}), since_now(), 25s, kT0);
+  hub.poll(on_b, chans({"b"}), since_now(), 25s, kT0);
+  EXPECT_EQ(hub.parked(), 3u);
+  hub.publish("a", "1", kT0);
+  hub.publish("b", "2", kT0);
+  hub.flush(kT0);
+  ASSERT_EQ(w.got.size(), 1u);
+  EXPECT_EQ(seqs(w.last()), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(seqs(on_a.last()), std::vector<std::uint64_t>{1});
+  EXPECT_EQ(seqs(on_b.last()), std::vector<std::uint64_t>{2});
+  EXPECT_EQ(hub.parked(), 0u);
+  hub.publish("a", "3", kT0);
+  hub.publish("b", "4", kT0);
+  hub.flush(kT0);
+  EXPECT_EQ(w.got.size(), 1u);
+  EXPECT_EQ(hub.counters().messages_delivered, 4u);
+}
+
+TEST(HubTest, MultiChannelWaitersWithSameSetShare) {
+  Hub hub(small_options(), kEpoch, kJson);
+  FakeWaiter w1, w2, w3;
+  hub.poll(w1, chans({"a", "b"}), since_now(), 25s, kT0);
+  hub.poll(w2, chans({"b", "a"}), since_now(), 25s, kT0);
+  hub.poll(w3, chans({"a"}), since_now(), 25s, kT0);
+  hub.publish("a", "1", kT0);
+  hub.flush(kT0);
+  EXPECT_EQ(w1.got[0], w2.got[0]);
+  EXPECT_EQ(seqs(*w3.got[0]), std::vector<std::uint64_t>{1});
+}
+
+TEST(HubTest, CancelAndDestructorUnlink) {
+  Hub hub(small_options(), kEpoch, kJson);
+  FakeWaiter w;
+  auto d = std::make_unique<FakeWaiter>();
+  hub.poll(w, chans({"a", "b"}), since_now(), 25s, kT0);
+  hub.poll(*d, chans({"a", "c"}), since_now(), 25s, kT0);
+  EXPECT_EQ(hub.parked(), 2u);
+  hub.cancel(w);
+  EXPECT_FALSE(w.parked());
+  EXPECT_EQ(hub.parked(), 1u);
+  hub.cancel(w);  // no-op
+  EXPECT_EQ(hub.parked(), 1u);
+  d.reset();
+  EXPECT_EQ(hub.parked(), 0u);
+  hub.publish("a", "x", kT0);
+  hub.flush(kT0);
+  EXPECT_TRUE(w.got.empty());
+  EXPECT_FALSE(hub.next_wakeup() && hub.parked() > 0);
+  hub.expire(kT0 + 1s);
+  EXPECT_EQ(hub.channels(), 1u);  // "a" has a message; "b", "c" forgotten
+}
+
+TEST(HubTest, GapAllReleasesParkedAndMarksOldCursors) {
+  Hub hub(small_options(), kEpoch, kJson);
+  hub.publish("a", "1", kT0);
+  const Cursor old = hub.head();
+  FakeWaiter w, v;
+  hub.poll(w, chans({"a", "b"}), since_cursor(old), 25s, kT0);
+  hub.poll(v, chans({"b"}), since_cursor(old), 25s, kT0);
+  hub.gap_all(kT0);
+  ASSERT_EQ(w.got.size(), 1u);
+  EXPECT_EQ(w.last().gaps, chans({"a", "b"}));
+  EXPECT_TRUE(w.last().messages.empty());
+  EXPECT_EQ(w.last().cursor, hub.head());
+  EXPECT_EQ(v.last().gaps, chans({"b"}));
+  EXPECT_EQ(hub.parked(), 0u);
+  EXPECT_EQ(hub.counters().gaps, 3u);
+  // Old cursors name the gap later too; new ones don't.
+  auto b = hub.poll(w, chans({"a"}), since_cursor(old), 25s, kT0);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->gaps, chans({"a"}));
+  EXPECT_EQ(hub.poll(w, chans({"a"}), since_cursor(b->cursor), 25s, kT0), nullptr);
+  hub.publish("a", "2", kT0);
+  hub.flush(kT0);
+  EXPECT_TRUE(w.last().gaps.empty());
+  EXPECT_EQ(w.last().messages.size(), 1u);
+}
+
+TEST(HubTest, ForeignEpochAnswersGapsAtOnce) {
+  Hub hub(small_options(), kEpoch, kJson);
+  hub.publish("a", "1", kT0);
+  FakeWaiter w;
+  auto b = hub.poll(w, chans({"b", "a", "b"}), since_cursor({kEpoch ^ 1, 0}), 25s, kT0);
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(b->messages.empty());
+  EXPECT_EQ(b->gaps, chans({"a", "b"}));
+  EXPECT_EQ(b->cursor, hub.head());
+  EXPECT_FALSE(w.parked());
+}
+
+TEST(HubTest, RejectsFutureCursorAndNoChannels) {
+  Hub hub(small_options(), kEpoch, kJson);
+  hub.publish("a", "1", kT0);
+  FakeWaiter w;
+  EXPECT_THROW(hub.poll(w, chans({"a"}), since_cursor({kEpoch, 2}), 25s, kT0),
+               std::invalid_argument);
+  EXPECT_THROW(hub.poll(w, chans({}), since_now(), 25s, kT0), std::invalid_argument);
+  EXPECT_NO_THROW(hub.poll(w, chans({"a"}), since_cursor({kEpoch, 1}), 25s, kT0));
+}
+
+TEST(HubTest, RefusesToParkPastMaxWaiters) {
+  HubOptions o = small_options();
+  o.max_waiters = 1;
+  Hub hub(o, kEpoch, kJson);
+  FakeWaiter w, v;
+  EXPECT_TRUE(hub.can_park());
+  hub.poll(w, chans({"a"}), since_now(), 25s, kT0);
+  EXPECT_FALSE(hub.can_park());
+  EXPECT_THROW(hub.poll(v, chans({"a"}), since_now(), 25s, kT0), std::length_error);
+  EXPECT_FALSE(v.parked());
+  // Answers that need no parking are still given.
+  EXPECT_TRUE(hub.poll(v, chans({"a"}), since_now(), 0s, kT0));
+}
+
+TEST(HubTest, RepollFromInsideFlushReparks) {
+  Hub hub(small_options(), kEpoch, kJson);
+  FakeWaiter w;
+  std::vector<std::string> c = chans({"a"});
+  w.hook = [&](FakeWaiter& self, const BatchPtr& b) {
+    EXPECT_FALSE(self.parked());
+    EXPECT_EQ(hub.poll(self, c, since_cursor(b->cursor), 25s, kT0), nullptr);
+  };
+  hub.poll(w, c, since_now(), 25s, kT0);
+  hub.publish("a", "1", kT0);
+  hub.flush(kT0);
+  EXPECT_EQ(w.got.size(), 1u);
+  EXPECT_TRUE(w.parked());
+  EXPECT_EQ(hub.parked(), 1u);
+  hub.publish("a", "2", kT0);
+  hub.flush(kT0);
+  EXPECT_EQ(w.got.size(), 2u);
+  EXPECT_EQ(seqs(w.last()), std::vector<std::uint64_t>{2});
+}
+
+TEST(HubTest, OnReleaseMayDestroyOrCancelOthersStillPending) {
+  Hub hub(small_options(), kEpoch, kJson);
+  auto victim = std::make_unique<FakeWaiter>();
+  FakeWaiter cancelled;
+  FakeWaiter killer;
+  hub.poll(killer, chans({"a"}), since_now(), 25s, kT0);
+  hub.poll(*victim, chans({"a"}), since_now(), 25s, kT0);
+  hub.poll(cancelled, chans({"a"}), since_now(), 25s, kT0);
+  killer.hook = [&](FakeWaiter&, const BatchPtr&) {
+    victim.reset();
+    hub.cancel(cancelled);
+  };
+  hub.publish("a", "1", kT0);
+  hub.flush(kT0);
+  EXPECT_EQ(killer.got.size(), 1u);
+  EXPECT_FALSE(victim);
+  EXPECT_TRUE(cancelled.got.empty());
+  EXPECT_FALSE(cancelled.parked());
+  EXPECT_EQ(hub.parked(), 0u);
+  EXPECT_EQ(hub.counters().messages_delivered, 1u);
+}
+
+TEST(HubTest, ReleaseAllAnswersEveryoneEmpty) {
+  Hub hub(small_options(), kEpoch, kJson);
+  std::vector<std::unique_ptr<FakeWaiter>> ws;
+  for (int i = 0; i < 5; ++i) {
+    ws.push_back(std::make_unique<FakeWaiter>());
+    hub.poll(*ws.back(), chans({i % 2 ? "a" : "b", "c"}), since_now(), 25s, kT0);
+  }
+  hub.release_all();
+  for (const auto& w : ws) {
+    ASSERT_EQ(w->got.size(), 1u);
+    EXPECT_TRUE(w->last().messages.empty());
+    EXPECT_TRUE(w->last().gaps.empty());
+    EXPECT_EQ(w->last().cursor, hub.head());
+    EXPECT_EQ(w->got[0], ws[0]->got[0]);  // one shared empty answer
+  }
+  EXPECT_EQ(hub.parked(), 0u);
+  hub.expire(kT0);
+  EXPECT_EQ(hub.channels(), 0u);
+  EXPECT_FALSE(hub.next_wakeup());
+}
+
+TEST(HubTest, ChannelsCountsWaitersOrBufferedAndIdleSleeps) {
+  HubOptions o = small_options();
+  o.buffer_max_age = 1min;
+  Hub hub(o, kEpoch, kJson);
+  FakeWaiter w;
+  hub.poll(w, chans({"a", "b"}), since_now(), 25s, kT0);
+  EXPECT_EQ(hub.channels(), 2u);
+  hub.publish("c", "x", kT0);
+  EXPECT_EQ(hub.channels(), 3u);
+  hub.cancel(w);
+  EXPECT_EQ(hub.channels(), 1u);
+  // Asks for one pass to forget "a" and "b", then for the age-out of "c".
+  ASSERT_TRUE(hub.next_wakeup());
+  EXPECT_EQ(*hub.next_wakeup(), kT0);
+  hub.expire(kT0);
+  ASSERT_TRUE(hub.next_wakeup());
+  EXPECT_EQ(*hub.next_wakeup(), kT0 + 1min);
+  hub.flush(kT0);
+  hub.expire(kT0 + 1min);
+  EXPECT_EQ(hub.channels(), 0u);
+  EXPECT_FALSE(hub.next_wakeup());
+}
+
+TEST(HubTest, DestroyingTheHubDetachesWaiters) {
+  FakeWaiter w;
+  {
+    Hub hub(small_options(), kEpoch, kJson);
+    hub.poll(w, chans({"a", "b"}), since_now(), 25s, kT0);
+  }
+  EXPECT_FALSE(w.parked());
+  EXPECT_TRUE(w.got.empty());
+}
+
+}  // namespace
+}  // namespace comet

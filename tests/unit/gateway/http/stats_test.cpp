@@ -1,0 +1,41 @@
+#include "gateway/http/stats.hpp"
+
+#include <gtest/gtest.h>
+
+namespace comet {
+namespace {
+
+TEST(Stats, RendersTheMetricNamesOfTheContract) {
+  Stats s;
+  s.count_response(200);
+  s.count_response(200);
+  s.count_response(404);
+  s.delivery_latency().observe(0.0005);
+  s.delivery_latency().observe(0.2);
+  Gauges g;
+  g.parked = 7;
+  g.fcgi_connections = 3;
+  g.channels = 2;
+  g.redis_up = true;
+  g.redis_reconnects = 1;
+  HubCounters h;
+  h.messages_received = 11;
+  h.messages_delivered = 13;
+  h.gaps = 5;
+  const std::string text = s.render(g, h);
+  for (const char* line :
+       {"comet_parked_requests 7\n", "comet_fcgi_connections 3\n", "comet_channels 2\n",
+        "comet_messages_received_total 11\n", "comet_messages_delivered_total 13\n",
+        "comet_responses_total{code=\"200\"} 2\n", "comet_responses_total{code=\"404\"} 1\n",
+        "comet_gaps_total 5\n", "comet_redis_up 1\n", "comet_redis_reconnects_total 1\n",
+        "comet_delivery_latency_seconds_bucket{le=\"0.001\"} 1\n",
+        "comet_delivery_latency_seconds_bucket{le=\"0.25\"} 2\n",
+        "comet_delivery_latency_seconds_bucket{le=\"+Inf\"} 2\n",
+        "comet_delivery_latency_seconds_count 2\n",
+        "# TYPE comet_delivery_latency_seconds histogram\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line;
+  }
+}
+
+}  // namespace
+}  // namespace comet
