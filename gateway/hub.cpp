@@ -41,7 +41,7 @@ auto first_after(const std::deque<MessagePtr>& buf, std::uint64_t since) {
                           [](std::uint64_t s, const MessagePtr& m) { return s < m->seq; });
 }
 
-// The message object of API.md, encoded once.
+// The message object of docs/API.md, encoded once.
 std::string encode_message(std::string_view channel, std::string_view id,
                            std::string_view payload) {
   std::string j;

@@ -20,7 +20,7 @@ struct Message {
   StreamId id;
   Clock::time_point received;
   std::string channel;  // name without the Redis prefix
-  // The message object of API.md, encoded once at receipt:
+  // The message object of docs/API.md, encoded once at receipt:
   // {"channel":"..","id":"..","data":".."} (or "data_base64"); the id of a
   // durable message is its stream id, of a plain one a v1 cursor.
   std::string json;
