@@ -1,4 +1,4 @@
-// Cursors: the opaque `since` values of API.md.
+// Cursors: the opaque `since` values of docs/API.md.
 //
 // A cursor names a position in one gateway's order (its epoch, chosen at
 // start, and a sequence number): that part places plain channels, and only

@@ -1,4 +1,4 @@
-// The parameters of a poll or SSE request, validated as API.md says. Pure:
+// The parameters of a poll or SSE request, validated as docs/API.md says. Pure:
 // no sockets, no Hub.
 #pragma once
 

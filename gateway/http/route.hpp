@@ -10,7 +10,7 @@ namespace comet {
 
 enum class Endpoint { poll, sse, publish, stats, health, unknown };
 
-// API.md: DOCUMENT_URI when non-empty (nginx), else SCRIPT_NAME + PATH_INFO
+// docs/API.md: DOCUMENT_URI when non-empty (nginx), else SCRIPT_NAME + PATH_INFO
 // (Apache, lighttpd, Caddy), else the path of REQUEST_URI.
 std::string request_path(const std::function<std::string_view(std::string_view)>& param);
 

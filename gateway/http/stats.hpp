@@ -1,5 +1,5 @@
 // Counters and the delivery-latency histogram, rendered in the Prometheus
-// text exposition format (API.md fixes the metric names).
+// text exposition format (docs/API.md fixes the metric names).
 #pragma once
 
 #include <array>

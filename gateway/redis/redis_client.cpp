@@ -26,7 +26,7 @@ namespace {
 using std::chrono::milliseconds;
 
 // Internal channels live under "<prefix>#...": '#' is not allowed in a user
-// channel name (API.md), so these can never collide with one.
+// channel name (docs/API.md), so these can never collide with one.
 constexpr std::string_view kHeartbeatSuffix = "#heartbeat";
 constexpr int kSilentHeartbeats = 3;  // intervals of silence before a reconnect
 // comet_publish_v1 PUBLISHes the entry id here, then the payload on

@@ -1,6 +1,6 @@
 // GET .../poll through nginx (rendered from nginx.conf.example): parking,
 // release by a PHP publish, payload fidelity, multi-channel polls, cursors,
-// timeouts, errors and JSONP, as API.md specifies.
+// timeouts, errors and JSONP, as docs/API.md specifies.
 #include <gtest/gtest.h>
 
 #include "tests/support/stack.hpp"
