@@ -1,4 +1,4 @@
-// The poll response of docs/API.md:
+// The poll response of docs/API.md ("poll"):
 //   {"cursor":"..","messages":[{"channel":"..","id":"..","data":".."}],"gaps":[..]}
 // with "data_base64" for a payload that is not valid UTF-8, and "gaps" left
 // out when empty. The Hub encodes through it (core/batch_encoder.hpp).
