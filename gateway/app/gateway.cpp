@@ -432,27 +432,27 @@ void Gateway::handle_poll(const fcgi::RequestPtr& request, const Query& query) {
 void Gateway::run_poll(const fcgi::RequestPtr& request, PollParams& p, std::string origin,
                        const PollReads* reads) {
   auto* waiter = new PollWaiter(*this, request, std::move(p.callback), std::move(origin));
-  BatchPtr now_batch;
-  try {
-    now_batch = hub_.poll(*waiter, p.channels, p.since, p.timeout, Clock::now(), reads);
-  } catch (const std::invalid_argument&) {
-    send_error(*request, {400, "bad_cursor", "since is ahead of every cursor this gateway issued"});
-    // Not parked: the hub throws before linking.
-    PollWaiter::destroy_unparked(waiter);
-    return;
-  } catch (const std::length_error&) {
-    // Filled up while this poll read its streams.
-    send_error(*request, {503, "overloaded", "too many parked requests; retry"},
-               "Retry-After: 2\r\n");
-    PollWaiter::destroy_unparked(waiter);
-    return;
+  PollResult r = hub_.poll(*waiter, p.channels, p.since, p.timeout, Clock::now(), reads);
+  switch (r.status) {
+    case PollStatus::parked:
+      schedule_wakeup();
+      return;
+    case PollStatus::answered:
+      send_batch(*request, *r.batch, waiter->callback(), waiter->origin());
+      break;
+    case PollStatus::bad_cursor:
+      send_error(*request,
+                 {400, "bad_cursor", "since is ahead of every cursor this gateway issued"});
+      break;
+    case PollStatus::no_channel:  // parse_poll_params has refused it already
+      send_error(*request, {400, "missing_channel", "at least one channel is required"});
+      break;
+    case PollStatus::full:  // filled up while this poll read its streams
+      send_error(*request, {503, "overloaded", "too many parked requests; retry"},
+                 "Retry-After: 2\r\n");
+      break;
   }
-  if (now_batch) {
-    send_batch(*request, *now_batch, waiter->callback(), waiter->origin());
-    PollWaiter::destroy_unparked(waiter);
-    return;
-  }
-  schedule_wakeup();
+  PollWaiter::destroy_unparked(waiter);
 }
 
 void Gateway::send_batch(fcgi::Request& request, const Batch& batch, const std::string& callback,

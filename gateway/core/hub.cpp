@@ -1,10 +1,10 @@
 #include "gateway/core/hub.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <iterator>
 #include <limits>
 #include <map>
-#include <stdexcept>
 
 #include "gateway/core/detail/channel.hpp"
 
@@ -387,18 +387,27 @@ void Hub::release(std::vector<Waiter*>& waiters, bool forget_channels) {
 
   // 3. Callbacks. Any of them may destroy or cancel a waiter still pending
   // here (closing a multiplexed connection, say): its slot is then cleared.
+  // A callback that throws does not end the pass: the waiters after it
+  // still point into `pending`, so each is released before the first
+  // failure goes on to the caller.
   for (Pending& p : pending) {
     p.waiter->state_ = Waiter::State::releasing;
     p.waiter->release_slot_ = &p.waiter;
   }
+  std::exception_ptr failure;
   for (Pending& p : pending) {
     Waiter* w = p.waiter;
     if (w == nullptr) continue;
     w->state_ = Waiter::State::idle;
     w->hub_ = nullptr;
     count(*p.batch);
-    w->on_release(p.batch);  // may destroy w or re-park it: not touched after
+    try {
+      w->on_release(p.batch);  // may destroy w or re-park it: not touched after
+    } catch (...) {
+      if (!failure) failure = std::current_exception();
+    }
   }
+  if (failure) std::rethrow_exception(failure);
 }
 
 // ---- Poll ------------------------------------------------------------------
@@ -780,14 +789,12 @@ BatchPtr Hub::direct_batch(std::span<ChannelRef> refs, const std::vector<std::si
   return b;
 }
 
-BatchPtr Hub::poll(Waiter& w, std::span<const std::string> channels, const Since& since,
-                   Clock::duration timeout, Clock::time_point now, const PollReads* reads) {
+PollResult Hub::poll(Waiter& w, std::span<const std::string> channels, const Since& since,
+                     Clock::duration timeout, Clock::time_point now, const PollReads* reads) {
   see(now);
-  if (channels.empty()) throw std::invalid_argument("poll: no channel");
+  if (channels.empty()) return {PollStatus::no_channel, nullptr};
   const bool ours = since.kind == Since::Kind::cursor && since.cursor.epoch == epoch_;
-  if (ours && since.cursor.seq > last_seq_) {
-    throw std::invalid_argument("poll: cursor past this gateway's head");
-  }
+  if (ours && since.cursor.seq > last_seq_) return {PollStatus::bad_cursor, nullptr};
   if (w.hub_ != nullptr) w.hub_->cancel(w);
 
   // Sorted, so that a waiter's channels have one order (the batch-sharing
@@ -850,22 +857,22 @@ BatchPtr Hub::poll(Waiter& w, std::span<const std::string> channels, const Since
   if (direct.empty() && timeout > Clock::duration::zero() && !has_news(refs)) {
     // The common long-poll: nothing yet. Parked without building (and
     // encoding) the empty batch it would otherwise be compared against.
-    if (!can_park()) throw std::length_error("poll: too many parked waiters");
+    if (!can_park()) return {PollStatus::full, nullptr};
     park(w, names, last_seq_, timeout, now);
-    return nullptr;
+    return {PollStatus::parked, nullptr};
   }
   BatchPtr b = direct.empty() ? make_batch(refs, foreign)
                               : direct_batch(refs, direct, direct_from, *reads, ours, since);
   if (!b->messages.empty() || !b->gaps.empty() || timeout <= Clock::duration::zero()) {
     count(*b);
-    return b;
+    return {PollStatus::answered, std::move(b)};
   }
-  if (!can_park()) throw std::length_error("poll: too many parked waiters");
+  if (!can_park()) return {PollStatus::full, nullptr};
   // Nothing after each channel's start is buffered or lost, so parking
   // from head is the same answer later, and lets all waiters of a channel
   // share one key (and one batch) when it is released.
   park(w, names, last_seq_, timeout, now);
-  return nullptr;
+  return {PollStatus::parked, nullptr};
 }
 
 void Hub::park(Waiter& w, std::span<const std::string_view> names, std::uint64_t since,

@@ -61,6 +61,20 @@ struct HubCounters {
   std::uint64_t durable_windows_dropped = 0;
 };
 
+// What Hub::poll did with a poll.
+enum class PollStatus {
+  answered,    // `batch` is the answer, now
+  parked,      // the waiter waits for flush/gap_all/expire/release_all
+  bad_cursor,  // a cursor from a future position of this epoch: not ours
+  no_channel,  // an empty channel list
+  full,        // it would have to wait, and max_waiters are parked
+};
+
+struct PollResult {
+  PollStatus status = PollStatus::parked;
+  BatchPtr batch;  // answered only
+};
+
 // Stream reads done for one poll, by channel name.
 using PollReads = std::map<std::string, StreamRead, std::less<>>;
 
@@ -117,19 +131,19 @@ class Hub {
   BatchPtr unchanged(const Cursor& cursor) const;
 
   // A poll on `channels` (valid names, duplicates allowed) from `since`.
-  // Returns the batch when there is something to say now (messages, gaps,
-  // timeout == 0); otherwise parks `w` until flush/gap_all/expire/
-  // release_all and returns nullptr. A cursor from a future position of
-  // this epoch is not ours: throws std::invalid_argument (HTTP 400), as does
-  // an empty `channels`. Parking past max_waiters throws std::length_error:
-  // check can_park() first (HTTP 503). A `w` still parked is re-polled (its
-  // old poll is cancelled). Completes no waiter other than by returning.
+  // Answers with the batch when there is something to say now (messages,
+  // gaps, timeout == 0); otherwise parks `w` until flush/gap_all/expire/
+  // release_all. Refuses, leaving `w` unparked, a cursor from a future
+  // position of this epoch (not ours: HTTP 400), an empty `channels`, and
+  // parking past max_waiters (HTTP 503). A `w` still parked is re-polled
+  // (its old poll is cancelled). Completes no waiter other than by
+  // returning.
   // Batch gaps list channel names sorted, without duplicates.
   // Durable channels are placed by their positions in the cursor; `reads`
   // holds the reads done for reads_needed(): a position still not placeable
   // is answered from its read (those messages only, at once), else a gap.
-  BatchPtr poll(Waiter& w, std::span<const std::string> channels, const Since& since,
-                Clock::duration timeout, Clock::time_point now, const PollReads* reads = nullptr);
+  PollResult poll(Waiter& w, std::span<const std::string> channels, const Since& since,
+                  Clock::duration timeout, Clock::time_point now, const PollReads* reads = nullptr);
   bool can_park() const;
   // Unlinks a parked waiter without answering it (the client went away).
   // Also withdraws an on_release still pending in the current release pass.

@@ -89,12 +89,20 @@ void SseWaiter::pump(BatchPtr batch, Since since, const PollReads* reads) {
       return;
     }
     const auto wait = std::min<Clock::duration>(delivery_.sse_keepalive(), end_at_ - now);
-    batch = delivery_.hub().poll(*this, channels_, since, wait, now, reads);
+    PollResult r = delivery_.hub().poll(*this, channels_, since, wait, now, reads);
     reads = nullptr;  // they placed the stream's start; from here on, memory
-    if (!batch) {     // parked
+    if (r.status == PollStatus::parked) {
       delivery_.schedule_wakeup();
       return;
     }
+    if (r.status != PollStatus::answered) {
+      // Refused (full since the check above, or a cursor not ours): the
+      // client resumes from the last id it got.
+      request_->end();
+      delete this;
+      return;
+    }
+    batch = std::move(r.batch);
   }
 }
 

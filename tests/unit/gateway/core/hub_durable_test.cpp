@@ -95,7 +95,7 @@ TEST(HubDurableTest, DurableMessageIdIsTheStreamIdAndTheCursorCarriesIt) {
   EXPECT_TRUE(m->durable);
   EXPECT_EQ(m->encoded, "{\"channel\":\"d\",\"id\":\"1700000000000-3\",\"data\":\"hi\"}");
   FakeWaiter w;
-  auto b = hub.poll(w, chans({"d"}), Since{Since::Kind::earliest, {}}, 0s, kT0);
+  auto b = hub.poll(w, chans({"d"}), Since{Since::Kind::earliest, {}}, 0s, kT0).batch;
   ASSERT_EQ(b->messages.size(), 1u);
   EXPECT_EQ(position(b->cursor, "d"), id);
   EXPECT_EQ(format_cursor(b->cursor).substr(0, 2), "2.");
@@ -107,7 +107,7 @@ TEST(HubDurableTest, PlainChannelsKeepV1Cursors) {
   Hub hub(options(), kEpoch, kJson);
   hub.publish("p", "x", kT0);
   FakeWaiter w;
-  auto b = hub.poll(w, chans({"p"}), Since{Since::Kind::earliest, {}}, 0s, kT0);
+  auto b = hub.poll(w, chans({"p"}), Since{Since::Kind::earliest, {}}, 0s, kT0).batch;
   EXPECT_TRUE(b->cursor.positions.empty());
   EXPECT_EQ(format_cursor(b->cursor).substr(0, 2), "1.");
 }
@@ -118,7 +118,7 @@ TEST(HubDurableTest, PositionInWindowGetsOnlyLaterMessages) {
   for (std::uint64_t i = 1; i <= 5; ++i) publish(hub, "d", sid(100 + i));
   FakeWaiter w;
   // Another gateway's cursor with a position here: placed by stream id.
-  auto b = hub.poll(w, chans({"d"}), at(foreign("d", sid(103))), 10s, kT0);
+  auto b = hub.poll(w, chans({"d"}), at(foreign("d", sid(103))), 10s, kT0).batch;
   ASSERT_TRUE(b);
   EXPECT_EQ(ids(*b), (std::vector<StreamId>{sid(104), sid(105)}));
   EXPECT_TRUE(b->gaps.empty());
@@ -131,7 +131,8 @@ TEST(HubDurableTest, UpToDatePositionParksAndIsReleasedWithoutRepeats) {
   hub.link_up();
   publish(hub, "d", sid(101));
   FakeWaiter w;
-  EXPECT_EQ(hub.poll(w, chans({"d"}), at(foreign("d", sid(101))), 10s, kT0), nullptr);
+  EXPECT_EQ(hub.poll(w, chans({"d"}), at(foreign("d", sid(101))), 10s, kT0).status,
+            PollStatus::parked);
   publish(hub, "d", sid(102));
   hub.flush(kT0);
   ASSERT_EQ(w.got.size(), 1u);
@@ -150,7 +151,7 @@ TEST(HubDurableTest, RestartReadsTheStreamFromThePosition) {
   hub.apply_read("d", sid(200), r, token, kT0);
   PollReads reads{{"d", r}};
   FakeWaiter w;
-  auto b = hub.poll(w, chans({"d"}), since, 10s, kT0, &reads);
+  auto b = hub.poll(w, chans({"d"}), since, 10s, kT0, &reads).batch;
   ASSERT_TRUE(b);
   EXPECT_TRUE(b->gaps.empty());
   EXPECT_EQ(ids(*b), (std::vector<StreamId>{sid(201), sid(202)}));
@@ -162,7 +163,7 @@ TEST(HubDurableTest, RestartReadsTheStreamFromThePosition) {
   EXPECT_EQ(hub.counters().durable_duplicates, 2u);
   publish(hub, "d", sid(203));
   FakeWaiter w2;
-  auto b2 = hub.poll(w2, chans({"d"}), at(b->cursor), 10s, kT0);
+  auto b2 = hub.poll(w2, chans({"d"}), at(b->cursor), 10s, kT0).batch;
   ASSERT_TRUE(b2);
   EXPECT_EQ(ids(*b2), (std::vector<StreamId>{sid(203)}));
 }
@@ -179,7 +180,7 @@ TEST(HubDurableTest, TrimmedStreamIsAGapWithWhatRemains) {
   hub.apply_read("d", sid(200), r, live_token(hub, "d"), kT0);
   PollReads reads{{"d", r}};
   FakeWaiter w;
-  auto b = hub.poll(w, chans({"d"}), since, 10s, kT0, &reads);
+  auto b = hub.poll(w, chans({"d"}), since, 10s, kT0, &reads).batch;
   ASSERT_TRUE(b);
   EXPECT_EQ(b->gaps, (std::vector<std::string>{"d"}));
   EXPECT_EQ(ids(*b), (std::vector<StreamId>{sid(251)}));
@@ -196,7 +197,7 @@ TEST(HubDurableTest, MissingStreamIsAGap) {
   hub.apply_read("d", sid(200), r, live_token(hub, "d"), kT0);
   PollReads reads{{"d", r}};
   FakeWaiter w;
-  auto b = hub.poll(w, chans({"d"}), since, 10s, kT0, &reads);
+  auto b = hub.poll(w, chans({"d"}), since, 10s, kT0, &reads).batch;
   ASSERT_TRUE(b);
   EXPECT_EQ(b->gaps, (std::vector<std::string>{"d"}));
 }
@@ -206,7 +207,7 @@ TEST(HubDurableTest, FailedReadIsAGapNotAHang) {
   hub.link_up();
   FakeWaiter w;
   PollReads none;
-  auto b = hub.poll(w, chans({"d", "p"}), at(foreign("d", sid(200))), 10s, kT0, &none);
+  auto b = hub.poll(w, chans({"d", "p"}), at(foreign("d", sid(200))), 10s, kT0, &none).batch;
   ASSERT_TRUE(b);
   EXPECT_EQ(b->gaps, (std::vector<std::string>{"d", "p"}));
 }
@@ -224,14 +225,14 @@ TEST(HubDurableTest, PositionBehindTheWindowIsAnsweredFromItsRead) {
   hub.apply_read("d", sid(101), r, live_token(hub, "d"), kT0);
   PollReads reads{{"d", r}};
   FakeWaiter w;
-  auto b = hub.poll(w, chans({"d"}), since, 10s, kT0, &reads);
+  auto b = hub.poll(w, chans({"d"}), since, 10s, kT0, &reads).batch;
   ASSERT_TRUE(b);
   EXPECT_TRUE(b->gaps.empty());
   EXPECT_EQ(ids(*b), (std::vector<StreamId>{sid(102), sid(103), sid(104), sid(105), sid(106)}));
   EXPECT_EQ(position(b->cursor, "d"), sid(106));
   // Continues from memory.
   FakeWaiter w2;
-  EXPECT_EQ(hub.poll(w2, chans({"d"}), at(b->cursor), 10s, kT0), nullptr);
+  EXPECT_EQ(hub.poll(w2, chans({"d"}), at(b->cursor), 10s, kT0).status, PollStatus::parked);
 }
 
 TEST(HubDurableTest, PositionAheadOfTheWindowReadsUpToIt) {
@@ -245,7 +246,8 @@ TEST(HubDurableTest, PositionAheadOfTheWindowReadsUpToIt) {
   hub.apply_read("d", sid(101), r, live_token(hub, "d"), kT0);
   FakeWaiter w;
   PollReads reads{{"d", r}};
-  EXPECT_EQ(hub.poll(w, chans({"d"}), since, 10s, kT0, &reads), nullptr);  // nothing new: parks
+  EXPECT_EQ(hub.poll(w, chans({"d"}), since, 10s, kT0, &reads).status,
+            PollStatus::parked);  // nothing new: parks
   // 102 and 103 arrive live late: not repeated.
   publish(hub, "d", sid(102));
   publish(hub, "d", sid(103));
@@ -263,7 +265,7 @@ TEST(HubDurableTest, ResyncAfterALossDeliversWhatWasMissedOnceWithoutAGap) {
   publish(hub, "d", sid(101));
   hub.publish("p", "plain", kT0);
   FakeWaiter w;
-  auto first = hub.poll(w, chans({"d", "p"}), Since{Since::Kind::earliest, {}}, 0s, kT0);
+  auto first = hub.poll(w, chans({"d", "p"}), Since{Since::Kind::earliest, {}}, 0s, kT0).batch;
   const Cursor c = first->cursor;
 
   hub.link_down();
@@ -278,7 +280,7 @@ TEST(HubDurableTest, ResyncAfterALossDeliversWhatWasMissedOnceWithoutAGap) {
   EXPECT_TRUE(hub.resyncs_needed().empty());
 
   FakeWaiter w2;
-  auto b = hub.poll(w2, chans({"d", "p"}), at(c), 10s, kT0);
+  auto b = hub.poll(w2, chans({"d", "p"}), at(c), 10s, kT0).batch;
   ASSERT_TRUE(b);
   EXPECT_EQ(b->gaps, (std::vector<std::string>{"p"}));  // plain: lost for real
   EXPECT_EQ(ids(*b), (std::vector<StreamId>{sid(102), sid(103), sid(104)}));
@@ -301,7 +303,8 @@ TEST(HubDurableTest, ParkedDurableWaiterIsReleasedByTheResync) {
   hub.link_up();
   publish(hub, "d", sid(101));
   FakeWaiter w;
-  ASSERT_EQ(hub.poll(w, chans({"d"}), at(foreign("d", sid(101))), 10s, kT0), nullptr);
+  ASSERT_EQ(hub.poll(w, chans({"d"}), at(foreign("d", sid(101))), 10s, kT0).status,
+            PollStatus::parked);
   hub.link_down();
   hub.link_up();
   hub.gap_all(kT0);  // releases it: nothing lost on d, so no gap
@@ -309,7 +312,7 @@ TEST(HubDurableTest, ParkedDurableWaiterIsReleasedByTheResync) {
   EXPECT_TRUE(w.last().gaps.empty());
   EXPECT_EQ(position(w.last().cursor, "d"), sid(101));
   FakeWaiter w2;
-  ASSERT_EQ(hub.poll(w2, chans({"d"}), at(w.last().cursor), 10s, kT0), nullptr);
+  ASSERT_EQ(hub.poll(w2, chans({"d"}), at(w.last().cursor), 10s, kT0).status, PollStatus::parked);
   hub.apply_read("d", sid(101), read_ok(sid(101), {{sid(102), "m"}}), hub.read_token("d"), kT0);
   hub.flush(kT0);
   ASSERT_EQ(w2.got.size(), 1u);
@@ -335,7 +338,7 @@ TEST(HubDurableTest, TrimmedWhileAwayRestartsTheWindowAndReportsTheGap) {
   ASSERT_EQ(hub.reads_needed(chans({"d"}), since), (std::vector<ReadNeed>{{"d", sid(101)}}));
   PollReads reads{{"d", r}};
   FakeWaiter w;
-  auto b = hub.poll(w, chans({"d"}), since, 10s, kT0, &reads);
+  auto b = hub.poll(w, chans({"d"}), since, 10s, kT0, &reads).batch;
   ASSERT_TRUE(b);
   EXPECT_EQ(b->gaps, (std::vector<std::string>{"d"}));
   EXPECT_EQ(ids(*b), (std::vector<StreamId>{sid(151)}));
@@ -363,12 +366,12 @@ TEST(HubDurableTest, SeqCursorOnTheIssuingGatewayStillWorks) {
   hub.link_up();
   publish(hub, "d", sid(101));
   FakeWaiter w;
-  auto b = hub.poll(w, chans({"d"}), Since{Since::Kind::earliest, {}}, 0s, kT0);
+  auto b = hub.poll(w, chans({"d"}), Since{Since::Kind::earliest, {}}, 0s, kT0).batch;
   // A v1 cursor of this gateway (positions dropped by an old client).
   Cursor v1{b->cursor.epoch, b->cursor.seq};
   publish(hub, "d", sid(102));
   FakeWaiter w2;
-  auto b2 = hub.poll(w2, chans({"d"}), at(v1), 10s, kT0);
+  auto b2 = hub.poll(w2, chans({"d"}), at(v1), 10s, kT0).batch;
   ASSERT_TRUE(b2);
   EXPECT_EQ(ids(*b2), (std::vector<StreamId>{sid(102)}));
 }
@@ -402,7 +405,7 @@ TEST(HubDurableTest, CutBatchKeepsEveryChannelsProgress) {
   std::vector<StreamId> all;
   for (int i = 0; i < 4; ++i) {
     FakeWaiter w;
-    auto b = hub.poll(w, chans({"a", "b"}), at(c), 0s, kT0);
+    auto b = hub.poll(w, chans({"a", "b"}), at(c), 0s, kT0).batch;
     ASSERT_TRUE(b);
     for (auto id : ids(*b)) all.push_back(id);
     c = b->cursor;
@@ -417,8 +420,10 @@ TEST(HubDurableTest, EmptyAnswersCarryTheirOwnChannelsPositions) {
   publish(hub, "a", sid(101));
   publish(hub, "b", sid(201));
   FakeWaiter wa, wb;
-  ASSERT_EQ(hub.poll(wa, chans({"a"}), at(foreign("a", sid(101))), 10s, kT0), nullptr);
-  ASSERT_EQ(hub.poll(wb, chans({"b"}), at(foreign("b", sid(201))), 10s, kT0), nullptr);
+  ASSERT_EQ(hub.poll(wa, chans({"a"}), at(foreign("a", sid(101))), 10s, kT0).status,
+            PollStatus::parked);
+  ASSERT_EQ(hub.poll(wb, chans({"b"}), at(foreign("b", sid(201))), 10s, kT0).status,
+            PollStatus::parked);
   hub.release_all();  // shutdown: nothing new for either
   ASSERT_EQ(wa.got.size(), 1u);
   ASSERT_EQ(wb.got.size(), 1u);
@@ -433,7 +438,7 @@ TEST(HubDurableTest, AReadFromAnotherPositionDoesNotAnswerThisOne) {
   const Since since = at(foreign("d", sid(150)));
   PollReads reads{{"d", read_ok(sid(100), {{sid(160), ""}})}};
   FakeWaiter w;
-  auto b = hub.poll(w, chans({"d"}), since, 10s, kT0, &reads);
+  auto b = hub.poll(w, chans({"d"}), since, 10s, kT0, &reads).batch;
   ASSERT_TRUE(b);
   EXPECT_EQ(b->gaps, (std::vector<std::string>{"d"}));  // not placed: said so
   EXPECT_TRUE(b->messages.empty());

@@ -93,11 +93,11 @@ TEST(HubTest, BatchBodyFormat) {
   auto m1 = hub.publish("a", "x", kT0);
   auto m2 = hub.publish("a", "y", kT0);
   FakeWaiter w;
-  auto b = hub.poll(w, chans({"a"}), since_earliest(), 0s, kT0);
+  auto b = hub.poll(w, chans({"a"}), since_earliest(), 0s, kT0).batch;
   ASSERT_TRUE(b);
   EXPECT_EQ(*b->body, "{\"cursor\":\"" + format_cursor(hub.head()) + "\",\"messages\":[" +
                           m1->encoded + "," + m2->encoded + "]}");
-  auto g = hub.poll(w, chans({"a", "b"}), since_cursor({kEpoch + 1, 5}), 0s, kT0);
+  auto g = hub.poll(w, chans({"a", "b"}), since_cursor({kEpoch + 1, 5}), 0s, kT0).batch;
   EXPECT_EQ(*g->body, "{\"cursor\":\"" + format_cursor(hub.head()) +
                           "\",\"messages\":[],\"gaps\":[\"a\",\"b\"]}");
 }
@@ -106,7 +106,7 @@ TEST(HubTest, WithoutSinceOnlyLaterMessages) {
   Hub hub(small_options(), kEpoch, kJson);
   hub.publish("a", "old", kT0);
   FakeWaiter w;
-  EXPECT_EQ(hub.poll(w, chans({"a"}), since_now(), 25s, kT0), nullptr);
+  EXPECT_EQ(hub.poll(w, chans({"a"}), since_now(), 25s, kT0).status, PollStatus::parked);
   EXPECT_TRUE(w.parked());
   EXPECT_EQ(hub.parked(), 1u);
   hub.flush(kT0);  // "old" is dirty, but not after w's position
@@ -132,13 +132,13 @@ TEST(HubTest, EarliestGetsEverythingBufferedWithoutGaps) {
   hub.publish("a", "2", kT0);
   hub.publish("a", "3", kT0);  // drops 1
   FakeWaiter w;
-  auto b = hub.poll(w, chans({"a"}), since_earliest(), 25s, kT0);
+  auto b = hub.poll(w, chans({"a"}), since_earliest(), 25s, kT0).batch;
   ASSERT_TRUE(b);
   EXPECT_EQ(seqs(*b), (std::vector<std::uint64_t>{2, 3}));
   EXPECT_TRUE(b->gaps.empty());
   EXPECT_EQ(b->cursor, hub.head());
   // Earliest with nothing buffered parks like a poll without since.
-  EXPECT_EQ(hub.poll(w, chans({"b"}), since_earliest(), 25s, kT0), nullptr);
+  EXPECT_EQ(hub.poll(w, chans({"b"}), since_earliest(), 25s, kT0).status, PollStatus::parked);
   hub.publish("b", "x", kT0);
   hub.flush(kT0);
   ASSERT_EQ(w.got.size(), 1u);
@@ -182,11 +182,11 @@ TEST(HubTest, CursorContinuityAcrossRandomFlushes) {
         received.push_back(m->seq);
       }
       cursor = b->cursor;
-      b = hub.poll(w, mine, since_cursor(cursor), 25s, now);
+      b = hub.poll(w, mine, since_cursor(cursor), 25s, now).batch;
     }
   };
   w.hook = [&](FakeWaiter&, const BatchPtr& b) { consume(b); };
-  consume(hub.poll(w, mine, since_cursor(cursor), 25s, now));
+  consume(hub.poll(w, mine, since_cursor(cursor), 25s, now).batch);
   for (int i = 0; i < 1000; ++i) {
     now += 1ms;
     const std::string& c = all[rng() % all.size()];
@@ -196,7 +196,7 @@ TEST(HubTest, CursorContinuityAcrossRandomFlushes) {
     // Sometimes the client's poll lands between publish and flush.
     if (rng() % 10 == 0 && w.parked()) {
       hub.cancel(w);
-      consume(hub.poll(w, mine, since_cursor(cursor), 25s, now));
+      consume(hub.poll(w, mine, since_cursor(cursor), 25s, now).batch);
     }
   }
   hub.flush(now);
@@ -222,12 +222,12 @@ TEST(HubTest, BufferOverrunByCountNamesGapAndDeliversTheRest) {
   EXPECT_EQ(hub.counters().gaps, 1u);
   // The same answer for a poll from the same cursor.
   FakeWaiter v;
-  auto b = hub.poll(v, chans({"a", "b"}), since_cursor(start), 25s, kT0);
+  auto b = hub.poll(v, chans({"a", "b"}), since_cursor(start), 25s, kT0).batch;
   ASSERT_TRUE(b);
   EXPECT_EQ(b->gaps, chans({"a"}));
   EXPECT_EQ(seqs(*b), (std::vector<std::uint64_t>{3, 4, 5}));
   // From a cursor after the drop: no gap.
-  b = hub.poll(v, chans({"a"}), since_cursor({kEpoch, 2}), 25s, kT0);
+  b = hub.poll(v, chans({"a"}), since_cursor({kEpoch, 2}), 25s, kT0).batch;
   ASSERT_TRUE(b);
   EXPECT_TRUE(b->gaps.empty());
   EXPECT_EQ(seqs(*b), (std::vector<std::uint64_t>{3, 4, 5}));
@@ -241,7 +241,7 @@ TEST(HubTest, BufferOverrunByBytes) {
   Hub hub(o, kEpoch, kJson);
   for (int i = 0; i < 4; ++i) hub.publish("a", "012345678" + std::to_string(i), kT0);
   FakeWaiter w;
-  auto b = hub.poll(w, chans({"a"}), since_cursor({kEpoch, 0}), 0s, kT0);
+  auto b = hub.poll(w, chans({"a"}), since_cursor({kEpoch, 0}), 0s, kT0).batch;
   EXPECT_EQ(b->gaps, chans({"a"}));
   EXPECT_EQ(seqs(*b), (std::vector<std::uint64_t>{3, 4}));
   // A message alone over the bound is kept (it has not been delivered).
@@ -249,7 +249,7 @@ TEST(HubTest, BufferOverrunByBytes) {
   Hub tiny(o, kEpoch, kJson);
   tiny.publish("a", "x", kT0);
   tiny.publish("a", "y", kT0);
-  b = tiny.poll(w, chans({"a"}), since_earliest(), 0s, kT0);
+  b = tiny.poll(w, chans({"a"}), since_earliest(), 0s, kT0).batch;
   EXPECT_EQ(seqs(*b), std::vector<std::uint64_t>{2});
 }
 
@@ -268,7 +268,7 @@ TEST(HubTest, AgeEvictionAndForgettingChannels) {
   EXPECT_EQ(hub.counters().messages_dropped, 1u);
   EXPECT_EQ(*hub.next_wakeup(), kT0 + 14s);
   FakeWaiter w;
-  auto b = hub.poll(w, chans({"a"}), since_cursor({kEpoch, 0}), 0s, kT0 + 10s);
+  auto b = hub.poll(w, chans({"a"}), since_cursor({kEpoch, 0}), 0s, kT0 + 10s).batch;
   EXPECT_EQ(b->gaps, chans({"a"}));
   EXPECT_EQ(seqs(*b), std::vector<std::uint64_t>{2});
   hub.expire(kT0 + 14s);
@@ -276,13 +276,13 @@ TEST(HubTest, AgeEvictionAndForgettingChannels) {
   EXPECT_EQ(hub.channels(), 0u);  // forgotten: nothing buffered, no waiter
   EXPECT_FALSE(hub.next_wakeup());
   // "a" is unknown now; a cursor before its lost messages still gets a gap.
-  b = hub.poll(w, chans({"a"}), since_cursor({kEpoch, 1}), 0s, kT0 + 15s);
+  b = hub.poll(w, chans({"a"}), since_cursor({kEpoch, 1}), 0s, kT0 + 15s).batch;
   EXPECT_EQ(b->gaps, chans({"a"}));
-  b = hub.poll(w, chans({"a"}), since_cursor(hub.head()), 0s, kT0 + 15s);
+  b = hub.poll(w, chans({"a"}), since_cursor(hub.head()), 0s, kT0 + 15s).batch;
   EXPECT_TRUE(b->gaps.empty());
   // Coming back on publish, it still remembers conservatively.
   hub.publish("a", "3", kT0 + 16s);
-  b = hub.poll(w, chans({"a"}), since_cursor({kEpoch, 1}), 0s, kT0 + 16s);
+  b = hub.poll(w, chans({"a"}), since_cursor({kEpoch, 1}), 0s, kT0 + 16s).batch;
   EXPECT_EQ(b->gaps, chans({"a"}));
   EXPECT_EQ(seqs(*b), std::vector<std::uint64_t>{3});
 }
@@ -292,7 +292,7 @@ TEST(HubTest, TimeoutReleasesEmptyBatchWithUsableCursor) {
   o.tick = 100ms;
   Hub hub(o, kEpoch, kJson);
   FakeWaiter w;
-  ASSERT_EQ(hub.poll(w, chans({"a"}), since_now(), 10s, kT0), nullptr);
+  ASSERT_EQ(hub.poll(w, chans({"a"}), since_now(), 10s, kT0).status, PollStatus::parked);
   hub.publish("b", "elsewhere", kT0 + 1s);
   hub.flush(kT0 + 1s);
   ASSERT_TRUE(hub.next_wakeup());
@@ -310,7 +310,7 @@ TEST(HubTest, TimeoutReleasesEmptyBatchWithUsableCursor) {
   EXPECT_EQ(hub.parked(), 0u);
   // Continuing from it: exactly what came later.
   auto m = hub.publish("a", "x", due + 1s);
-  auto b = hub.poll(w, chans({"a"}), since_cursor(w.last().cursor), 10s, due + 1s);
+  auto b = hub.poll(w, chans({"a"}), since_cursor(w.last().cursor), 10s, due + 1s).batch;
   ASSERT_TRUE(b);
   EXPECT_EQ(seqs(*b), std::vector<std::uint64_t>{m->seq});
 }
@@ -325,7 +325,8 @@ TEST(HubTest, JitterStaysWithinBoundsAndSpreads) {
   std::vector<std::unique_ptr<FakeWaiter>> ws;
   for (int i = 0; i < 1000; ++i) {
     ws.push_back(std::make_unique<FakeWaiter>());
-    ASSERT_EQ(hub.poll(*ws.back(), chans({"a"}), since_now(), timeout, kT0), nullptr);
+    ASSERT_EQ(hub.poll(*ws.back(), chans({"a"}), since_now(), timeout, kT0).status,
+              PollStatus::parked);
   }
   std::set<Clock::time_point> release_times;
   while (auto next = hub.next_wakeup()) {
@@ -346,7 +347,7 @@ TEST(HubTest, JitterStaysWithinBoundsAndSpreads) {
 TEST(HubTest, TimeoutZeroAnswersAtOnce) {
   Hub hub(small_options(), kEpoch, kJson);
   FakeWaiter w;
-  auto b = hub.poll(w, chans({"a"}), since_now(), 0s, kT0);
+  auto b = hub.poll(w, chans({"a"}), since_now(), 0s, kT0).batch;
   ASSERT_TRUE(b);
   EXPECT_TRUE(b->messages.empty());
   EXPECT_EQ(b->cursor, hub.head());
@@ -367,15 +368,16 @@ TEST(HubTest, MultiChannelMergeOrderAndTruncationWithoutLoss) {
   hub.publish("a", "5", kT0);
   hub.publish("a", "6", kT0);
   FakeWaiter w;
-  auto b = hub.poll(w, chans({"b", "a", "b"}), since_cursor({kEpoch, 0}), 25s, kT0);
+  auto b = hub.poll(w, chans({"b", "a", "b"}), since_cursor({kEpoch, 0}), 25s, kT0).batch;
   ASSERT_TRUE(b);
   EXPECT_EQ(seqs(*b), (std::vector<std::uint64_t>{1, 2, 4}));
   EXPECT_EQ(b->cursor, (Cursor{kEpoch, 4}));  // cut: stops at the last carried
-  b = hub.poll(w, chans({"a", "b"}), since_cursor(b->cursor), 25s, kT0);
+  b = hub.poll(w, chans({"a", "b"}), since_cursor(b->cursor), 25s, kT0).batch;
   ASSERT_TRUE(b);
   EXPECT_EQ(seqs(*b), (std::vector<std::uint64_t>{5, 6}));
   EXPECT_EQ(b->cursor, hub.head());
-  EXPECT_EQ(hub.poll(w, chans({"a", "b"}), since_cursor(b->cursor), 25s, kT0), nullptr);
+  EXPECT_EQ(hub.poll(w, chans({"a", "b"}), since_cursor(b->cursor), 25s, kT0).status,
+            PollStatus::parked);
 }
 
 TEST(HubTest, ByteCapIsSoftAndLosesNothing) {
@@ -386,7 +388,7 @@ TEST(HubTest, ByteCapIsSoftAndLosesNothing) {
   FakeWaiter w;
   Cursor c{kEpoch, 0};
   std::vector<std::uint64_t> got;
-  while (auto b = hub.poll(w, chans({"a", "b"}), since_cursor(c), 25s, kT0)) {
+  while (auto b = hub.poll(w, chans({"a", "b"}), since_cursor(c), 25s, kT0).batch) {
     ASSERT_EQ(b->messages.size(), 1u);
     got.push_back(b->messages[0]->seq);
     c = b->cursor;
@@ -400,7 +402,7 @@ TEST(HubTest, FanOutSharesOneBatch) {
   std::vector<std::unique_ptr<FakeWaiter>> ws;
   for (int i = 0; i < 10000; ++i) {
     ws.push_back(std::make_unique<FakeWaiter>());
-    ASSERT_EQ(hub.poll(*ws.back(), chans({"x"}), since_now(), 25s, kT0), nullptr);
+    ASSERT_EQ(hub.poll(*ws.back(), chans({"x"}), since_now(), 25s, kT0).status, PollStatus::parked);
     // Parked at different heads: they must still share.
     if (i % 1000 == 0) hub.publish("other", "noise", kT0);
   }
@@ -495,10 +497,11 @@ TEST(HubTest, GapAllReleasesParkedAndMarksOldCursors) {
   EXPECT_EQ(hub.parked(), 0u);
   EXPECT_EQ(hub.counters().gaps, 3u);
   // Old cursors name the gap later too; new ones don't.
-  auto b = hub.poll(w, chans({"a"}), since_cursor(old), 25s, kT0);
+  auto b = hub.poll(w, chans({"a"}), since_cursor(old), 25s, kT0).batch;
   ASSERT_TRUE(b);
   EXPECT_EQ(b->gaps, chans({"a"}));
-  EXPECT_EQ(hub.poll(w, chans({"a"}), since_cursor(b->cursor), 25s, kT0), nullptr);
+  EXPECT_EQ(hub.poll(w, chans({"a"}), since_cursor(b->cursor), 25s, kT0).status,
+            PollStatus::parked);
   hub.publish("a", "2", kT0);
   hub.flush(kT0);
   EXPECT_TRUE(w.last().gaps.empty());
@@ -509,7 +512,7 @@ TEST(HubTest, ForeignEpochAnswersGapsAtOnce) {
   Hub hub(small_options(), kEpoch, kJson);
   hub.publish("a", "1", kT0);
   FakeWaiter w;
-  auto b = hub.poll(w, chans({"b", "a", "b"}), since_cursor({kEpoch ^ 1, 0}), 25s, kT0);
+  auto b = hub.poll(w, chans({"b", "a", "b"}), since_cursor({kEpoch ^ 1, 0}), 25s, kT0).batch;
   ASSERT_TRUE(b);
   EXPECT_TRUE(b->messages.empty());
   EXPECT_EQ(b->gaps, chans({"a", "b"}));
@@ -521,10 +524,17 @@ TEST(HubTest, RejectsFutureCursorAndNoChannels) {
   Hub hub(small_options(), kEpoch, kJson);
   hub.publish("a", "1", kT0);
   FakeWaiter w;
-  EXPECT_THROW(hub.poll(w, chans({"a"}), since_cursor({kEpoch, 2}), 25s, kT0),
-               std::invalid_argument);
-  EXPECT_THROW(hub.poll(w, chans({}), since_now(), 25s, kT0), std::invalid_argument);
-  EXPECT_NO_THROW(hub.poll(w, chans({"a"}), since_cursor({kEpoch, 1}), 25s, kT0));
+  EXPECT_EQ(hub.poll(w, chans({"a"}), since_cursor({kEpoch, 2}), 25s, kT0).status,
+            PollStatus::bad_cursor);
+  EXPECT_FALSE(w.parked());
+  EXPECT_EQ(hub.poll(w, chans({}), since_now(), 25s, kT0).status, PollStatus::no_channel);
+  EXPECT_FALSE(w.parked());
+  EXPECT_EQ(hub.poll(w, chans({"a"}), since_cursor({kEpoch, 1}), 25s, kT0).status,
+            PollStatus::parked);
+  // A refused re-poll leaves the earlier poll parked.
+  EXPECT_EQ(hub.poll(w, chans({"a"}), since_cursor({kEpoch, 2}), 25s, kT0).status,
+            PollStatus::bad_cursor);
+  EXPECT_TRUE(w.parked());
 }
 
 TEST(HubTest, RefusesToParkPastMaxWaiters) {
@@ -535,10 +545,38 @@ TEST(HubTest, RefusesToParkPastMaxWaiters) {
   EXPECT_TRUE(hub.can_park());
   hub.poll(w, chans({"a"}), since_now(), 25s, kT0);
   EXPECT_FALSE(hub.can_park());
-  EXPECT_THROW(hub.poll(v, chans({"a"}), since_now(), 25s, kT0), std::length_error);
+  const PollResult refused = hub.poll(v, chans({"a"}), since_now(), 25s, kT0);
+  EXPECT_EQ(refused.status, PollStatus::full);
+  EXPECT_EQ(refused.batch, nullptr);
   EXPECT_FALSE(v.parked());
   // Answers that need no parking are still given.
-  EXPECT_TRUE(hub.poll(v, chans({"a"}), since_now(), 0s, kT0));
+  const PollResult answered = hub.poll(v, chans({"a"}), since_now(), 0s, kT0);
+  EXPECT_EQ(answered.status, PollStatus::answered);
+  EXPECT_TRUE(answered.batch);
+}
+
+TEST(HubTest, AThrowingCallbackDoesNotEndTheReleasePass) {
+  Hub hub(small_options(), kEpoch, kJson);
+  FakeWaiter w1, w2, w3;
+  for (FakeWaiter* w : {&w1, &w2, &w3}) hub.poll(*w, chans({"a"}), since_now(), 25s, kT0);
+  w2.hook = [](FakeWaiter&, const BatchPtr&) { throw std::runtime_error("write failed"); };
+  // w3 is still pending in the pass when w2 throws: it is answered all the
+  // same, and the failure reaches the caller afterwards.
+  w1.hook = [&](FakeWaiter&, const BatchPtr&) { EXPECT_FALSE(w3.got.size()); };
+  hub.publish("a", "m", kT0);
+  EXPECT_THROW(hub.flush(kT0), std::runtime_error);
+  for (FakeWaiter* w : {&w1, &w2, &w3}) {
+    ASSERT_EQ(w->got.size(), 1u);
+    EXPECT_EQ(w->last().messages.size(), 1u);
+    EXPECT_FALSE(w->parked());
+  }
+  EXPECT_EQ(hub.parked(), 0u);
+  // The Hub is still sound: the next poll parks and is released.
+  w2.hook = nullptr;
+  hub.poll(w2, chans({"a"}), since_cursor(w2.last().cursor), 25s, kT0);
+  hub.publish("a", "n", kT0);
+  hub.flush(kT0);
+  EXPECT_EQ(w2.got.size(), 2u);
 }
 
 TEST(HubTest, RepollFromInsideFlushReparks) {
@@ -547,7 +585,7 @@ TEST(HubTest, RepollFromInsideFlushReparks) {
   std::vector<std::string> c = chans({"a"});
   w.hook = [&](FakeWaiter& self, const BatchPtr& b) {
     EXPECT_FALSE(self.parked());
-    EXPECT_EQ(hub.poll(self, c, since_cursor(b->cursor), 25s, kT0), nullptr);
+    EXPECT_EQ(hub.poll(self, c, since_cursor(b->cursor), 25s, kT0).status, PollStatus::parked);
   };
   hub.poll(w, c, since_now(), 25s, kT0);
   hub.publish("a", "1", kT0);
