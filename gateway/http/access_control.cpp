@@ -1,5 +1,7 @@
 #include "gateway/http/access_control.hpp"
 
+#include <chrono>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -176,6 +178,15 @@ std::optional<HttpError> AccessControl::check(std::string_view token,
       return forbidden("channel_forbidden", "the token does not cover channel " + ch);
   }
   return std::nullopt;
+}
+
+std::optional<HttpError> AccessControl::refusal(std::string_view token,
+                                                std::span<const std::string> channels) const {
+  if (!enabled()) return std::nullopt;
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  return check(token, channels, now);
 }
 
 }  // namespace comet

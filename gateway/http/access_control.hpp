@@ -34,6 +34,10 @@ class AccessControl {
   // nullopt when allowed; otherwise the 403 to answer.
   std::optional<HttpError> check(std::string_view token, std::span<const std::string> channels,
                                  std::int64_t now_unix) const;
+  // The same at the system clock's now; nullopt also when access control
+  // is off.
+  std::optional<HttpError> refusal(std::string_view token,
+                                   std::span<const std::string> channels) const;
 
  private:
   std::vector<std::string> secrets_;

@@ -18,7 +18,7 @@ PollWaiter::~PollWaiter() {
 }
 
 void PollWaiter::on_release(const BatchPtr& batch) {
-  delivery_.send_batch(*request_, *batch, callback_, origin_);
+  delivery_.responder().batch(*request_, *batch, callback_, origin_);
   delete this;
 }
 

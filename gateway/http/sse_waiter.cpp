@@ -77,8 +77,8 @@ std::string SseWaiter::encode(const Batch& batch) {
 void SseWaiter::pump(BatchPtr batch, Since since, const PollReads* reads) {
   for (;;) {
     if (batch) {
-      delivery_.count_delivery(*batch);
-      request_->write(fcgi::Response{{}, delivery_.sse_events(*batch), {}});
+      delivery_.responder().count_delivery(*batch);
+      request_->write(fcgi::Response{{}, delivery_.responder().sse_events(*batch), {}});
       since = Since{Since::Kind::cursor, batch->cursor};
     }
     const auto now = Clock::now();

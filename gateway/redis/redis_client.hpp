@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/core/publish_result.hpp"
 #include "gateway/core/stream_id.hpp"
 #include "gateway/core/stream_read.hpp"
 #include "gateway/redis/redis_url.hpp"
@@ -40,15 +41,6 @@ struct RedisClientOptions {
   // For durable publishes over HTTP: what Comet::publishDurable passes.
   long stream_max_len = 10000;
   long stream_ttl_seconds = 86400;
-};
-
-// The outcome of RedisClient::publish.
-struct PublishResult {
-  bool ok = false;
-  bool answered = false;    // false: no reply (it may or may not have been published)
-  long long receivers = 0;  // PUBLISH's count; 1 for a durable publish
-  std::string id;           // a durable publish's stream id
-  std::string error;        // when !ok: Redis' error, or why there was no answer
 };
 
 struct RedisClientCallbacks {

@@ -1,4 +1,4 @@
-#include "gateway/http/http_publish.hpp"
+#include "gateway/http/publish_params.hpp"
 
 #include "gateway/core/channel_name.hpp"
 #include "gateway/http/json.hpp"

@@ -1,4 +1,4 @@
-#include "gateway/http/http_publish.hpp"
+#include "gateway/http/publish_params.hpp"
 
 #include <gtest/gtest.h>
 

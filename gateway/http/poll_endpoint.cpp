@@ -1,0 +1,79 @@
+#include "gateway/http/poll_endpoint.hpp"
+
+#include "gateway/http/poll_waiter.hpp"
+
+namespace comet {
+
+PollEndpoint::PollEndpoint(Delivery& delivery, Placement& placement, const AccessControl& access,
+                           PollLimits limits)
+    : delivery_(delivery), placement_(placement), access_(access), limits_(limits) {}
+
+void PollEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
+  Responder& respond = delivery_.responder();
+  if (delivery_.draining()) {
+    respond.error(*request, {503, "shutting_down", "the gateway is restarting; retry"},
+                  "Retry-After: 1\r\n");
+    return;
+  }
+  auto parsed = parse_poll_params(query, {}, limits_);
+  if (auto* err = std::get_if<HttpError>(&parsed)) {
+    respond.error(*request, *err);
+    return;
+  }
+  auto& p = std::get<PollParams>(parsed);
+  if (auto refused = access_.refusal(p.token, p.channels)) {
+    respond.error(*request, *refused);
+    return;
+  }
+  if (p.timeout.count() > 0 && !delivery_.hub().can_park()) {
+    respond.error(*request, {503, "overloaded", "too many parked requests; retry"},
+                  "Retry-After: 2\r\n");
+    return;
+  }
+  std::string origin = respond.allowed_origin(*request);
+  request->drop_inputs();
+  auto channels = p.channels;
+  const Since since = p.since;
+  placement_.place(request, std::move(channels), since,
+                   [this, request, p = std::move(p),
+                    origin = std::move(origin)](const PollReads* reads) mutable {
+                     if (delivery_.draining()) {
+                       // Shutting down while reading: the client resumes from the
+                       // cursor it sent, elsewhere or after the restart.
+                       delivery_.responder().batch(*request,
+                                                   *delivery_.hub().unchanged(p.since.cursor),
+                                                   p.callback, origin);
+                       return;
+                     }
+                     run(request, p, std::move(origin), reads);
+                   });
+}
+
+void PollEndpoint::run(const fcgi::RequestPtr& request, PollParams& p, std::string origin,
+                       const PollReads* reads) {
+  Responder& respond = delivery_.responder();
+  auto* waiter = new PollWaiter(delivery_, request, std::move(p.callback), std::move(origin));
+  PollResult r = delivery_.hub().poll(*waiter, p.channels, p.since, p.timeout, Clock::now(), reads);
+  switch (r.status) {
+    case PollStatus::parked:
+      delivery_.schedule_wakeup();
+      return;
+    case PollStatus::answered:
+      respond.batch(*request, *r.batch, waiter->callback(), waiter->origin());
+      break;
+    case PollStatus::bad_cursor:
+      respond.error(*request,
+                    {400, "bad_cursor", "since is ahead of every cursor this gateway issued"});
+      break;
+    case PollStatus::no_channel:  // parse_poll_params has refused it already
+      respond.error(*request, {400, "missing_channel", "at least one channel is required"});
+      break;
+    case PollStatus::full:  // filled up while this poll read its streams
+      respond.error(*request, {503, "overloaded", "too many parked requests; retry"},
+                    "Retry-After: 2\r\n");
+      break;
+  }
+  PollWaiter::destroy_unparked(waiter);
+}
+
+}  // namespace comet

@@ -1,0 +1,32 @@
+// GET .../poll: a long-poll (or, with timeout=0, an interval poll). Parses
+// and checks the parameters, has the cursor placed, then asks the Hub:
+// answered at once, or parked as a PollWaiter until the Hub releases it.
+#pragma once
+
+#include "fcgi/request.hpp"
+#include "gateway/http/access_control.hpp"
+#include "gateway/http/delivery.hpp"
+#include "gateway/http/placement.hpp"
+#include "gateway/http/poll_params.hpp"
+#include "gateway/http/query.hpp"
+
+namespace comet {
+
+class PollEndpoint {
+ public:
+  PollEndpoint(Delivery& delivery, Placement& placement, const AccessControl& access,
+               PollLimits limits);
+
+  void handle(const fcgi::RequestPtr& request, const Query& query);
+
+ private:
+  void run(const fcgi::RequestPtr& request, PollParams& p, std::string origin,
+           const PollReads* reads);
+
+  Delivery& delivery_;
+  Placement& placement_;
+  const AccessControl& access_;
+  PollLimits limits_;
+};
+
+}  // namespace comet

@@ -1,0 +1,67 @@
+#include "gateway/http/publish_endpoint.hpp"
+
+#include "gateway/http/publish_params.hpp"
+#include "gateway/util/log.hpp"
+
+namespace comet {
+
+PublishEndpoint::PublishEndpoint(Delivery& delivery, const PublishAccess& access,
+                                 Publisher& publisher, std::string prefix)
+    : delivery_(delivery), access_(access), publisher_(publisher), prefix_(std::move(prefix)) {}
+
+void PublishEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
+  Responder& respond = delivery_.responder();
+  const auto verdict =
+      access_.check(request->param("HTTP_AUTHORIZATION"), request->param("REMOTE_ADDR"));
+  if (verdict == PublishAccess::Verdict::disabled) {
+    respond.error(*request,
+                  {403, "publish_disabled",
+                   "publishing over HTTP is off (see --publish-secret, --publish-allow); publish "
+                   "with Redis PUBLISH " +
+                       prefix_ + "NAME"});
+    return;
+  }
+  if (verdict == PublishAccess::Verdict::denied) {
+    respond.error(*request, {403, "forbidden",
+                             "publishing needs Authorization: Bearer <publish secret>, or a "
+                             "client address on the allow-list"});
+    return;
+  }
+  if (delivery_.draining()) {
+    respond.error(*request, {503, "shutting_down", "the gateway is restarting; retry"},
+                  "Retry-After: 1\r\n");
+    return;
+  }
+  auto parsed = parse_publish_params(query);
+  if (auto* err = std::get_if<HttpError>(&parsed)) {
+    respond.error(*request, *err);
+    return;
+  }
+  const auto& p = std::get<PublishParams>(parsed);
+  const bool sent =
+      publisher_.publish(p.channel, request->body(), p.durable, [this, request](PublishResult r) {
+        Responder& respond = delivery_.responder();
+        if (request->finished()) return;
+        if (r.ok) {
+          respond.simple(*request, 202, "application/json",
+                         publish_accepted_body(r.receivers, r.id));
+        } else {
+          log(LogLevel::warn, "publish", "HTTP publish failed: " + r.error);
+          respond.error(*request,
+                        {503, "redis_unavailable",
+                         r.answered ? "Redis refused the message (" + r.error + ")"
+                                    : "Redis did not answer in time: the message may or may not "
+                                      "have been published"},
+                        "Retry-After: 1\r\n");
+        }
+      });
+  if (!sent) {
+    respond.error(*request,
+                  {503, "redis_unavailable", "not connected to Redis; nothing was published"},
+                  "Retry-After: 1\r\n");
+  }
+  // The inputs stay until the answer (a Redis round trip): it reads Origin
+  // for its CORS headers.
+}
+
+}  // namespace comet

@@ -1,0 +1,31 @@
+// POST .../publish?channel=NAME[&durable=1]: publishing over HTTP (see
+// publish_params.hpp), refused unless PublishAccess admits the request.
+#pragma once
+
+#include <string>
+
+#include "fcgi/request.hpp"
+#include "gateway/http/delivery.hpp"
+#include "gateway/http/publish_access.hpp"
+#include "gateway/http/publisher.hpp"
+#include "gateway/http/query.hpp"
+
+namespace comet {
+
+class PublishEndpoint {
+ public:
+  // `prefix`: the Redis channel prefix, named in the answer when
+  // publishing over HTTP is off.
+  PublishEndpoint(Delivery& delivery, const PublishAccess& access, Publisher& publisher,
+                  std::string prefix);
+
+  void handle(const fcgi::RequestPtr& request, const Query& query);
+
+ private:
+  Delivery& delivery_;
+  const PublishAccess& access_;
+  Publisher& publisher_;
+  std::string prefix_;
+};
+
+}  // namespace comet

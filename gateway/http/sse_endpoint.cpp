@@ -1,0 +1,75 @@
+#include "gateway/http/sse_endpoint.hpp"
+
+#include "gateway/http/sse_waiter.hpp"
+
+namespace comet {
+
+SseEndpoint::SseEndpoint(Delivery& delivery, Placement& placement, const AccessControl& access,
+                         PollLimits limits, std::chrono::milliseconds lifetime)
+    : delivery_(delivery),
+      placement_(placement),
+      access_(access),
+      limits_(limits),
+      lifetime_(lifetime) {
+  limits_.max_timeout = limits_.default_timeout = std::chrono::milliseconds(0);  // unused here
+}
+
+void SseEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
+  Responder& respond = delivery_.responder();
+  Hub& hub = delivery_.hub();
+  if (delivery_.draining()) {
+    respond.error(*request, {503, "shutting_down", "the gateway is restarting; retry"},
+                  "Retry-After: 1\r\n");
+    return;
+  }
+  auto parsed = parse_poll_params(query, request->param("HTTP_LAST_EVENT_ID"), limits_);
+  if (auto* err = std::get_if<HttpError>(&parsed)) {
+    respond.error(*request, *err);
+    return;
+  }
+  auto& p = std::get<PollParams>(parsed);
+  if (auto refused = access_.refusal(p.token, p.channels)) {
+    respond.error(*request, *refused);
+    return;
+  }
+  if (p.since.kind == Since::Kind::cursor && p.since.cursor.epoch == hub.epoch() &&
+      p.since.cursor.seq > hub.head().seq) {
+    respond.error(*request,
+                  {400, "bad_cursor", "since is ahead of every cursor this gateway issued"});
+    return;
+  }
+  if (!hub.can_park()) {
+    respond.error(*request, {503, "overloaded", "too many parked requests; retry"},
+                  "Retry-After: 2\r\n");
+    return;
+  }
+  std::string head =
+      "Status: 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+      "X-Accel-Buffering: no\r\n";
+  respond.cors_headers(head, respond.allowed_origin(*request));
+  head += "\r\nretry: 2000\n\n";
+  request->drop_inputs();
+  // Streams end after their lifetime, with jitter so that a restart's
+  // reconnects spread out.
+  const auto lifetime = std::chrono::duration_cast<Clock::duration>(
+      lifetime_ * (1.0 - std::uniform_real_distribution<double>(0, 0.1)(rng_)));
+  const Clock::time_point end_at = Clock::now() + lifetime;
+  auto channels = p.channels;
+  const Since since = p.since;
+  placement_.place(request, std::move(channels), since,
+                   [this, request, p = std::move(p), head = std::move(head),
+                    end_at](const PollReads* reads) mutable {
+                     if (delivery_.draining()) {
+                       delivery_.responder().error(
+                           *request, {503, "shutting_down", "the gateway is restarting; retry"},
+                           "Retry-After: 1\r\n");
+                       return;
+                     }
+                     // Counted only now: it could still have been a 503.
+                     delivery_.responder().count(200);
+                     SseWaiter::open(delivery_, request, std::move(p.channels), p.since,
+                                     std::move(head), end_at, reads);
+                   });
+}
+
+}  // namespace comet

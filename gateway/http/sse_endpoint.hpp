@@ -1,0 +1,35 @@
+// GET .../sse: a Server-Sent Events stream. Parses and checks the
+// parameters (Last-Event-ID or since), writes the stream's head once the
+// cursor is placed, then hands the stream to an SseWaiter.
+#pragma once
+
+#include <chrono>
+#include <random>
+
+#include "fcgi/request.hpp"
+#include "gateway/http/access_control.hpp"
+#include "gateway/http/delivery.hpp"
+#include "gateway/http/placement.hpp"
+#include "gateway/http/poll_params.hpp"
+#include "gateway/http/query.hpp"
+
+namespace comet {
+
+class SseEndpoint {
+ public:
+  // Streams end after `lifetime` (less up to 10 % jitter).
+  SseEndpoint(Delivery& delivery, Placement& placement, const AccessControl& access,
+              PollLimits limits, std::chrono::milliseconds lifetime);
+
+  void handle(const fcgi::RequestPtr& request, const Query& query);
+
+ private:
+  Delivery& delivery_;
+  Placement& placement_;
+  const AccessControl& access_;
+  PollLimits limits_;
+  std::chrono::milliseconds lifetime_;
+  std::minstd_rand rng_{std::random_device{}()};
+};
+
+}  // namespace comet
