@@ -41,6 +41,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench/common/fcgi_codec.hpp"
+
 namespace {
 
 [[noreturn]] void fail(const std::string& what) {
@@ -48,26 +50,7 @@ namespace {
   std::exit(1);
 }
 
-constexpr std::uint8_t kBeginRequest = 1, kEndRequest = 3, kParams = 4, kStdin = 5, kStdout = 6;
-constexpr std::uint8_t kKeepConn = 1;
-
-void record_header(char* out, std::uint8_t type, std::uint16_t id, std::uint16_t len) {
-  out[0] = 1;
-  out[1] = static_cast<char>(type);
-  out[2] = static_cast<char>(id >> 8);
-  out[3] = static_cast<char>(id & 0xff);
-  out[4] = static_cast<char>(len >> 8);
-  out[5] = static_cast<char>(len & 0xff);
-  out[6] = 0;  // no padding, as comet-gateway
-  out[7] = 0;
-}
-
-// Empty STDOUT, then END_REQUEST (REQUEST_COMPLETE, app status 0).
-void end_records(char* out, std::uint16_t id) {
-  record_header(out, kStdout, id, 0);
-  record_header(out + 8, kEndRequest, id, 8);
-  std::memset(out + 16, 0, 8);
-}
+namespace fcgi = bench::fcgi;
 
 struct Request {
   std::uint16_t id = 0;
@@ -230,25 +213,22 @@ class Responder {
   void parse(int fd) {
     Conn& c = conn(fd);
     std::size_t pos = 0;
-    while (c.fd >= 0 && c.in.size() - pos >= 8) {
-      const auto* h = reinterpret_cast<const std::uint8_t*>(c.in.data() + pos);
-      const std::uint8_t type = h[1];
-      const std::uint16_t id = static_cast<std::uint16_t>(h[2] << 8 | h[3]);
-      const std::size_t len = static_cast<std::size_t>(h[4] << 8 | h[5]);
-      const std::size_t total = 8 + len + h[6];
-      if (c.in.size() - pos < total) break;
-      const std::string_view content(c.in.data() + pos + 8, len);
-      pos += total;
-      if (type == kBeginRequest) {
+    while (c.fd >= 0 && c.in.size() - pos >= fcgi::kHeaderLen) {
+      const fcgi::Header h = fcgi::decode_header(c.in.data() + pos);
+      const std::uint16_t id = h.request_id;
+      if (c.in.size() - pos < h.record_len()) break;
+      const std::string_view content(c.in.data() + pos + fcgi::kHeaderLen, h.content_length);
+      pos += h.record_len();
+      if (h.type == FCGI_BEGIN_REQUEST) {
         Request& r = c.requests[id];
         r.id = id;
-        r.keep_conn = len >= 3 && (static_cast<std::uint8_t>(content[2]) & kKeepConn) != 0;
+        r.keep_conn = fcgi::decode_begin_request(content).keep_conn();
         r.parked = false;
         r.params.clear();
-      } else if (type == kParams) {
+      } else if (h.type == FCGI_PARAMS) {
         auto it = c.requests.find(id);
         if (it != c.requests.end()) it->second.params.append(content);
-      } else if (type == kStdin && len == 0) {
+      } else if (h.type == FCGI_STDIN && h.content_length == 0) {
         auto it = c.requests.find(id);
         if (it != c.requests.end()) dispatch(c, it->second);
       }
@@ -256,31 +236,8 @@ class Responder {
     if (c.fd >= 0) c.in.erase(0, pos);
   }
 
-  static std::string_view param(std::string_view nv, std::string_view name) {
-    std::size_t p = 0;
-    const auto length = [&](std::size_t& at) -> std::size_t {
-      const auto b = static_cast<std::uint8_t>(nv[at]);
-      if (b < 0x80) return at += 1, b;
-      const std::size_t v =
-          (static_cast<std::size_t>(b & 0x7f) << 24) |
-          (static_cast<std::size_t>(static_cast<std::uint8_t>(nv[at + 1])) << 16) |
-          (static_cast<std::size_t>(static_cast<std::uint8_t>(nv[at + 2])) << 8) |
-          static_cast<std::uint8_t>(nv[at + 3]);
-      at += 4;
-      return v;
-    };
-    while (p < nv.size()) {
-      const std::size_t nl = length(p);
-      const std::size_t vl = length(p);
-      if (p + nl + vl > nv.size()) break;
-      if (nv.substr(p, nl) == name) return nv.substr(p + nl, vl);
-      p += nl + vl;
-    }
-    return {};
-  }
-
   void dispatch(Conn& c, Request& r) {
-    const std::string_view uri = param(r.params, "DOCUMENT_URI");
+    const std::string_view uri = fcgi::find_param(r.params, "DOCUMENT_URI");
     const std::uint16_t id = r.id;
     const bool keep = r.keep_conn;
     if (uri.ends_with("/stats") || uri.ends_with("/health")) {
@@ -297,7 +254,7 @@ class Responder {
       answer(c.fd, id, keep, full);
       return;
     }
-    std::string_view query = param(r.params, "QUERY_STRING");
+    std::string_view query = fcgi::find_param(r.params, "QUERY_STRING");
     std::string channel;
     while (!query.empty()) {
       const auto amp = query.find('&');
@@ -316,14 +273,15 @@ class Responder {
   // gather write, as comet-gateway writes a lone request's response.
   void answer(int fd, std::uint16_t id, bool keep_conn, std::string_view full) {
     Conn& c = conn(fd);
-    char head[8];
-    char tail[24];
-    record_header(head, kStdout, id, static_cast<std::uint16_t>(full.size()));
-    end_records(tail, id);
-    iovec iov[3] = {{head, 8}, {const_cast<char*>(full.data()), full.size()}, {tail, 24}};
-    const std::size_t want = 32 + full.size();
+    char head[fcgi::kHeaderLen];
+    char tail[fcgi::kResponseEndLen];
+    fcgi::encode_header(head, FCGI_STDOUT, id, static_cast<std::uint16_t>(full.size()));
+    fcgi::encode_response_end(tail, id);
+    iovec iov[3] = {
+        {head, sizeof head}, {const_cast<char*>(full.data()), full.size()}, {tail, sizeof tail}};
+    const std::size_t want = sizeof head + full.size() + sizeof tail;
     if (!c.out.empty()) {
-      c.out.append(head, 8).append(full).append(tail, 24);
+      c.out.append(head, sizeof head).append(full).append(tail, sizeof tail);
       c.close_after_out = c.close_after_out || !keep_conn;
       return;
     }
@@ -337,7 +295,7 @@ class Responder {
       return;
     }
     std::string all;
-    all.append(head, 8).append(full).append(tail, 24);
+    all.append(head, sizeof head).append(full).append(tail, sizeof tail);
     c.out = all.substr(n > 0 ? static_cast<std::size_t>(n) : 0);
     c.close_after_out = !keep_conn;
     epoll_event ev{};

@@ -1,0 +1,63 @@
+// comet_bench: one command that runs a scenario against comet-gateway and
+// nchan in the same run (same nginx binary, same worker count) and prints a
+// table with the ratio. It starts redis-server, comet-gateway and nginx (one
+// config per system) on free loopback ports and stops them, by pid, when done.
+//
+//   comet_bench fanout   [--count 8000] [--rounds 5] [--workers 1] [--transports unix,tcp]
+//                        [--systems nchan,bare,comet]
+//   comet_bench rate     [--rates 1000,5000,20000] [--seconds 10] [--channels 100]
+//                        [--subscribers 10] [--workers 1]
+//   comet_bench gateway  [--parked 100000,1000000] [--idle-seconds 10] [--per-connection 50000]
+//   comet_bench all      (the three above with their defaults)
+//
+// Common options: --build DIR (where comet-gateway is; default: next to this
+// binary's parent), --out DIR (result files for docs/plot; default
+// BUILD/bench-results), --keep (keep the temporary directory with the logs).
+//
+// The load generator is its own epoll loop (no framework): HTTP/1.1 keep-alive
+// clients for nginx (comet-gateway behind fastcgi_pass, nchan long-poll), a
+// multiplexing FastCGI client for the gateway alone, RESP for Redis PUBLISH and
+// HTTP POST for nchan's publisher.
+//
+// This file only dispatches: one file per scenario beside it (fanout.cpp,
+// rate.cpp, gateway.cpp), what they share about the systems and the run in
+// stack, systems and publish, and the generic helpers in bench/common/.
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "bench/comet_bench/options.hpp"
+#include "bench/comet_bench/scenarios.hpp"
+#include "bench/common/die.hpp"
+#include "bench/common/perf_record.hpp"
+#include "bench/common/processes.hpp"
+
+int main(int argc, char** argv) {
+  using namespace bench;
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGINT, kill_children_on_signal);
+  signal(SIGTERM, kill_children_on_signal);
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+  try {
+    const Options o = parse(argc, argv);
+    g_perf_prefix = o.perf;
+    if (o.mode == "fanout") return scenario_fanout(o);
+    if (o.mode == "rate") return scenario_rate(o);
+    if (o.mode == "gateway") return scenario_gateway(o);
+    if (o.mode == "all") {
+      int rc = scenario_fanout(o);
+      rc |= scenario_rate(o);
+      rc |= scenario_gateway(o);
+      return rc;
+    }
+    die("unknown scenario " + o.mode);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "comet_bench: %s\n", e.what());
+    return 1;
+  }
+}

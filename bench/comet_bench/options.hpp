@@ -1,0 +1,33 @@
+// comet_bench's command line (the options are listed in main.cpp's header).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+namespace fs = std::filesystem;
+
+struct Options {
+  std::string mode;
+  fs::path build, root, out;
+  int count = 8000, rounds = 5, workers = 1;
+  std::vector<std::string> transports{"unix", "tcp"};
+  std::vector<std::string> systems{"nchan", "bare", "comet"};  // fanout
+  std::vector<int> rates{1000, 5000, 20000};
+  double seconds = 10;
+  int channels = 100, subscribers = 10;
+  std::vector<long> parked{100000, 1000000};
+  double idle_seconds = 10;
+  int per_connection = 50000;
+  bool keep = false;
+  std::string perf;  // perf record -a around each fan-out, to this file prefix
+};
+
+// argv[1] is the scenario, the rest its options. Dies on an unknown or
+// incomplete option, and when --build has no comet-gateway or --root no
+// nginx.conf.example.
+Options parse(int argc, char** argv);
+
+}  // namespace bench

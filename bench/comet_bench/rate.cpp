@@ -1,0 +1,233 @@
+// Steady rate: channels x subscribers following their positions while a
+// publisher thread publishes at a fixed rate; latency from the timestamp in
+// the payload ("t=<steady ns>;c=<channel>;s=<seq>").
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/comet_bench/publish.hpp"
+#include "bench/comet_bench/scenarios.hpp"
+#include "bench/comet_bench/stack.hpp"
+#include "bench/comet_bench/systems.hpp"
+#include "bench/common/clock.hpp"
+#include "bench/common/http_client.hpp"
+#include "bench/common/machine_load.hpp"
+#include "bench/common/stats.hpp"
+#include "bench/common/table.hpp"
+#include "bench/common/text.hpp"
+
+namespace bench {
+
+namespace {
+
+struct RateResult {
+  int rate = 0;
+  long published = 0, publish_failed = 0;
+  double publish_rate = 0;  // achieved
+  long expected = 0, delivered = 0, lost = 0, duplicated = 0, gaps = 0, errors = 0;
+  double delivered_per_s = 0, p50 = NAN, p99 = NAN, max = NAN;  // ms
+  double other_cpu = 0;  // % of one CPU used by other processes meanwhile
+};
+
+RateResult run_rate(System sys, Stack& st, int rate, double seconds, int channels,
+                    int per_channel) {
+  const int port = st.nginx_port();
+  RateResult res;
+  res.rate = rate;
+  const std::string tag = "r" + std::to_string(rate);
+  std::vector<std::string> names;
+  for (int c = 0; c < channels; ++c) names.push_back(tag + "-" + std::to_string(c));
+  const long parked0 = std::max(0L, parked_now(sys, port));
+  HttpLoop loop(port, sys == System::nchan);
+  const int subs_n = channels * per_channel;
+  std::vector<SubState> subs(static_cast<std::size_t>(subs_n));
+  for (int i = 0; i < subs_n; ++i) {
+    subs[static_cast<std::size_t>(i)].channel = i % channels;
+    loop.add();
+    loop.send(i, poll_request(sys, names[static_cast<std::size_t>(i % channels)],
+                              subs[static_cast<std::size_t>(i)]));
+  }
+  wait_for(
+      "subscribers to park", [&] { return parked_now(sys, port) >= parked0 + subs_n; }, 30s);
+  std::this_thread::sleep_for(200ms);
+  wait_quiet();
+
+  const long total = static_cast<long>(std::llround(rate * seconds));
+  std::atomic<bool> publishing{true};
+  std::atomic<long> published{0};
+  double publish_secs = 0;
+  long publish_failed = 0;
+  const int publish_port = sys == System::comet ? st.redis_port() : port;
+  const OtherCpu other(st.own_pids());
+  const auto t_start = Clock::now();
+  std::thread publisher([&] {
+    // Redis: one pipelined connection; nchan: 4 keep-alive connections with
+    // pipelined POSTs (one nginx worker serves them in turn).
+    Publisher pub(sys, publish_port, sys == System::comet ? 1 : 4);
+    long k = 0;
+    while (k < total) {
+      const double el = std::chrono::duration<double>(Clock::now() - t_start).count();
+      const long target = std::min(total, static_cast<long>(el * rate) + 1);
+      const std::int64_t t = now_ns();
+      for (; k < target; ++k) {
+        const long ch = k % channels, seq = k / channels;
+        pub.add(
+            names[static_cast<std::size_t>(ch)],
+            "t=" + std::to_string(t) + ";c=" + std::to_string(ch) + ";s=" + std::to_string(seq));
+      }
+      pub.send();
+      published = k;
+      std::this_thread::sleep_until(
+          t_start + std::chrono::microseconds(static_cast<long>((k + 1) * 1e6 / rate)));
+    }
+    publish_secs = std::chrono::duration<double>(Clock::now() - t_start).count();
+    pub.wait_replies(10s);
+    publish_failed = pub.failed();
+    publishing = false;
+  });
+
+  std::vector<double> lat;
+  lat.reserve(static_cast<std::size_t>(total) * static_cast<std::size_t>(per_channel));
+  std::vector<std::string_view> payloads;
+  auto last_delivery = t_start;
+  const long per_channel_msgs_max = (total + channels - 1) / channels;
+  auto expected_on = [&](int ch) { return total / channels + (ch < total % channels ? 1 : 0); };
+  long complete = 0;  // subscribers that have everything
+  std::vector<char> is_complete(static_cast<std::size_t>(subs_n), 0);
+  (void)per_channel_msgs_max;
+  Clock::time_point drain_deadline = Clock::time_point::max();
+  loop.run(
+      [&](int i, const HttpResponse& r) {
+        auto& s = subs[static_cast<std::size_t>(i)];
+        if (r.status != 200 && r.status != 304 && r.status != 408) ++res.errors;
+        take_payloads(sys, r, s, payloads, res.gaps);
+        const std::int64_t now = now_ns();
+        for (auto p : payloads) {
+          if (p.size() < 2 || p[0] != 't') continue;
+          const std::int64_t t = std::atoll(p.data() + 2);
+          const auto sp = p.find(";s=");
+          const long seq = std::atol(p.data() + sp + 3);
+          if (seq < s.next_seq) {
+            ++res.duplicated;
+            continue;
+          }
+          res.lost += seq - s.next_seq;
+          s.next_seq = seq + 1;
+          ++res.delivered;
+          lat.push_back(static_cast<double>(now - t) / 1e6);
+          last_delivery = Clock::now();
+        }
+        if (!is_complete[static_cast<std::size_t>(i)] && !publishing &&
+            s.next_seq >= expected_on(s.channel)) {
+          is_complete[static_cast<std::size_t>(i)] = 1;
+          ++complete;
+        }
+        loop.send(i, poll_request(sys, names[static_cast<std::size_t>(s.channel)], s));
+      },
+      [&] {
+        if (publishing) return false;
+        if (drain_deadline == Clock::time_point::max()) {
+          drain_deadline = Clock::now() + 5s;
+          // Subscribers that were already complete when publishing ended.
+          for (int i = 0; i < subs_n; ++i) {
+            auto& s = subs[static_cast<std::size_t>(i)];
+            if (!is_complete[static_cast<std::size_t>(i)] && s.next_seq >= expected_on(s.channel)) {
+              is_complete[static_cast<std::size_t>(i)] = 1;
+              ++complete;
+            }
+          }
+        }
+        return complete >= subs_n || Clock::now() > drain_deadline;
+      },
+      t_start + std::chrono::duration_cast<Clock::duration>(
+                    std::chrono::duration<double>(seconds * 3 + 30)),
+      10);
+  publisher.join();
+  res.other_cpu = other.percent();
+  // What never arrived by the end of the drain counts as lost.
+  for (int i = 0; i < subs_n; ++i) {
+    auto& s = subs[static_cast<std::size_t>(i)];
+    res.lost += std::max(0L, expected_on(s.channel) - s.next_seq);
+  }
+  res.published = total;
+  res.publish_failed = publish_failed;
+  res.publish_rate = publish_secs > 0 ? total / publish_secs : 0;
+  res.expected = total * per_channel;
+  const double span = std::chrono::duration<double>(last_delivery - t_start).count();
+  res.delivered_per_s = span > 0 ? res.delivered / span : 0;
+  std::sort(lat.begin(), lat.end());
+  res.p50 = percentile(lat, 50);
+  res.p99 = percentile(lat, 99);
+  res.max = lat.empty() ? NAN : lat.back();
+  return res;
+}
+
+}  // namespace
+
+int scenario_rate(const Options& o) {
+  Stack st(o);
+  st.start_redis();
+  std::printf(
+      "steady rate: %d channels x %d subscribers, %.0f s per rate, nginx worker_processes %d\n",
+      o.channels, o.subscribers, o.seconds, o.workers);
+  std::map<std::string, std::vector<RateResult>> by;
+  auto run_all = [&](System sys, const std::string& key) {
+    for (int rate : o.rates) {
+      auto r = run_rate(sys, st, rate, o.seconds, o.channels, o.subscribers);
+      std::printf(
+          "  %-14s %6d msg/s: delivered %ld/%ld (%.0f/s) p50 %.1f p99 %.1f max %.1f ms, lost %ld, "
+          "dup %ld, gaps %ld, errors %ld, publish %.0f/s; other processes' CPU %.0f%%\n",
+          key.c_str(), rate, r.delivered, r.expected, r.delivered_per_s, r.p50, r.p99, r.max,
+          r.lost, r.duplicated, r.gaps, r.errors, r.publish_rate, r.other_cpu);
+      std::fflush(stdout);
+      by[key].push_back(r);
+    }
+  };
+  st.start_nginx_nchan();
+  run_all(System::nchan, "nchan");
+  st.stop_nginx();
+  const std::string t = o.transports.front();
+  st.start_nginx_comet(st.start_gateway(t));
+  wait_for("gateway health", [&] {
+    return http_get(st.nginx_port(), "/comet/health").find("up") != std::string::npos;
+  });
+  run_all(System::comet, "comet-" + t);
+  st.stop_nginx();
+  st.stop_gateway();
+
+  fs::create_directories(o.out);
+  std::ofstream dat(o.out / "rate.dat");
+  dat << "# rate nchan_p99_ms comet_p99_ms nchan_p50_ms comet_p50_ms nchan_delivered_per_s "
+         "comet_delivered_per_s\n";
+  std::vector<std::vector<std::string>> table;
+  const auto& n = by["nchan"];
+  const auto& c = by["comet-" + t];
+  for (std::size_t i = 0; i < o.rates.size(); ++i) {
+    dat << o.rates[i] << " " << n[i].p99 << " " << c[i].p99 << " " << n[i].p50 << " " << c[i].p50
+        << " " << n[i].delivered_per_s << " " << c[i].delivered_per_s << "\n";
+    for (const auto* r : {&n[i], &c[i]}) {
+      const bool is_n = r == &n[i];
+      table.push_back({std::to_string(o.rates[i]), is_n ? "nchan" : "comet-" + t,
+                       fmt("%.0f", r->delivered_per_s),
+                       std::to_string(r->delivered) + "/" + std::to_string(r->expected),
+                       fmt("%.1f", r->p50), fmt("%.1f", r->p99), fmt("%.1f", r->max),
+                       std::to_string(r->lost), std::to_string(r->duplicated),
+                       std::to_string(r->gaps), fmt("%.0f", r->publish_rate),
+                       is_n ? "" : fmt("%.2f", r->p99 / n[i].p99), fmt("%.0f", r->other_cpu)});
+    }
+  }
+  std::printf("\n");
+  print_table({"msg/s", "system", "delivered/s", "delivered", "p50 ms", "p99 ms", "max ms", "lost",
+               "dup", "gap resp", "publish/s", "p99 ratio", "other CPU %"},
+              table);
+  return 0;
+}
+
+}  // namespace bench

@@ -1,0 +1,63 @@
+#include "bench/comet_bench/systems.hpp"
+
+#include <cstdlib>
+
+#include "bench/common/stats.hpp"
+
+namespace bench {
+
+const char* name_of(System s) {
+  return s == System::comet ? "comet-gateway" : s == System::bare ? "bare" : "nchan";
+}
+
+std::string poll_request(System sys, const std::string& channel, const SubState& s) {
+  std::string r;
+  if (sys != System::nchan) {
+    r = "GET /comet/poll?channel=" + channel + "&timeout=60";
+    if (!s.cursor.empty()) r += "&since=" + s.cursor;
+    r += " HTTP/1.1\r\nHost: bench\r\n\r\n";
+  } else {
+    r = "GET /sub?channel=" + channel + " HTTP/1.1\r\nHost: bench\r\n";
+    if (!s.last_modified.empty()) r += "If-Modified-Since: " + s.last_modified + "\r\n";
+    if (!s.etag.empty()) r += "If-None-Match: " + s.etag + "\r\n";
+    r += "\r\n";
+  }
+  return r;
+}
+
+void take_payloads(System sys, const HttpResponse& r, SubState& s,
+                   std::vector<std::string_view>& payloads, long& gaps) {
+  payloads.clear();
+  if (r.status != 200) return;
+  if (sys == System::nchan) {
+    s.last_modified = r.last_modified;
+    s.etag = r.etag;
+    payloads.push_back(r.body);
+    return;
+  }
+  const std::string_view b = r.body;
+  const auto c = b.find("\"cursor\":\"");
+  if (c != std::string_view::npos) {
+    const auto e = b.find('"', c + 10);
+    s.cursor.assign(b.substr(c + 10, e - c - 10));
+  }
+  for (std::size_t p = 0; (p = b.find("\"data\":\"", p)) != std::string_view::npos;) {
+    p += 8;
+    auto e = b.find('"', p);
+    while (e != std::string_view::npos && b[e - 1] == '\\') e = b.find('"', e + 1);
+    if (e == std::string_view::npos) break;
+    payloads.push_back(b.substr(p, e - p));
+    p = e;
+  }
+  if (b.find("\"gaps\":") != std::string_view::npos) ++gaps;
+}
+
+long parked_now(System sys, int http_port) {
+  if (sys != System::nchan)
+    return metric(http_get(http_port, "/comet/stats"), "comet_parked_requests");
+  const std::string s = http_get(http_port, "/nchan_status");
+  const auto p = s.find("subscribers: ");
+  return p == std::string::npos ? -1 : std::atol(s.c_str() + p + 13);
+}
+
+}  // namespace bench
