@@ -89,6 +89,15 @@ void Gateway::start() {
   server_.set_log_sink([](std::string_view text) { log(LogLevel::warn, "fcgi", text); });
   // Requests fcgi/ answers itself (413, 503) count among the responses too.
   server_.set_reject_sink([this](int status) { stats_.count_response(status); });
+  // fcgi/ words nothing itself: its 413s and 503s take the API's JSON error form.
+  server_.set_reject_writer([](const fcgi::Reject& r) {
+    const std::string body = error_body({r.status, std::string(r.code), r.message});
+    fcgi::Response out;
+    out.head = response_head(r.status, "application/json", body.size());
+    out.head += r.extra_headers;
+    out.head += "\r\n" + body;
+    return out;
+  });
   for (const auto& addr : config_.listen) {
     server_.listen(addr);
   }
