@@ -7,7 +7,8 @@
 //
 // put() consumes bytes up to and including the next action, Beast-style: the
 // driver performs the action, then calls put() again with the rest of its
-// input. An action is valid until the next put() and may be moved from.
+// input. The action is the driver's (on its stack: an idle connection holds
+// none) and may be moved from.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +19,7 @@
 #include <system_error>
 
 #include "fcgi/detail/request_table.hpp"
+#include "fcgi/error.hpp"
 #include "fcgi/limits.hpp"
 #include "fcgi/name_value.hpp"
 #include "fcgi/params.hpp"
@@ -83,13 +85,11 @@ class RequestAssembler {
   RequestAssembler(const RequestAssembler&) = delete;
   RequestAssembler& operator=(const RequestAssembler&) = delete;
 
-  // Consumes bytes from `data` up to and including the next action, or all
-  // of them. After a close action the assembler stays failed: put()
-  // consumes nothing and gives the same close again.
-  std::size_t put(const std::uint8_t* data, std::size_t size);
-
-  bool has_action() const { return action_.step != Step::none; }
-  Action& action() { return action_; }
+  // Consumes bytes from `data` up to and including the next action, which
+  // it stores in `action` (Step::none when there was none in them all).
+  // After a close the assembler stays failed: put() consumes nothing and
+  // gives the same close again.
+  std::size_t put(const std::uint8_t* data, std::size_t size, Action& action);
 
   // A dispatched request ended (the application answered it): its id is
   // free again.
@@ -124,20 +124,20 @@ class RequestAssembler {
     bool keep_conn = false;
   };
 
-  void on_fragment(const RecordParser::Fragment& f);
-  void on_management(const RecordParser::Fragment& f);
-  void on_begin(std::uint16_t id, const BeginRequest& begin);
-  void on_abort(std::uint16_t id);
-  void on_params(std::uint16_t id, Entry& e, const RecordParser::Fragment& f);
-  void on_stdin(std::uint16_t id, Entry& e, const RecordParser::Fragment& f);
-  void maybe_dispatch(std::uint16_t id, Entry& e);
+  void on_fragment(const RecordParser::Fragment& f, Action& a);
+  void on_management(const RecordParser::Fragment& f, Action& a);
+  void on_begin(std::uint16_t id, const BeginRequest& begin, Action& a);
+  void on_abort(std::uint16_t id, Action& a);
+  void on_params(std::uint16_t id, Entry& e, const RecordParser::Fragment& f, Action& a);
+  void on_stdin(std::uint16_t id, Entry& e, const RecordParser::Fragment& f, Action& a);
+  void maybe_dispatch(std::uint16_t id, Entry& e, Action& a);
   // Charges `n` more bytes of request `id`'s input to the budgets. False
-  // when that closes the connection or rejects the request (then the
-  // action is set, and a rejected request's entry is gone).
-  bool charge(std::uint16_t id, Entry& e, std::size_t n);
+  // when that closes the connection or rejects the request (then `a` is
+  // set, and a rejected request's entry is gone).
+  bool charge(std::uint16_t id, Entry& e, std::size_t n, Action& a);
   void reject(std::uint16_t id, int status, std::string_view reason, std::string_view code,
-              std::string message, std::string_view extra_headers = {});
-  void fail(std::error_code ec);
+              std::string message, Action& a, std::string_view extra_headers = {});
+  void fail(errc e, Action& a);
   // Gives back what `in` charged to the budgets.
   void release(Input& in);
   // Erases `id`, giving back its input.
@@ -147,9 +147,8 @@ class RequestAssembler {
   ServerInput* server_;
   RecordParser parser_;
   detail::RequestTable<Entry> requests_;
-  Action action_;
   std::size_t pending_input_ = 0;
-  std::error_code failure_;
+  std::uint8_t failure_ = 0;  // an errc once failed
 };
 
 }  // namespace fcgi

@@ -143,10 +143,11 @@ void Connection::on_readable(std::error_code ec) {
 
 void Connection::consume(const std::uint8_t* data, std::size_t size) {
   std::size_t used = 0;
+  RequestAssembler::Action action;
   while (used < size) {
-    used += assembler_.put(data + used, size - used);
-    if (assembler_.has_action()) {
-      perform(assembler_.action());
+    used += assembler_.put(data + used, size - used, action);
+    if (action.step != RequestAssembler::Step::none) {
+      perform(action);
       if (closed_ || closing_) return;
     }
   }

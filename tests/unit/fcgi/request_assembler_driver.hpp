@@ -87,17 +87,17 @@ struct Driver {
 
   void feed_piece(const std::string& in, std::size_t from, std::size_t to) {
     const auto* data = reinterpret_cast<const std::uint8_t*>(in.data());
+    RequestAssembler::Action a;
     while (from < to && !is_closed) {
-      const std::size_t used = assembler.put(data + from, to - from);
+      const std::size_t used = assembler.put(data + from, to - from, a);
       from += used;
-      if (!assembler.has_action()) {
+      if (a.step == Step::none) {
         if (used == 0) {
           ADD_FAILURE() << "no progress and no action";
           return;
         }
         continue;
       }
-      auto& a = assembler.action();
       trace.push_back(describe(a));
       if (a.step == Step::close) is_closed = true;
       if (a.step == Step::dispatch && answer_at_once) assembler.finished(a.id);
