@@ -1,7 +1,8 @@
 // One accepted socket: feeds what it reads to its RequestAssembler, performs
 // the assembler's actions (dispatch to the Handler, writes, closes), times
-// requests' input, and writes their responses. Lives as long as an operation or a Request
-// holds a shared_ptr to it; the server only keeps a raw pointer while open.
+// requests' input, and writes their responses. Lives as long as an operation
+// or a Request holds a shared_ptr to it; the server only keeps a raw pointer
+// while open.
 #pragma once
 
 #include <boost/asio/generic/stream_protocol.hpp>
