@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fcgi/limits.hpp"
+#include "fcgi/reject.hpp"
 #include "fcgi/request.hpp"
 
 namespace fcgi {
@@ -60,6 +61,12 @@ class Server {
   using RejectSink = std::function<void(int status)>;
   void set_reject_sink(RejectSink sink) { reject_sink_ = std::move(sink); }
 
+  // Words those answers: the whole response (head and body) of a Reject,
+  // in the application's error form. Unset, plain_text_reject. Called like
+  // the log sink.
+  using RejectWriter = std::function<Response(const Reject&)>;
+  void set_reject_writer(RejectWriter writer) { reject_writer_ = std::move(writer); }
+
   // Internal to fcgi/.
   void connection_closed(Connection* c);
   Handler& handler() { return handler_; }
@@ -68,6 +75,9 @@ class Server {
   }
   void rejected(int status) const {
     if (reject_sink_) reject_sink_(status);
+  }
+  Response reject_response(const Reject& r) const {
+    return reject_writer_ ? reject_writer_(r) : plain_text_reject(r);
   }
 
  private:
@@ -79,6 +89,7 @@ class Server {
   Limits limits_;
   LogSink log_sink_;
   RejectSink reject_sink_;
+  RejectWriter reject_writer_;
 };
 
 }  // namespace fcgi

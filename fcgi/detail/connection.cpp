@@ -9,7 +9,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
-#include <charconv>
 #include <climits>
 #include <span>
 #include <string>
@@ -64,26 +63,12 @@ std::size_t gather_write(int fd, const boost::asio::const_buffer* bufs, std::siz
 // Reads per readiness event before yielding to other connections.
 constexpr int kMaxReadsPerWakeup = 4;
 
-// What an undispatched request costs besides its params and STDIN bytes:
-// its objects, its map node, a few allocations. An estimate, so that empty
-// BEGIN_REQUESTs are not free.
-constexpr std::size_t kRequestCost = 512;
-std::size_t param_bytes(const NameValueDecoder& d, const Params& p) {
-  return d.total() + p.size() * Params::kPairCost;
-}
-
 }  // namespace
 
-namespace detail {
-
-Inbound::~Inbound() {
-  connection->release_input(charged);
-}
-
-}  // namespace detail
-
 Connection::Connection(Server& server, Socket socket)
-    : server_(&server), socket_(std::move(socket)) {}
+    : server_(&server),
+      socket_(std::move(socket)),
+      assembler_(server.limits(), &server.impl_->pending_input) {}
 
 void Connection::start() {
   boost::system::error_code ec;
@@ -99,15 +84,15 @@ void Connection::start() {
 }
 
 void Connection::update_record_deadline() {
-  if (parser_.between_records()) {
+  if (assembler_.between_records()) {
     record_deadline_.disarm();
     return;
   }
   // A record of at most 64 KB has no reason to take longer than a whole
   // request's input; this is what times out a peer that stops inside a
   // header or a record when no request of its is in its input phase.
-  if (record_deadline_.armed() && record_timed_ == parser_.records()) return;
-  record_timed_ = parser_.records();
+  if (record_deadline_.armed() && record_timed_ == assembler_.records()) return;
+  record_timed_ = assembler_.records();
   server_->impl_->read_deadlines.arm(
       record_deadline_, std::chrono::steady_clock::now() + server_->limits().read_timeout);
 }
@@ -158,65 +143,45 @@ void Connection::on_readable(std::error_code ec) {
 
 void Connection::consume(const std::uint8_t* data, std::size_t size) {
   std::size_t used = 0;
+  RequestAssembler::Action action;
   while (used < size) {
-    std::error_code ec;
-    used += parser_.put(data + used, size - used, ec);
-    if (ec) {
-      close(ec);
-      return;
-    }
-    if (parser_.has_fragment()) {
-      on_fragment(parser_.fragment());
+    used += assembler_.put(data + used, size - used, action);
+    if (action.step != RequestAssembler::Step::none) {
+      perform(action);
       if (closed_ || closing_) return;
     }
   }
   update_record_deadline();
 }
 
-void Connection::on_fragment(const RecordParser::Fragment& f) {
-  const std::uint16_t id = f.header.request_id;
-  if (id == FCGI_NULL_REQUEST_ID) {
-    on_management(f);
-    return;
-  }
-  switch (f.header.type) {
-    case FCGI_BEGIN_REQUEST:
-      on_begin(id, decode_begin_request(reinterpret_cast<const std::uint8_t*>(f.data.data())));
+void Connection::perform(RequestAssembler::Action& a) {
+  using Step = RequestAssembler::Step;
+  switch (a.step) {
+    case Step::none:
       return;
-    case FCGI_ABORT_REQUEST:
-      on_abort_request(id);
+    case Step::begin:
+      on_begin(a);
       return;
-    default:
-      break;
-  }
-  // Records of ids that are not active (never begun, rejected, or ended) are
-  // ignored, as the spec says.
-  Slot* slot = requests_.find(id);
-  if (slot == nullptr) return;
-  if (f.header.type == FCGI_PARAMS) {
-    on_params(*slot, f);
-  } else if (f.header.type == FCGI_STDIN) {
-    on_stdin(*slot, f);
-  }
-  // FCGI_DATA belongs to the filter role, which is refused at BEGIN_REQUEST.
-}
-
-void Connection::on_management(const RecordParser::Fragment& f) {
-  if (!f.last) return;
-  if (f.header.type == FCGI_GET_VALUES) {
-    const auto& limits = server_->limits();
-    std::string out;
-    if (!encode_get_values_result(
-            f.data, {limits.max_connections, limits.max_requests_per_connection, true}, out)) {
-      close(errc::bad_name_value_length);
+    case Step::dispatch:
+      on_dispatch(a);
       return;
-    }
-    out_.push_bytes(out.data(), out.size());
-  } else {
-    const auto rec = encode_unknown_type(f.header.type);
-    out_.push_bytes(rec.data(), rec.size());
+    case Step::reject:
+      on_reject(a);
+      return;
+    case Step::end_request:
+      send_end_request(a.id, a.protocol_status, a.keep_conn);
+      return;
+    case Step::abort:
+      on_abort(a);
+      return;
+    case Step::answer:
+      out_.push_bytes(a.bytes.data(), a.bytes.size());
+      flush();
+      return;
+    case Step::close:
+      close(a.error);
+      return;
   }
-  flush();
 }
 
 void Connection::send_end_request(std::uint16_t id, std::uint8_t protocol_status, bool keep_conn) {
@@ -225,186 +190,61 @@ void Connection::send_end_request(std::uint16_t id, std::uint8_t protocol_status
   flush();
 }
 
-void Connection::on_begin(std::uint16_t id, const BeginRequest& begin) {
-  if (requests_.contains(id)) {
-    close(errc::duplicate_request);
-    return;
-  }
-  if (begin.role != FCGI_RESPONDER) {
-    send_end_request(id, FCGI_UNKNOWN_ROLE, begin.keep_conn());
-    return;
-  }
-  const auto& limits = server_->limits();
-  if (requests_.size() >= limits.max_requests_per_connection) {
-    send_end_request(id, FCGI_OVERLOADED, begin.keep_conn());
-    return;
-  }
+void Connection::on_begin(const RequestAssembler::Action& a) {
   Slot slot;
-  slot.request = std::make_shared<Request>(shared_from_this(), id, begin.role, begin.keep_conn());
-  slot.inbound = std::make_unique<detail::Inbound>(this, limits.max_params_bytes);
-  server_->impl_->read_deadlines.arm(slot.inbound->deadline,
-                                     std::chrono::steady_clock::now() + limits.read_timeout);
-  detail::Inbound& in = *slot.inbound;
-  requests_.insert(id, std::move(slot));
+  slot.input_deadline = std::make_unique<detail::Deadline>(this);
+  server_->impl_->read_deadlines.arm(
+      *slot.input_deadline, std::chrono::steady_clock::now() + server_->limits().read_timeout);
+  requests_.insert(a.id, std::move(slot));
   update_idle_deadline();
-  charge_input(id, in, kRequestCost);
 }
 
-bool Connection::charge_input(std::uint16_t id, detail::Inbound& in, std::size_t n) {
-  const auto& limits = server_->limits();
-  auto& impl = *server_->impl_;
-  in.charged += n;
-  pending_input_ += n;
-  impl.pending_input += n;
-  // One legitimate request never trips the connection's budget; a
-  // connection that may use it all never trips the server's.
-  const std::size_t one_request = 2 * (limits.max_params_bytes + limits.max_stdin_bytes);
-  const std::size_t per_connection = limits.max_pending_input_bytes == 0
-                                         ? 0
-                                         : std::max(limits.max_pending_input_bytes, one_request);
-  const std::size_t total = limits.max_pending_input_bytes_total == 0
-                                ? 0
-                                : std::max(limits.max_pending_input_bytes_total, per_connection);
-  if (per_connection != 0 && pending_input_ > per_connection) {
-    // Only a multiplexing peer gets here, with more unfinished requests
-    // than it has any use for.
-    close(errc::input_budget_exceeded);
-    return false;
-  }
-  if (total != 0 && impl.pending_input > total) {
-    // Too many peers are sending at once: shed this request, as a 503 that
-    // nginx passes on (an early END_REQUEST would be a 502).
-    reject(id, "503 Service Unavailable", "overloaded",
-           "the server is receiving too many requests at once", "Retry-After: 1\r\n");
-    return false;
-  }
-  return true;
+void Connection::on_dispatch(RequestAssembler::Action& a) {
+  Slot* slot = requests_.find(a.id);
+  if (slot == nullptr) return;
+  // Dispatched requests have no deadline: they may be parked for long.
+  slot->input_deadline.reset();
+  auto request = std::make_shared<Request>(shared_from_this(), a.id, FCGI_RESPONDER, a.keep_conn);
+  request->mutable_params() = std::move(a.params);
+  request->mutable_body() = std::move(a.body);
+  slot->request = request;
+  // The handler may answer at once, which erases the slot.
+  server_->handler().on_request(request);
 }
 
-void Connection::release_input(std::size_t n) {
-  pending_input_ -= n;
-  if (server_ != nullptr) server_->impl_->pending_input -= n;
+void Connection::on_reject(const RequestAssembler::Action& a) {
+  requests_.erase(a.id);
+  // The idle timeout restarts: a request came, even one refused at once.
+  idle_deadline_.disarm();
+  update_idle_deadline();
+  // The application never saw it; its later records are ignored as those of
+  // an inactive id.
+  send(a.id, server_->reject_response(a.reject), true, a.keep_conn);
+  server_->rejected(a.reject.status);
 }
 
-void Connection::on_abort_request(std::uint16_t id) {
-  Slot* slot = requests_.find(id);
+void Connection::on_abort(const RequestAssembler::Action& a) {
+  Slot* slot = requests_.find(a.id);
   if (slot == nullptr) return;
   RequestPtr request = std::move(slot->request);
   const bool stdout_open = slot->stdout_open;
-  requests_.erase(id);
+  requests_.erase(a.id);
   // The spec has the application answer an abort with END_REQUEST; a
   // stream already begun (SSE) is closed first, as every response is: empty
   // STDOUT, then END_REQUEST.
   if (stdout_open) {
-    const auto eos = encode_stdout_header(id, 0);
+    const auto eos = encode_stdout_header(a.id, 0);
     out_.push_bytes(eos.data(), eos.size());
   }
   update_idle_deadline();
-  send_end_request(id, FCGI_REQUEST_COMPLETE, request->keep_conn());
-  request->abort();
-}
-
-void Connection::on_params(Slot& slot, const RecordParser::Fragment& f) {
-  auto* in = slot.inbound.get();
-  if (in == nullptr || in->params_done) {
-    close(errc::stream_after_end);
-    return;
-  }
-  std::error_code ec;
-  auto& params = slot.request->mutable_params();
-  const std::size_t before = param_bytes(in->params, params);
-  if (f.header.content_length == 0) {
-    in->params.finish(ec);
-    in->params_done = true;
-  } else {
-    // The bytes are there: room for them at once rather than by doubling
-    // (the pairs take at most their record's content).
-    if (params.empty()) params.reserve(f.data.size(), 32);
-    in->params.put(f.data, params, ec);
-  }
-  const std::uint16_t id = f.header.request_id;
-  if (ec == errc::params_too_large || ec == errc::bad_name_value_length) {
-    reject(
-        id, "413 Payload Too Large", "params_too_large",
-        "request params exceed " + std::to_string(server_->limits().max_params_bytes) + " bytes");
-    return;
-  }
-  if (ec) {
-    close(ec);
-    return;
-  }
-  if (!charge_input(id, *in, param_bytes(in->params, params) - before)) return;
-  maybe_dispatch(slot);
-}
-
-void Connection::on_stdin(Slot& slot, const RecordParser::Fragment& f) {
-  auto* in = slot.inbound.get();
-  if (in == nullptr || in->stdin_done) {
-    close(errc::stream_after_end);
-    return;
-  }
-  const std::uint16_t id = f.header.request_id;
-  if (f.header.content_length == 0) {
-    in->stdin_done = true;
-    maybe_dispatch(slot);
-    return;
-  }
-  std::string& body = slot.request->mutable_body();
-  if (body.size() + f.data.size() > server_->limits().max_stdin_bytes) {
-    reject(id, "413 Payload Too Large", "body_too_large",
-           "request body exceeds " + std::to_string(server_->limits().max_stdin_bytes) + " bytes");
-    return;
-  }
-  if (!charge_input(id, *in, f.data.size())) return;
-  body.append(f.data);
-}
-
-void Connection::maybe_dispatch(Slot& slot) {
-  if (!slot.inbound->params_done || !slot.inbound->stdin_done) return;
-  // Dispatched requests have no deadline: they may be parked for long.
-  slot.inbound.reset();
-  // The handler may answer at once, which erases the slot.
-  RequestPtr request = slot.request;
-  server_->handler().on_request(request);
-}
-
-void Connection::reject(std::uint16_t id, std::string_view status, std::string_view code,
-                        std::string_view message, std::string_view extra_headers) {
-  Slot* slot = requests_.find(id);
-  if (slot == nullptr) return;
-  RequestPtr request = std::move(slot->request);
-  requests_.erase(id);
-  update_idle_deadline();
-  // The error body of the HTTP API, {"error":"<code>","message":"<text>"};
-  // code and message come from this file and need no JSON escaping.
-  std::string body = "{\"error\":\"";
-  body += code;
-  body += "\",\"message\":\"";
-  body += message;
-  body += "\"}";
-  Response r;
-  r.head = "Status: ";
-  r.head += status;
-  r.head +=
-      "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
-      "X-Content-Type-Options: nosniff\r\nContent-Length: ";
-  r.head += std::to_string(body.size());
-  r.head += "\r\n";
-  r.head += extra_headers;
-  r.head += "\r\n";
-  r.head += body;
-  // The application never saw it; its later records are ignored as those of
-  // an inactive id.
-  request->respond(std::move(r));
-  int status_code = 0;
-  std::from_chars(status.data(), status.data() + std::min<std::size_t>(status.size(), 3),
-                  status_code);
-  server_->rejected(status_code);
+  send_end_request(a.id, FCGI_REQUEST_COMPLETE, a.keep_conn);
+  if (request) request->abort();
 }
 
 void Connection::send(std::uint16_t id, Response&& r, bool end, bool keep_conn) {
   if (end) {
     requests_.erase(id);
+    assembler_.finished(id);
     update_idle_deadline();
   } else if (!r.head.empty() || (r.body && !r.body->empty()) || !r.tail.empty()) {
     if (Slot* slot = requests_.find(id)) slot->stdout_open = true;
@@ -647,7 +487,10 @@ void Connection::log_close(std::error_code why) {
     if (from != "unix:") line += " from " + from;
   }
   line += ": " + why.message();
-  if (!requests_.empty()) line += " (" + std::to_string(requests_.size()) + " requests aborted)";
+  // The assembler's count: a request it began while deciding to close is
+  // aborted too.
+  const std::size_t requests = assembler_.requests();
+  if (requests != 0) line += " (" + std::to_string(requests) + " requests aborted)";
   server_->log(line);
 }
 
@@ -667,9 +510,11 @@ void Connection::close(std::error_code why) {
   unsent_pos_ = 0;
   std::vector<RequestPtr> unfinished;
   unfinished.reserve(requests_.size());
-  requests_.for_each(
-      [&](std::uint16_t, Slot& slot) { unfinished.push_back(std::move(slot.request)); });
+  requests_.for_each([&](std::uint16_t, Slot& slot) {
+    if (slot.request) unfinished.push_back(std::move(slot.request));
+  });
   requests_.clear();
+  assembler_.clear();
   if (server_ != nullptr) server_->connection_closed(this);
   // Last, so that listeners see a consistent connection (closed, no
   // requests) whatever they call.

@@ -1,6 +1,8 @@
-// One accepted socket: parses records, assembles requests, dispatches them,
-// and writes their responses. Lives as long as an operation or a Request
-// holds a shared_ptr to it; the server only keeps a raw pointer while open.
+// One accepted socket: feeds what it reads to its RequestAssembler, performs
+// the assembler's actions (dispatch to the Handler, writes, closes), times
+// requests' input, and writes their responses. Lives as long as an operation
+// or a Request holds a shared_ptr to it; the server only keeps a raw pointer
+// while open.
 #pragma once
 
 #include <boost/asio/generic/stream_protocol.hpp>
@@ -15,34 +17,11 @@
 #include "fcgi/detail/deadline_queue.hpp"
 #include "fcgi/detail/request_table.hpp"
 #include "fcgi/detail/write_queue.hpp"
-#include "fcgi/name_value.hpp"
-#include "fcgi/record_parser.hpp"
 #include "fcgi/request.hpp"
+#include "fcgi/request_assembler.hpp"
 #include "fcgi/server.hpp"
 
 namespace fcgi {
-
-namespace detail {
-
-// Input state of a request whose params or STDIN are still arriving. It
-// exists only until dispatch, and its read deadline with it.
-struct Inbound {
-  Inbound(Connection* c, std::size_t max_params) : connection(c), params(max_params), deadline(c) {}
-  // Gives back what was charged to the input budgets.
-  ~Inbound();
-  Inbound(const Inbound&) = delete;
-  Inbound& operator=(const Inbound&) = delete;
-
-  Connection* connection;
-  NameValueDecoder params;
-  Deadline deadline;
-  // Bytes charged to the connection's and the server's input budgets.
-  std::size_t charged = 0;
-  bool params_done = false;
-  bool stdin_done = false;
-};
-
-}  // namespace detail
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -58,17 +37,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Shutdown: close once no request is in flight and writes have drained.
   void drain();
   // The server is going away: never call back into it.
-  void detach() { server_ = nullptr; }
+  void detach() {
+    server_ = nullptr;
+    assembler_.detach();
+  }
 
   // From Request. `end` finishes the request.
   void send(std::uint16_t id, Response&& r, bool end, bool keep_conn);
-  // From Inbound: its charged input is freed.
-  void release_input(std::size_t n);
 
  private:
   struct Slot {
-    RequestPtr request;
-    std::unique_ptr<detail::Inbound> inbound;  // null once dispatched
+    RequestPtr request;  // null until dispatched
+    // Limits::read_timeout of the input phase; null once dispatched.
+    std::unique_ptr<detail::Deadline> input_deadline;
     // Some STDOUT went out without ending the request (a stream): an abort
     // must close the stream before END_REQUEST.
     bool stdout_open = false;
@@ -76,27 +57,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void wait_read();
   void on_readable(std::error_code ec);
-  // Parses `size` bytes of the server's shared read buffer.
+  // Feeds `size` bytes of the server's shared read buffer to the assembler.
   void consume(const std::uint8_t* data, std::size_t size);
-  void on_fragment(const RecordParser::Fragment& f);
-  void on_management(const RecordParser::Fragment& f);
-  void on_begin(std::uint16_t id, const BeginRequest& begin);
-  void on_abort_request(std::uint16_t id);
-  void on_params(Slot& slot, const RecordParser::Fragment& f);
-  void on_stdin(Slot& slot, const RecordParser::Fragment& f);
-  void maybe_dispatch(Slot& slot);
+  // Performs one action of the assembler.
+  void perform(RequestAssembler::Action& a);
+  void on_begin(const RequestAssembler::Action& a);
+  void on_dispatch(RequestAssembler::Action& a);
+  void on_reject(const RequestAssembler::Action& a);
+  void on_abort(const RequestAssembler::Action& a);
   // After parsing: a partial record has read_timeout to complete.
   void update_record_deadline();
   // After requests come and go: a connection without any has idle_timeout.
   void update_idle_deadline();
-  // Charges `n` more bytes of undispatched input of request `id` to the
-  // budgets. False when that closed the connection or rejected the request
-  // (its slot is gone).
-  bool charge_input(std::uint16_t id, detail::Inbound& in, std::size_t n);
-  // Answers a request whose input broke a limit with a CGI status and the
-  // API's JSON error body, and ends it, keeping the connection.
-  void reject(std::uint16_t id, std::string_view status, std::string_view code,
-              std::string_view message, std::string_view extra_headers = {});
   void send_end_request(std::uint16_t id, std::uint8_t protocol_status, bool keep_conn);
 
   // A lone response with nothing queued before it: written straight from
@@ -129,15 +101,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Server* server_;
   Socket socket_;
-  RecordParser parser_;
+  RequestAssembler assembler_;
   detail::RequestTable<Slot> requests_;
   detail::WriteQueue out_;
   // out_.bytes() as last added to the server's total.
   std::size_t queued_ = 0;
-  // Undispatched input bytes charged by this connection's requests.
-  std::size_t pending_input_ = 0;
   detail::Deadline record_deadline_{this};
-  // parser_.records() when record_deadline_ was armed: the partial record it
+  // assembler_.records() when record_deadline_ was armed: the partial record it
   // times.
   std::uint64_t record_timed_ = 0;
   detail::Deadline idle_deadline_{this};

@@ -13,6 +13,7 @@
 #include "fcgi/detail/connection.hpp"
 #include "fcgi/detail/deadline_queue.hpp"
 #include "fcgi/error.hpp"
+#include "fcgi/request_assembler.hpp"
 #include "fcgi/server.hpp"
 
 namespace fcgi {
@@ -39,8 +40,8 @@ struct Server::Impl {
   std::unique_ptr<std::uint8_t[]> read_buffer;
   // Write queue bytes of all connections (WriteQueue::bytes()).
   std::size_t queued_bytes = 0;
-  // Undispatched input bytes charged by all connections.
-  std::size_t pending_input = 0;
+  // Undispatched input bytes charged by all connections' assemblers.
+  RequestAssembler::ServerInput pending_input;
   // Limits::read_timeout: requests in their input phase, partial records.
   detail::DeadlineQueue read_deadlines;
   // Limits::idle_timeout: connections without requests.

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "gateway/core/channel_name.hpp"
+#include "gateway/http/http_response.hpp"
 #include "gateway/util/log.hpp"
 
 namespace comet {
@@ -65,6 +66,8 @@ void Gateway::start() {
   server_.set_log_sink([](std::string_view text) { log(LogLevel::warn, "fcgi", text); });
   // Requests fcgi/ answers itself (413, 503) count among the responses too.
   server_.set_reject_sink([this](int status) { stats_.count_response(status); });
+  // fcgi/ words nothing itself: its 413s and 503s take the API's JSON error form.
+  server_.set_reject_writer(reject_response);
   for (const auto& addr : config_.listen) {
     server_.listen(addr);
   }

@@ -59,4 +59,13 @@ std::string error_body(const HttpError& e) {
   return b;
 }
 
+fcgi::Response reject_response(const fcgi::Reject& r) {
+  const std::string body = error_body({r.status, std::string(r.code), r.message});
+  fcgi::Response out;
+  out.head = response_head(r.status, "application/json", body.size());
+  out.head += r.extra_headers;
+  out.head += "\r\n" + body;
+  return out;
+}
+
 }  // namespace comet

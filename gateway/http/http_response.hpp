@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "fcgi/reject.hpp"
 #include "fcgi/request.hpp"
 #include "gateway/http/http_error.hpp"
 
@@ -18,5 +19,9 @@ std::string response_head(int status, std::string_view content_type, std::size_t
 
 // {"error":"code","message":"text"}
 std::string error_body(const HttpError& e);
+
+// A request fcgi/ refuses on its own (413, 503), in the API's JSON error
+// form (Server::set_reject_writer).
+fcgi::Response reject_response(const fcgi::Reject& r);
 
 }  // namespace comet

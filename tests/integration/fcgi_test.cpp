@@ -157,5 +157,32 @@ TEST_F(FcgiTest, GetValues) {
   EXPECT_FALSE(values["FCGI_MAX_CONNS"].empty());
 }
 
+// fcgi/ refuses input over the limits before any endpoint sees it; the
+// gateway words the answer in the API's JSON error form, byte for byte.
+TEST(FcgiLimits, ParamsAndBodyOverTheLimitsAreAnsweredInTheApiErrorForm) {
+  StackOptions o = StackOptions::without_nginx();
+  o.gateway_args = {"--max-params-bytes", "2000", "--max-body-bytes", "16"};
+  Stack stack(o);
+  const std::string head =
+      "Status: 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+      "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ";
+  auto params = poll_params("channel=big&timeout=0");
+  params.emplace_back("HTTP_X_FILLER", std::string(3000, 'f'));
+  const auto big = fcgi::request(stack.gateway().connect(), params, std::chrono::seconds(5));
+  const std::string params_body =
+      R"({"error":"params_too_large","message":"request params exceed 2000 bytes"})";
+  EXPECT_EQ(big.out, head + std::to_string(params_body.size()) + "\r\n\r\n" + params_body);
+  EXPECT_EQ(big.protocol_status, fcgi::kRequestComplete);
+
+  const std::string body(17, 'x');
+  const auto long_body = fcgi::request(
+      stack.gateway().connect(), fcgi::request_params("POST", "/comet/publish", "channel=b", body),
+      std::chrono::seconds(5), body);
+  const std::string body_body =
+      R"({"error":"body_too_large","message":"request body exceeds 16 bytes"})";
+  EXPECT_EQ(long_body.out, head + std::to_string(body_body.size()) + "\r\n\r\n" + body_body);
+  if (HasFailure()) std::cerr << stack.logs();
+}
+
 }  // namespace
 }  // namespace comet::test
