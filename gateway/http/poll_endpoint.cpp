@@ -52,10 +52,12 @@ void PollEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
 void PollEndpoint::run(const fcgi::RequestPtr& request, PollParams& p, std::string origin,
                        const PollReads* reads) {
   Responder& respond = delivery_.responder();
-  auto* waiter = new PollWaiter(delivery_, request, std::move(p.callback), std::move(origin));
+  auto waiter =
+      std::make_unique<PollWaiter>(*this, request, std::move(p.callback), std::move(origin));
   PollResult r = delivery_.hub().poll(*waiter, p.channels, p.since, p.timeout, Clock::now(), reads);
   switch (r.status) {
     case PollStatus::parked:
+      waiters_.adopt(std::move(waiter));
       delivery_.schedule_wakeup();
       return;
     case PollStatus::answered:
@@ -73,7 +75,6 @@ void PollEndpoint::run(const fcgi::RequestPtr& request, PollParams& p, std::stri
                     "Retry-After: 2\r\n");
       break;
   }
-  PollWaiter::destroy_unparked(waiter);
 }
 
 }  // namespace comet

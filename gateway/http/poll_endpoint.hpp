@@ -8,6 +8,7 @@
 #include "gateway/http/delivery.hpp"
 #include "gateway/http/placement.hpp"
 #include "gateway/http/poll_params.hpp"
+#include "gateway/http/poll_waiter.hpp"
 #include "gateway/http/query.hpp"
 
 namespace comet {
@@ -19,6 +20,10 @@ class PollEndpoint {
 
   void handle(const fcgi::RequestPtr& request, const Query& query);
 
+  // For the PollWaiters: what they answer with, and their end.
+  Delivery& delivery() { return delivery_; }
+  void finished(PollWaiter& w) { waiters_.destroy(w); }
+
  private:
   void run(const fcgi::RequestPtr& request, PollParams& p, std::string origin,
            const PollReads* reads);
@@ -27,6 +32,8 @@ class PollEndpoint {
   Placement& placement_;
   const AccessControl& access_;
   PollLimits limits_;
+  // The parked polls; destroyed with the endpoint, which unparks them.
+  OwnerList<PollWaiter> waiters_;
 };
 
 }  // namespace comet

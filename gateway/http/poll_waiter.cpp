@@ -1,12 +1,12 @@
 #include "gateway/http/poll_waiter.hpp"
 
-#include "gateway/http/delivery.hpp"
+#include "gateway/http/poll_endpoint.hpp"
 
 namespace comet {
 
-PollWaiter::PollWaiter(Delivery& delivery, fcgi::RequestPtr request, std::string callback,
+PollWaiter::PollWaiter(PollEndpoint& owner, fcgi::RequestPtr request, std::string callback,
                        std::string origin)
-    : delivery_(delivery),
+    : owner_(owner),
       request_(std::move(request)),
       callback_(std::move(callback)),
       origin_(std::move(origin)) {
@@ -18,15 +18,15 @@ PollWaiter::~PollWaiter() {
 }
 
 void PollWaiter::on_release(const BatchPtr& batch) {
-  delivery_.responder().batch(*request_, *batch, callback_, origin_);
-  delete this;
+  owner_.delivery().responder().batch(*request_, *batch, callback_, origin_);
+  owner_.finished(*this);
 }
 
 void PollWaiter::on_abort() {
   // The web server closed the connection (client gone, or nginx gave up):
-  // leave the queues now so the parked gauge and fan-out cost drop at once.
-  delivery_.hub().cancel(*this);
-  delete this;
+  // leave the queues now so the parked gauge and fan-out cost drop at once
+  // (destroying the waiter unlinks it from the Hub).
+  owner_.finished(*this);
 }
 
 }  // namespace comet

@@ -1,34 +1,33 @@
 // A long-poll parked in the Hub: the FastCGI request it will answer, and how
-// (JSONP callback, CORS origin). Deletes itself once answered or aborted.
+// (JSONP callback, CORS origin). Owned by its PollEndpoint, which it tells
+// when it is done (answered or aborted).
 #pragma once
 
 #include <string>
 
 #include "fcgi/request.hpp"
 #include "gateway/core/waiter.hpp"
+#include "gateway/http/owner_list.hpp"
 
 namespace comet {
 
-class Delivery;
+class PollEndpoint;
 
-class PollWaiter final : public Waiter, public fcgi::AbortListener {
+class PollWaiter final : public Waiter, public fcgi::AbortListener, public OwnedHook {
  public:
-  PollWaiter(Delivery& delivery, fcgi::RequestPtr request, std::string callback,
+  PollWaiter(PollEndpoint& owner, fcgi::RequestPtr request, std::string callback,
              std::string origin);
-
-  // For a waiter the Hub answered at once (never parked).
-  static void destroy_unparked(PollWaiter* w) { delete w; }
+  ~PollWaiter() override;
 
   const fcgi::RequestPtr& request() const { return request_; }
   const std::string& callback() const { return callback_; }
   const std::string& origin() const { return origin_; }
 
  private:
-  ~PollWaiter() override;
   void on_release(const BatchPtr& batch) override;
   void on_abort() override;
 
-  Delivery& delivery_;
+  PollEndpoint& owner_;
   fcgi::RequestPtr request_;
   std::string callback_;
   std::string origin_;  // echoed in Access-Control-Allow-Origin when allowed

@@ -56,20 +56,22 @@ void SseEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
   const Clock::time_point end_at = Clock::now() + lifetime;
   auto channels = p.channels;
   const Since since = p.since;
-  placement_.place(request, std::move(channels), since,
-                   [this, request, p = std::move(p), head = std::move(head),
-                    end_at](const PollReads* reads) mutable {
-                     if (delivery_.draining()) {
-                       delivery_.responder().error(
-                           *request, {503, "shutting_down", "the gateway is restarting; retry"},
-                           "Retry-After: 1\r\n");
-                       return;
-                     }
-                     // Counted only now: it could still have been a 503.
-                     delivery_.responder().count(200);
-                     SseWaiter::open(delivery_, request, std::move(p.channels), p.since,
-                                     std::move(head), end_at, reads);
-                   });
+  placement_.place(
+      request, std::move(channels), since,
+      [this, request, p = std::move(p), head = std::move(head),
+       end_at](const PollReads* reads) mutable {
+        if (delivery_.draining()) {
+          delivery_.responder().error(*request,
+                                      {503, "shutting_down", "the gateway is restarting; retry"},
+                                      "Retry-After: 1\r\n");
+          return;
+        }
+        // Counted only now: it could still have been a 503.
+        delivery_.responder().count(200);
+        request->write(fcgi::Response{std::move(head), nullptr, {}});
+        streams_.adopt(std::make_unique<SseWaiter>(*this, request, std::move(p.channels), end_at))
+            .start(p.since, reads);
+      });
 }
 
 }  // namespace comet

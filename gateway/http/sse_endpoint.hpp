@@ -12,6 +12,7 @@
 #include "gateway/http/placement.hpp"
 #include "gateway/http/poll_params.hpp"
 #include "gateway/http/query.hpp"
+#include "gateway/http/sse_waiter.hpp"
 
 namespace comet {
 
@@ -23,6 +24,10 @@ class SseEndpoint {
 
   void handle(const fcgi::RequestPtr& request, const Query& query);
 
+  // For the SseWaiters: what they write with, and their end.
+  Delivery& delivery() { return delivery_; }
+  void finished(SseWaiter& w) { streams_.destroy(w); }
+
  private:
   Delivery& delivery_;
   Placement& placement_;
@@ -30,6 +35,8 @@ class SseEndpoint {
   PollLimits limits_;
   std::chrono::milliseconds lifetime_;
   std::minstd_rand rng_{std::random_device{}()};
+  // The open streams; destroyed with the endpoint, which unparks them.
+  OwnerList<SseWaiter> streams_;
 };
 
 }  // namespace comet

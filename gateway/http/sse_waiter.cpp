@@ -4,15 +4,13 @@
 
 #include "gateway/http/delivery.hpp"
 #include "gateway/http/json.hpp"
+#include "gateway/http/sse_endpoint.hpp"
 
 namespace comet {
 
-SseWaiter::SseWaiter(Delivery& delivery, fcgi::RequestPtr request,
+SseWaiter::SseWaiter(SseEndpoint& owner, fcgi::RequestPtr request,
                      std::vector<std::string> channels, Clock::time_point end_at)
-    : delivery_(delivery),
-      request_(std::move(request)),
-      channels_(std::move(channels)),
-      end_at_(end_at) {
+    : owner_(owner), request_(std::move(request)), channels_(std::move(channels)), end_at_(end_at) {
   request_->set_abort_listener(this);
 }
 
@@ -20,12 +18,12 @@ SseWaiter::~SseWaiter() {
   request_->set_abort_listener(nullptr);
 }
 
-void SseWaiter::open(Delivery& delivery, fcgi::RequestPtr request,
-                     std::vector<std::string> channels, const Since& since, std::string head,
-                     Clock::time_point end_at, const PollReads* reads) {
-  request->write(fcgi::Response{std::move(head), nullptr, {}});
-  auto* w = new SseWaiter(delivery, std::move(request), std::move(channels), end_at);
-  w->pump(nullptr, since, reads);
+void SseWaiter::start(const Since& since, const PollReads* reads) {
+  pump(nullptr, since, reads);
+}
+
+Delivery& SseWaiter::delivery() {
+  return owner_.delivery();
 }
 
 std::string SseWaiter::encode(const Batch& batch) {
@@ -77,29 +75,29 @@ std::string SseWaiter::encode(const Batch& batch) {
 void SseWaiter::pump(BatchPtr batch, Since since, const PollReads* reads) {
   for (;;) {
     if (batch) {
-      delivery_.responder().count_delivery(*batch);
-      request_->write(fcgi::Response{{}, delivery_.responder().sse_events(*batch), {}});
+      delivery().responder().count_delivery(*batch);
+      request_->write(fcgi::Response{{}, delivery().responder().sse_events(*batch), {}});
       since = Since{Since::Kind::cursor, batch->cursor};
     }
     const auto now = Clock::now();
-    if (delivery_.draining() || now >= end_at_ || request_->finished() ||
-        !delivery_.hub().can_park()) {
+    if (delivery().draining() || now >= end_at_ || request_->finished() ||
+        !delivery().hub().can_park()) {
       request_->end();
-      delete this;
+      owner_.finished(*this);
       return;
     }
-    const auto wait = std::min<Clock::duration>(delivery_.sse_keepalive(), end_at_ - now);
-    PollResult r = delivery_.hub().poll(*this, channels_, since, wait, now, reads);
+    const auto wait = std::min<Clock::duration>(delivery().sse_keepalive(), end_at_ - now);
+    PollResult r = delivery().hub().poll(*this, channels_, since, wait, now, reads);
     reads = nullptr;  // they placed the stream's start; from here on, memory
     if (r.status == PollStatus::parked) {
-      delivery_.schedule_wakeup();
+      delivery().schedule_wakeup();
       return;
     }
     if (r.status != PollStatus::answered) {
       // Refused (full since the check above, or a cursor not ours): the
       // client resumes from the last id it got.
       request_->end();
-      delete this;
+      owner_.finished(*this);
       return;
     }
     batch = std::move(r.batch);
@@ -111,8 +109,7 @@ void SseWaiter::on_release(const BatchPtr& batch) {
 }
 
 void SseWaiter::on_abort() {
-  delivery_.hub().cancel(*this);
-  delete this;
+  owner_.finished(*this);  // which unlinks it from the Hub
 }
 
 }  // namespace comet

@@ -1,6 +1,7 @@
 // A Server-Sent Events stream: a waiter that, once released, writes its
-// events and parks again from the cursor it reached. Ends itself after its
-// lifetime (so restarts drain smoothly) or at shutdown, and deletes itself.
+// events and parks again from the cursor it reached. Ends after its
+// lifetime (so restarts drain smoothly) or at shutdown, and then tells its
+// owner, the SseEndpoint, which destroys it.
 #pragma once
 
 #include <string>
@@ -11,19 +12,24 @@
 #include "gateway/core/cursor.hpp"
 #include "gateway/core/hub.hpp"
 #include "gateway/core/waiter.hpp"
+#include "gateway/http/owner_list.hpp"
 
 namespace comet {
 
 class Delivery;
+class SseEndpoint;
 
-class SseWaiter final : public Waiter, public fcgi::AbortListener {
+class SseWaiter final : public Waiter, public fcgi::AbortListener, public OwnedHook {
  public:
-  // Writes the stream's head and first events; the object owns itself from
-  // here on.
-  // `reads`: the stream reads done to place `since` (the endpoint's placement of the cursor).
-  static void open(Delivery& delivery, fcgi::RequestPtr request, std::vector<std::string> channels,
-                   const Since& since, std::string head, Clock::time_point end_at,
-                   const PollReads* reads = nullptr);
+  // The stream's head is written; its first events are not.
+  SseWaiter(SseEndpoint& owner, fcgi::RequestPtr request, std::vector<std::string> channels,
+            Clock::time_point end_at);
+  ~SseWaiter() override;
+
+  // Writes the first events from `since` and parks, or ends the stream
+  // (then the owner has destroyed it on return). `reads`: the stream reads
+  // done to place `since`.
+  void start(const Since& since, const PollReads* reads);
 
   // The text of one batch as events: messages as default-type events whose
   // id is the cursor after them, gaps as a `gap` event, an `id:` line so the
@@ -31,15 +37,13 @@ class SseWaiter final : public Waiter, public fcgi::AbortListener {
   static std::string encode(const Batch& batch);
 
  private:
-  SseWaiter(Delivery& delivery, fcgi::RequestPtr request, std::vector<std::string> channels,
-            Clock::time_point end_at);
-  ~SseWaiter() override;
+  Delivery& delivery();
   void on_release(const BatchPtr& batch) override;
   void on_abort() override;
   // Writes batches until one would have to wait, then parks; or ends.
   void pump(BatchPtr batch, Since since, const PollReads* reads = nullptr);
 
-  Delivery& delivery_;
+  SseEndpoint& owner_;
   fcgi::RequestPtr request_;
   std::vector<std::string> channels_;
   Clock::time_point end_at_;
