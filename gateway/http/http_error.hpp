@@ -5,11 +5,22 @@
 namespace comet {
 
 // An answer the gateway refuses with: status, a stable code for programs,
-// and a message for people. Rendered as {"error":code,"message":message}.
+// and a message for people. Rendered as {"error":code,"message":message},
+// with a Retry-After header when `retry_after` is set (503s).
 struct HttpError {
   int status = 400;
   std::string code;
   std::string message;
+  int retry_after = 0;  // seconds; 0: no Retry-After
 };
+
+// The refusals that more than one endpoint gives, each worded once.
+namespace errors {
+inline const HttpError shutting_down{503, "shutting_down", "the gateway is restarting; retry", 1};
+inline const HttpError overloaded{503, "overloaded", "too many parked requests; retry", 2};
+inline const HttpError cursor_ahead{400, "bad_cursor",
+                                    "since is ahead of every cursor this gateway issued"};
+inline const HttpError missing_channel{400, "missing_channel", "at least one channel is required"};
+}  // namespace errors
 
 }  // namespace comet

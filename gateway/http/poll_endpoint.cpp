@@ -11,8 +11,7 @@ PollEndpoint::PollEndpoint(Delivery& delivery, Placement& placement, const Acces
 void PollEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
   Responder& respond = delivery_.responder();
   if (delivery_.draining()) {
-    respond.error(*request, {503, "shutting_down", "the gateway is restarting; retry"},
-                  "Retry-After: 1\r\n");
+    respond.error(*request, errors::shutting_down);
     return;
   }
   auto parsed = parse_poll_params(query, {}, limits_);
@@ -26,8 +25,7 @@ void PollEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
     return;
   }
   if (p.timeout.count() > 0 && !delivery_.hub().can_park()) {
-    respond.error(*request, {503, "overloaded", "too many parked requests; retry"},
-                  "Retry-After: 2\r\n");
+    respond.error(*request, errors::overloaded);
     return;
   }
   std::string origin = respond.allowed_origin(*request);
@@ -64,15 +62,13 @@ void PollEndpoint::run(const fcgi::RequestPtr& request, PollParams& p, std::stri
       respond.batch(*request, *r.batch, waiter->callback(), waiter->origin());
       break;
     case PollStatus::bad_cursor:
-      respond.error(*request,
-                    {400, "bad_cursor", "since is ahead of every cursor this gateway issued"});
+      respond.error(*request, errors::cursor_ahead);
       break;
     case PollStatus::no_channel:  // parse_poll_params has refused it already
-      respond.error(*request, {400, "missing_channel", "at least one channel is required"});
+      respond.error(*request, errors::missing_channel);
       break;
     case PollStatus::full:  // filled up while this poll read its streams
-      respond.error(*request, {503, "overloaded", "too many parked requests; retry"},
-                    "Retry-After: 2\r\n");
+      respond.error(*request, errors::overloaded);
       break;
   }
 }

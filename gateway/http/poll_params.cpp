@@ -72,7 +72,7 @@ std::variant<PollParams, HttpError> parse_poll_params(const Query& query,
       value.remove_prefix(comma + 1);
     }
   }
-  if (p.channels.empty()) return bad("missing_channel", "at least one channel is required");
+  if (p.channels.empty()) return errors::missing_channel;
 
   std::string_view since = last_event_id;
   if (auto s = query.get("since")) since = *s;

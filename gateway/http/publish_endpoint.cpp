@@ -28,8 +28,7 @@ void PublishEndpoint::handle(const fcgi::RequestPtr& request, const Query& query
     return;
   }
   if (delivery_.draining()) {
-    respond.error(*request, {503, "shutting_down", "the gateway is restarting; retry"},
-                  "Retry-After: 1\r\n");
+    respond.error(*request, errors::shutting_down);
     return;
   }
   auto parsed = parse_publish_params(query);
@@ -51,14 +50,13 @@ void PublishEndpoint::handle(const fcgi::RequestPtr& request, const Query& query
                         {503, "redis_unavailable",
                          r.answered ? "Redis refused the message (" + r.error + ")"
                                     : "Redis did not answer in time: the message may or may not "
-                                      "have been published"},
-                        "Retry-After: 1\r\n");
+                                      "have been published",
+                         1});
         }
       });
   if (!sent) {
     respond.error(*request,
-                  {503, "redis_unavailable", "not connected to Redis; nothing was published"},
-                  "Retry-After: 1\r\n");
+                  {503, "redis_unavailable", "not connected to Redis; nothing was published", 1});
   }
   // The inputs stay until the answer (a Redis round trip): it reads Origin
   // for its CORS headers.

@@ -104,7 +104,13 @@ void Responder::cors_headers(std::string& head, const std::string& origin) const
 }
 
 void Responder::error(fcgi::Request& request, const HttpError& error, std::string_view extra) {
-  simple(request, error.status, "application/json", error_body(error), extra);
+  if (error.retry_after <= 0) {
+    simple(request, error.status, "application/json", error_body(error), extra);
+    return;
+  }
+  std::string headers = "Retry-After: " + std::to_string(error.retry_after) + "\r\n";
+  headers += extra;
+  simple(request, error.status, "application/json", error_body(error), headers);
 }
 
 void Responder::simple(fcgi::Request& request, int status, std::string_view content_type,

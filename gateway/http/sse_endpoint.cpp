@@ -18,8 +18,7 @@ void SseEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
   Responder& respond = delivery_.responder();
   Hub& hub = delivery_.hub();
   if (delivery_.draining()) {
-    respond.error(*request, {503, "shutting_down", "the gateway is restarting; retry"},
-                  "Retry-After: 1\r\n");
+    respond.error(*request, errors::shutting_down);
     return;
   }
   auto parsed = parse_poll_params(query, request->param("HTTP_LAST_EVENT_ID"), limits_);
@@ -34,13 +33,11 @@ void SseEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
   }
   if (p.since.kind == Since::Kind::cursor && p.since.cursor.epoch == hub.epoch() &&
       p.since.cursor.seq > hub.head().seq) {
-    respond.error(*request,
-                  {400, "bad_cursor", "since is ahead of every cursor this gateway issued"});
+    respond.error(*request, errors::cursor_ahead);
     return;
   }
   if (!hub.can_park()) {
-    respond.error(*request, {503, "overloaded", "too many parked requests; retry"},
-                  "Retry-After: 2\r\n");
+    respond.error(*request, errors::overloaded);
     return;
   }
   std::string head =
@@ -61,9 +58,7 @@ void SseEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
       [this, request, p = std::move(p), head = std::move(head),
        end_at](const PollReads* reads) mutable {
         if (delivery_.draining()) {
-          delivery_.responder().error(*request,
-                                      {503, "shutting_down", "the gateway is restarting; retry"},
-                                      "Retry-After: 1\r\n");
+          delivery_.responder().error(*request, errors::shutting_down);
           return;
         }
         // Counted only now: it could still have been a 503.
