@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <utility>
@@ -34,6 +35,7 @@ bool would_block(const boost::system::error_code& ec) {
 // sendmsg itself.
 constexpr std::size_t kMaxIovecs = 512;
 static_assert(kMaxIovecs <= IOV_MAX);
+static_assert(kMaxIovecs <= UINT16_MAX, "Connection::unsent_pos_ indexes a gather list");
 
 // One non-blocking sendmsg of up to kMaxIovecs entries; the bytes written,
 // with `ec` set (would_block included) when none were.
@@ -64,6 +66,13 @@ std::size_t gather_write(int fd, const boost::asio::const_buffer* bufs, std::siz
 constexpr int kMaxReadsPerWakeup = 4;
 
 }  // namespace
+
+#if defined(__LP64__)
+// nginx, Apache and lighttpd open one FastCGI connection per request and
+// never multiplex, so a parked poll costs a whole Connection: every byte
+// here is a byte per parked poll. Members are ordered to leave no padding.
+static_assert(sizeof(Connection) <= 512, "Connection grew past 512 bytes");
+#endif
 
 Connection::Connection(Server& server, Socket socket)
     : server_(&server),
@@ -436,7 +445,7 @@ void Connection::keep_unsent(const boost::asio::const_buffer* bufs, std::size_t 
     return;
   }
   if (own) {
-    unsent_pos_ += sent;
+    unsent_pos_ = static_cast<std::uint16_t>(unsent_pos_ + sent);
   } else {
     unsent_.assign(bufs + sent, bufs + n);
     unsent_pos_ = 0;

@@ -116,7 +116,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The unsent tail of the gather list of a partial write (empty unless the
   // socket is full), and the position of its first entry.
   std::vector<boost::asio::const_buffer> unsent_;
-  std::size_t unsent_pos_ = 0;
+  // At most kMaxIovecs (512): with the flags, in one word.
+  std::uint16_t unsent_pos_ = 0;
   bool closed_ = false;
   bool closing_ = false;  // close_later() pending
   bool write_waiting_ = false;
