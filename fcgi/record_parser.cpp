@@ -47,24 +47,23 @@ bool RecordParser::is_stream(const Header& h) {
 }
 
 void RecordParser::emit(std::string_view data, bool last) {
-  fragment_.header = header_;
   fragment_.data = data;
   fragment_.last = last;
   has_fragment_ = true;
 }
 
 void RecordParser::on_header(std::error_code& ec) {
-  header_ = decode_header(bytes_);
+  fragment_.header = decode_header(bytes_);
   have_ = 0;
   ++records_;
-  if (auto e = validate(header_)) {
+  if (auto e = validate(fragment_.header)) {
     state_ = State::failed;
     failure_ = static_cast<std::uint8_t>(e.value());
     ec = e;
     return;
   }
-  remaining_ = header_.content_length;
-  padding_ = header_.padding_length;
+  remaining_ = fragment_.header.content_length;
+  padding_ = fragment_.header.padding_length;
   if (remaining_ == 0) {
     emit({}, true);
     state_ = State::padding;
@@ -75,7 +74,9 @@ void RecordParser::on_header(std::error_code& ec) {
 
 std::size_t RecordParser::put(const std::uint8_t* data, std::size_t size, std::error_code& ec) {
   has_fragment_ = false;
-  fragment_ = {};
+  // The header stays: it is the current record's.
+  fragment_.data = {};
+  fragment_.last = false;
   if (state_ == State::failed) {
     ec = static_cast<errc>(failure_);
     return 0;
@@ -99,7 +100,7 @@ std::size_t RecordParser::put(const std::uint8_t* data, std::size_t size, std::e
         used += n;
         remaining_ = static_cast<std::uint16_t>(remaining_ - n);
         if (remaining_ == 0) state_ = State::padding;
-        if (is_stream(header_)) {
+        if (is_stream(fragment_.header)) {
           emit({chunk, n}, remaining_ == 0);
           return used;
         }

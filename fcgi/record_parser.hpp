@@ -27,13 +27,15 @@ class RecordParser {
   static constexpr std::size_t kMaxGetValuesLen = 1024;
 
   struct Fragment {
-    Header header;
-    // Some content of the record; all of it for non-stream types. Valid until
-    // the next put().
-    std::string_view data;
+    // The header's tail padding holds `last`: 24 bytes rather than 32 in
+    // every connection.
+    [[no_unique_address]] Header header;
     // The record's content is complete with this fragment. An empty stream
     // record (end of stream) is a single empty fragment with `last` set.
     bool last = false;
+    // Some content of the record; all of it for non-stream types. Valid until
+    // the next put().
+    std::string_view data;
   };
 
   // Consumes bytes from `data` up to and including the next fragment, or all
@@ -65,10 +67,11 @@ class RecordParser {
   void on_header(std::error_code& ec);
   void emit(std::string_view data, bool last);
 
+  // fragment_.header is also the header of the record being parsed, kept
+  // between fragments: a second copy would cost every connection 8 bytes.
   Fragment fragment_;
   std::string buffered_;  // content of a non-stream record straddling reads
   std::uint64_t records_ = 0;
-  Header header_;
   std::uint16_t remaining_ = 0;  // content bytes still to come
   std::uint8_t padding_ = 0;     // padding bytes still to skip
   std::uint8_t bytes_[kHeaderLen] = {};

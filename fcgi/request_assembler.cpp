@@ -6,7 +6,7 @@
 #include "fcgi/error.hpp"
 #include "fcgi/record.hpp"
 
-namespace fcgi {
+namespace fcgi::detail {
 
 namespace {
 
@@ -16,72 +16,36 @@ std::size_t param_bytes(const NameValueDecoder& d, const Params& p) {
 
 }  // namespace
 
-RequestAssembler::RequestAssembler(const Limits& limits, ServerInput* server)
+AssemblerCore::AssemblerCore(const Limits& limits, ServerInput* server)
     : limits_(&limits), server_(server) {}
 
-RequestAssembler::~RequestAssembler() {
-  clear();
+bool AssemblerCore::stays_failed(Action& a) {
+  if (failure_ == 0) return false;
+  fail(static_cast<errc>(failure_), a);
+  return true;
 }
 
-std::size_t RequestAssembler::put(const std::uint8_t* data, std::size_t size, Action& a) {
-  if (a.step != Step::none) a = {};
-  if (failure_ != 0) {
-    fail(static_cast<errc>(failure_), a);
-    return 0;
+std::size_t AssemblerCore::parse(const std::uint8_t* data, std::size_t size,
+                                 const RecordParser::Fragment*& f, Action& a) {
+  std::error_code ec;
+  const std::size_t used = parser_.put(data, size, ec);
+  if (ec) {
+    // The parser's errors are all errc.
+    fail(static_cast<errc>(ec.value()), a);
+    return used;
   }
-  std::size_t used = 0;
-  while (used < size) {
-    std::error_code ec;
-    used += parser_.put(data + used, size - used, ec);
-    if (ec) {
-      // The parser's errors are all errc.
-      fail(static_cast<errc>(ec.value()), a);
-      return used;
-    }
-    if (parser_.has_fragment()) {
-      on_fragment(parser_.fragment(), a);
-      if (a.step != Step::none) return used;
-    }
-  }
+  if (parser_.has_fragment()) f = &parser_.fragment();
   return used;
 }
 
-void RequestAssembler::fail(errc e, Action& a) {
+void AssemblerCore::fail(errc e, Action& a) {
   failure_ = static_cast<std::uint8_t>(e);
   a = {};
   a.step = Step::close;
   a.error = e;
 }
 
-void RequestAssembler::on_fragment(const RecordParser::Fragment& f, Action& a) {
-  const std::uint16_t id = f.header.request_id;
-  if (id == FCGI_NULL_REQUEST_ID) {
-    on_management(f, a);
-    return;
-  }
-  switch (f.header.type) {
-    case FCGI_BEGIN_REQUEST:
-      on_begin(id, decode_begin_request(reinterpret_cast<const std::uint8_t*>(f.data.data())), a);
-      return;
-    case FCGI_ABORT_REQUEST:
-      on_abort(id, a);
-      return;
-    default:
-      break;
-  }
-  // Records of ids that are not active (never begun, rejected, or ended) are
-  // ignored, as the spec says.
-  Entry* e = requests_.find(id);
-  if (e == nullptr) return;
-  if (f.header.type == FCGI_PARAMS) {
-    on_params(id, *e, f, a);
-  } else if (f.header.type == FCGI_STDIN) {
-    on_stdin(id, *e, f, a);
-  }
-  // FCGI_DATA belongs to the filter role, which is refused at BEGIN_REQUEST.
-}
-
-void RequestAssembler::on_management(const RecordParser::Fragment& f, Action& a) {
+void AssemblerCore::on_management(const RecordParser::Fragment& f, Action& a) {
   if (!f.last) return;
   if (f.header.type == FCGI_GET_VALUES) {
     std::string out;
@@ -99,40 +63,21 @@ void RequestAssembler::on_management(const RecordParser::Fragment& f, Action& a)
   }
 }
 
-void RequestAssembler::on_begin(std::uint16_t id, const BeginRequest& begin, Action& a) {
-  if (requests_.contains(id)) {
-    fail(errc::duplicate_request, a);
-    return;
-  }
-  if (begin.role != FCGI_RESPONDER || requests_.size() >= limits_->max_requests_per_connection) {
-    a.step = Step::end_request;
-    a.id = id;
-    a.keep_conn = begin.keep_conn();
-    a.protocol_status = begin.role != FCGI_RESPONDER ? FCGI_UNKNOWN_ROLE : FCGI_OVERLOADED;
-    return;
-  }
-  Entry entry;
-  entry.input = std::make_unique<Input>(limits_->max_params_bytes);
-  entry.keep_conn = begin.keep_conn();
-  Entry& e = requests_.insert(id, std::move(entry));
-  if (!charge(id, e, kRequestCost, a)) return;
-  a.step = Step::begin;
+bool AssemblerCore::admit(std::uint16_t id, const BeginRequest& begin, std::size_t active,
+                          Action& a) {
+  if (begin.role == FCGI_RESPONDER && active < limits_->max_requests_per_connection) return true;
+  a.step = Step::end_request;
   a.id = id;
   a.keep_conn = begin.keep_conn();
+  a.protocol_status = begin.role != FCGI_RESPONDER ? FCGI_UNKNOWN_ROLE : FCGI_OVERLOADED;
+  return false;
 }
 
-void RequestAssembler::on_abort(std::uint16_t id, Action& a) {
-  Entry* e = requests_.find(id);
-  if (e == nullptr) return;
-  a.step = Step::abort;
-  a.id = id;
-  a.keep_conn = e->keep_conn;
-  erase(id);
+std::unique_ptr<AssemblerCore::Input> AssemblerCore::new_input() const {
+  return std::make_unique<Input>(limits_->max_params_bytes);
 }
 
-void RequestAssembler::on_params(std::uint16_t id, Entry& e, const RecordParser::Fragment& f,
-                                 Action& a) {
-  Input* in = e.input.get();
+void AssemblerCore::add_params(Input* in, const RecordParser::Fragment& f, Action& a) {
   if (in == nullptr || in->params_done) {
     fail(errc::stream_after_end, a);
     return;
@@ -149,7 +94,7 @@ void RequestAssembler::on_params(std::uint16_t id, Entry& e, const RecordParser:
     in->decoder.put(f.data, in->params, ec);
   }
   if (ec == errc::params_too_large || ec == errc::bad_name_value_length) {
-    reject(id, 413, "Payload Too Large", "params_too_large",
+    refuse(413, "Payload Too Large", "params_too_large",
            "request params exceed " + std::to_string(limits_->max_params_bytes) + " bytes", a);
     return;
   }
@@ -157,46 +102,39 @@ void RequestAssembler::on_params(std::uint16_t id, Entry& e, const RecordParser:
     fail(static_cast<errc>(ec.value()), a);
     return;
   }
-  if (!charge(id, e, param_bytes(in->decoder, in->params) - before, a)) return;
-  maybe_dispatch(id, e, a);
+  charge(*in, param_bytes(in->decoder, in->params) - before, a);
 }
 
-void RequestAssembler::on_stdin(std::uint16_t id, Entry& e, const RecordParser::Fragment& f,
-                                Action& a) {
-  Input* in = e.input.get();
+void AssemblerCore::add_stdin(Input* in, const RecordParser::Fragment& f, Action& a) {
   if (in == nullptr || in->stdin_done) {
     fail(errc::stream_after_end, a);
     return;
   }
   if (f.header.content_length == 0) {
     in->stdin_done = true;
-    maybe_dispatch(id, e, a);
     return;
   }
   if (in->body.size() + f.data.size() > limits_->max_stdin_bytes) {
-    reject(id, 413, "Payload Too Large", "body_too_large",
+    refuse(413, "Payload Too Large", "body_too_large",
            "request body exceeds " + std::to_string(limits_->max_stdin_bytes) + " bytes", a);
     return;
   }
-  if (!charge(id, e, f.data.size(), a)) return;
+  if (!charge(*in, f.data.size(), a)) return;
   in->body.append(f.data);
 }
 
-void RequestAssembler::maybe_dispatch(std::uint16_t id, Entry& e, Action& a) {
-  Input& in = *e.input;
-  if (!in.params_done || !in.stdin_done) return;
+bool AssemblerCore::take_complete(Input& in, Action& a) {
+  if (!in.params_done || !in.stdin_done) return false;
   a.step = Step::dispatch;
-  a.id = id;
-  a.keep_conn = e.keep_conn;
   a.params = std::move(in.params);
   a.body = std::move(in.body);
   // A dispatched request holds no input budget: it may be parked for long.
   release(in);
-  e.input.reset();
+  return true;
 }
 
-bool RequestAssembler::charge(std::uint16_t id, Entry& e, std::size_t n, Action& a) {
-  e.input->charged += n;
+bool AssemblerCore::charge(Input& in, std::size_t n, Action& a) {
+  in.charged += n;
   pending_input_ += n;
   if (server_ != nullptr) server_->bytes += n;
   // One legitimate request never trips the connection's budget; a
@@ -217,46 +155,23 @@ bool RequestAssembler::charge(std::uint16_t id, Entry& e, std::size_t n, Action&
   if (total != 0 && server_ != nullptr && server_->bytes > total) {
     // Too many peers are sending at once: shed this request, as a 503 that
     // nginx passes on (an early END_REQUEST would be a 502).
-    reject(id, 503, "Service Unavailable", "overloaded",
+    refuse(503, "Service Unavailable", "overloaded",
            "the server is receiving too many requests at once", a, "Retry-After: 1\r\n");
     return false;
   }
   return true;
 }
 
-void RequestAssembler::reject(std::uint16_t id, int status, std::string_view reason,
-                              std::string_view code, std::string message, Action& a,
-                              std::string_view extra_headers) {
-  Entry* e = requests_.find(id);
+void AssemblerCore::refuse(int status, std::string_view reason, std::string_view code,
+                           std::string message, Action& a, std::string_view extra_headers) {
   a.step = Step::reject;
-  a.id = id;
-  a.keep_conn = e != nullptr && e->keep_conn;
   a.reject = {status, reason, code, std::move(message), extra_headers};
-  erase(id);
 }
 
-void RequestAssembler::release(Input& in) {
+void AssemblerCore::release(Input& in) {
   pending_input_ -= in.charged;
   if (server_ != nullptr) server_->bytes -= in.charged;
   in.charged = 0;
 }
 
-void RequestAssembler::erase(std::uint16_t id) {
-  Entry* e = requests_.find(id);
-  if (e == nullptr) return;
-  if (e->input) release(*e->input);
-  requests_.erase(id);
-}
-
-void RequestAssembler::finished(std::uint16_t id) {
-  erase(id);
-}
-
-void RequestAssembler::clear() {
-  requests_.for_each([this](std::uint16_t, Entry& e) {
-    if (e.input) release(*e.input);
-  });
-  requests_.clear();
-}
-
-}  // namespace fcgi
+}  // namespace fcgi::detail

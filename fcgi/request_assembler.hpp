@@ -9,6 +9,11 @@
 // driver performs the action, then calls put() again with the rest of its
 // input. The action is the driver's (on its stack: an idle connection holds
 // none) and may be moved from.
+//
+// The assembler's table of active requests also holds the driver's state of
+// each (Payload: for Connection, the Request and its input deadline), so that
+// a connection keeps one table, not two: a web server opens a connection per
+// parked request, and each costs the bytes of its tables.
 #pragma once
 
 #include <cstddef>
@@ -17,18 +22,25 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "fcgi/detail/request_table.hpp"
 #include "fcgi/error.hpp"
 #include "fcgi/limits.hpp"
 #include "fcgi/name_value.hpp"
 #include "fcgi/params.hpp"
+#include "fcgi/record.hpp"
 #include "fcgi/record_parser.hpp"
 #include "fcgi/reject.hpp"
 
 namespace fcgi {
 
-class RequestAssembler {
+namespace detail {
+
+// What does not depend on the driver's payload: records, params and STDIN
+// decoding, budgets, management records. Kept out of the template, in its
+// own unit.
+class AssemblerCore {
  public:
   // Undispatched input bytes of all the connections of a server, so that
   // Limits::max_pending_input_bytes_total bounds their sum. One per server,
@@ -40,7 +52,7 @@ class RequestAssembler {
   enum class Step : std::uint8_t {
     none,
     // Request `id` began (BEGIN_REQUEST accepted): its input phase, which the
-    // driver times, starts.
+    // driver times, starts. Its payload is there from now on.
     begin,
     // Request `id` is complete: hand `params` and `body` to the application.
     dispatch,
@@ -78,36 +90,19 @@ class RequestAssembler {
   // empty BEGIN_REQUESTs are not free.
   static constexpr std::size_t kRequestCost = 512;
 
-  // `limits` must outlive the assembler; `server` may be null (no
-  // server-wide budget) and must outlive it unless detach()ed.
-  RequestAssembler(const Limits& limits, ServerInput* server);
-  ~RequestAssembler();
-  RequestAssembler(const RequestAssembler&) = delete;
-  RequestAssembler& operator=(const RequestAssembler&) = delete;
+  AssemblerCore(const AssemblerCore&) = delete;
+  AssemblerCore& operator=(const AssemblerCore&) = delete;
 
-  // Consumes bytes from `data` up to and including the next action, which
-  // it stores in `action` (Step::none when there was none in them all).
-  // After a close the assembler stays failed: put() consumes nothing and
-  // gives the same close again.
-  std::size_t put(const std::uint8_t* data, std::size_t size, Action& action);
-
-  // A dispatched request ended (the application answered it): its id is
-  // free again.
-  void finished(std::uint16_t id);
-  // Forgets every request, giving back their input (the connection closes).
-  void clear();
   // The server is going away: never touch its total again.
   void detach() { server_ = nullptr; }
 
-  // Active requests: begun and neither ended, rejected nor aborted.
-  std::size_t requests() const { return requests_.size(); }
   // Undispatched input bytes charged by this connection's requests.
   std::size_t pending_input() const { return pending_input_; }
   // No partial record is held; records() tells partial records apart.
   bool between_records() const { return parser_.between_records(); }
   std::uint64_t records() const { return parser_.records(); }
 
- private:
+ protected:
   // Input state of a request whose params or STDIN are still arriving.
   struct Input {
     explicit Input(std::size_t max_params) : decoder(max_params) {}
@@ -119,36 +114,230 @@ class RequestAssembler {
     bool params_done = false;
     bool stdin_done = false;
   };
+
+  // `limits` must outlive the assembler; `server` may be null (no
+  // server-wide budget) and must outlive it unless detach()ed.
+  AssemblerCore(const Limits& limits, ServerInput* server);
+  ~AssemblerCore() = default;
+
+  // True, with the close in `a`, once failed: put() consumes nothing more.
+  bool stays_failed(Action& a);
+  // Parses up to the next fragment, which it points `f` at, or the end of
+  // `data`. A parse error is stored in `a` as a close.
+  std::size_t parse(const std::uint8_t* data, std::size_t size, const RecordParser::Fragment*& f,
+                    Action& a);
+  void on_management(const RecordParser::Fragment& f, Action& a);
+  // False, with `a` set to END_REQUEST, when a request can not begin: an
+  // unknown role, or `active` requests already.
+  bool admit(std::uint16_t id, const BeginRequest& begin, std::size_t active, Action& a);
+  std::unique_ptr<Input> new_input() const;
+  // A PARAMS or STDIN fragment of a request whose input is `in` (null once
+  // dispatched). May set a close, or a reject that the caller completes
+  // (id, keep_conn, payload) and erases the request for.
+  void add_params(Input* in, const RecordParser::Fragment& f, Action& a);
+  void add_stdin(Input* in, const RecordParser::Fragment& f, Action& a);
+  // Charges `n` more bytes of `in` to the budgets. False when that closes
+  // the connection or rejects the request (then `a` is set).
+  bool charge(Input& in, std::size_t n, Action& a);
+  // True, with `a` set to dispatch (but for id and keep_conn) and `in`'s
+  // budget given back, when `in` is complete.
+  bool take_complete(Input& in, Action& a);
+  void fail(errc e, Action& a);
+  // Gives back what `in` charged to the budgets.
+  void release(Input& in);
+
+  const Limits* limits_;
+
+ private:
+  void refuse(int status, std::string_view reason, std::string_view code, std::string message,
+              Action& a, std::string_view extra_headers = {});
+
+  ServerInput* server_;
+  RecordParser parser_;
+  std::size_t pending_input_ = 0;
+  std::uint8_t failure_ = 0;  // an errc once failed
+};
+
+}  // namespace detail
+
+// Payload: the driver's state of each active request, default-constructible
+// and move-assignable; created empty as the request begins, destroyed as it
+// ends (finished, clear), or handed back with the action that ends it.
+template <class Payload>
+class RequestAssembler : public detail::AssemblerCore {
+ public:
+  struct Action : detail::AssemblerCore::Action {
+    // The payload of request `id` when this action ends it (abort, reject):
+    // the assembler has forgotten the request.
+    Payload payload{};
+  };
+
+  RequestAssembler(const Limits& limits, ServerInput* server) : AssemblerCore(limits, server) {}
+  ~RequestAssembler() { clear(); }
+
+  // Consumes bytes from `data` up to and including the next action, which
+  // it stores in `action` (Step::none when there was none in them all).
+  // After a close the assembler stays failed: put() consumes nothing and
+  // gives the same close again.
+  std::size_t put(const std::uint8_t* data, std::size_t size, Action& action);
+
+  // The payload of active request `id`, null when it is not active.
+  Payload* payload(std::uint16_t id) {
+    Entry* e = requests_.find(id);
+    return e == nullptr ? nullptr : &e->payload;
+  }
+  // f(id, payload) for every active request; f must not end any.
+  template <class F>
+  void for_each_payload(F&& f) {
+    requests_.for_each([&](std::uint16_t id, Entry& e) { f(id, e.payload); });
+  }
+
+  // A dispatched request ended (the application answered it): its id is
+  // free again.
+  void finished(std::uint16_t id) { erase(id); }
+  // Forgets every request, giving back their input (the connection closes).
+  void clear();
+
+  // Active requests: begun and neither ended, rejected nor aborted.
+  std::size_t requests() const { return requests_.size(); }
+
+ private:
   struct Entry {
     std::unique_ptr<Input> input;  // null once dispatched
+    // keep_conn goes in the payload's tail padding, if it has some.
+    [[no_unique_address]] Payload payload{};
     bool keep_conn = false;
   };
 
   void on_fragment(const RecordParser::Fragment& f, Action& a);
-  void on_management(const RecordParser::Fragment& f, Action& a);
   void on_begin(std::uint16_t id, const BeginRequest& begin, Action& a);
   void on_abort(std::uint16_t id, Action& a);
-  void on_params(std::uint16_t id, Entry& e, const RecordParser::Fragment& f, Action& a);
-  void on_stdin(std::uint16_t id, Entry& e, const RecordParser::Fragment& f, Action& a);
-  void maybe_dispatch(std::uint16_t id, Entry& e, Action& a);
-  // Charges `n` more bytes of request `id`'s input to the budgets. False
-  // when that closes the connection or rejects the request (then `a` is
-  // set, and a rejected request's entry is gone).
-  bool charge(std::uint16_t id, Entry& e, std::size_t n, Action& a);
-  void reject(std::uint16_t id, int status, std::string_view reason, std::string_view code,
-              std::string message, Action& a, std::string_view extra_headers = {});
-  void fail(errc e, Action& a);
-  // Gives back what `in` charged to the budgets.
-  void release(Input& in);
+  // After a fragment of request `id`: completes a reject, or dispatches.
+  void after_input(std::uint16_t id, Entry& e, Action& a);
+  // `a` is a reject of `id`: gives it the request's keep_conn and payload,
+  // and forgets the request.
+  void end_rejected(std::uint16_t id, Action& a);
   // Erases `id`, giving back its input.
   void erase(std::uint16_t id);
 
-  const Limits* limits_;
-  ServerInput* server_;
-  RecordParser parser_;
   detail::RequestTable<Entry> requests_;
-  std::size_t pending_input_ = 0;
-  std::uint8_t failure_ = 0;  // an errc once failed
 };
+
+template <class Payload>
+std::size_t RequestAssembler<Payload>::put(const std::uint8_t* data, std::size_t size, Action& a) {
+  if (a.step != Step::none) a = {};
+  if (stays_failed(a)) return 0;
+  std::size_t used = 0;
+  while (used < size) {
+    const RecordParser::Fragment* f = nullptr;
+    used += parse(data + used, size - used, f, a);
+    if (a.step != Step::none) return used;
+    if (f != nullptr) {
+      on_fragment(*f, a);
+      if (a.step != Step::none) return used;
+    }
+  }
+  return used;
+}
+
+template <class Payload>
+void RequestAssembler<Payload>::on_fragment(const RecordParser::Fragment& f, Action& a) {
+  const std::uint16_t id = f.header.request_id;
+  if (id == FCGI_NULL_REQUEST_ID) {
+    on_management(f, a);
+    return;
+  }
+  switch (f.header.type) {
+    case FCGI_BEGIN_REQUEST:
+      on_begin(id, decode_begin_request(reinterpret_cast<const std::uint8_t*>(f.data.data())), a);
+      return;
+    case FCGI_ABORT_REQUEST:
+      on_abort(id, a);
+      return;
+    default:
+      break;
+  }
+  // Records of ids that are not active (never begun, rejected, or ended) are
+  // ignored, as the spec says.
+  Entry* e = requests_.find(id);
+  if (e == nullptr) return;
+  if (f.header.type == FCGI_PARAMS) {
+    add_params(e->input.get(), f, a);
+    after_input(id, *e, a);
+  } else if (f.header.type == FCGI_STDIN) {
+    add_stdin(e->input.get(), f, a);
+    after_input(id, *e, a);
+  }
+  // FCGI_DATA belongs to the filter role, which is refused at BEGIN_REQUEST.
+}
+
+template <class Payload>
+void RequestAssembler<Payload>::on_begin(std::uint16_t id, const BeginRequest& begin, Action& a) {
+  if (requests_.contains(id)) {
+    fail(errc::duplicate_request, a);
+    return;
+  }
+  if (!admit(id, begin, requests_.size(), a)) return;
+  Entry entry;
+  entry.input = new_input();
+  entry.keep_conn = begin.keep_conn();
+  Entry& e = requests_.insert(id, std::move(entry));
+  if (!charge(*e.input, kRequestCost, a)) {
+    if (a.step == Step::reject) end_rejected(id, a);
+    return;
+  }
+  a.step = Step::begin;
+  a.id = id;
+  a.keep_conn = begin.keep_conn();
+}
+
+template <class Payload>
+void RequestAssembler<Payload>::on_abort(std::uint16_t id, Action& a) {
+  Entry* e = requests_.find(id);
+  if (e == nullptr) return;
+  a.step = Step::abort;
+  a.id = id;
+  a.keep_conn = e->keep_conn;
+  a.payload = std::move(e->payload);
+  erase(id);
+}
+
+template <class Payload>
+void RequestAssembler<Payload>::after_input(std::uint16_t id, Entry& e, Action& a) {
+  if (a.step == Step::reject) {
+    end_rejected(id, a);
+    return;
+  }
+  if (a.step != Step::none || !take_complete(*e.input, a)) return;
+  a.id = id;
+  a.keep_conn = e.keep_conn;
+  // A dispatched request holds no input: it may be parked for long.
+  e.input.reset();
+}
+
+template <class Payload>
+void RequestAssembler<Payload>::end_rejected(std::uint16_t id, Action& a) {
+  Entry* e = requests_.find(id);
+  a.id = id;
+  a.keep_conn = e != nullptr && e->keep_conn;
+  if (e != nullptr) a.payload = std::move(e->payload);
+  erase(id);
+}
+
+template <class Payload>
+void RequestAssembler<Payload>::erase(std::uint16_t id) {
+  Entry* e = requests_.find(id);
+  if (e == nullptr) return;
+  if (e->input) release(*e->input);
+  requests_.erase(id);
+}
+
+template <class Payload>
+void RequestAssembler<Payload>::clear() {
+  requests_.for_each([this](std::uint16_t, Entry& e) {
+    if (e.input) release(*e.input);
+  });
+  requests_.clear();
+}
 
 }  // namespace fcgi

@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <utility>
@@ -34,6 +35,7 @@ bool would_block(const boost::system::error_code& ec) {
 // sendmsg itself.
 constexpr std::size_t kMaxIovecs = 512;
 static_assert(kMaxIovecs <= IOV_MAX);
+static_assert(kMaxIovecs <= UINT16_MAX, "Connection::unsent_pos_ indexes a gather list");
 
 // One non-blocking sendmsg of up to kMaxIovecs entries; the bytes written,
 // with `ec` set (would_block included) when none were.
@@ -64,6 +66,13 @@ std::size_t gather_write(int fd, const boost::asio::const_buffer* bufs, std::siz
 constexpr int kMaxReadsPerWakeup = 4;
 
 }  // namespace
+
+#if defined(__LP64__)
+// nginx, Apache and lighttpd open one FastCGI connection per request and
+// never multiplex, so a parked poll costs a whole Connection: every byte
+// here is a byte per parked poll. Members are ordered to leave no padding.
+static_assert(sizeof(Connection) <= 512, "Connection grew past 512 bytes");
+#endif
 
 Connection::Connection(Server& server, Socket socket)
     : server_(&server),
@@ -98,7 +107,7 @@ void Connection::update_record_deadline() {
 }
 
 void Connection::update_idle_deadline() {
-  if (closed_ || !requests_.empty()) {
+  if (closed_ || assembler_.requests() != 0) {
     idle_deadline_.disarm();
     return;
   }
@@ -143,10 +152,10 @@ void Connection::on_readable(std::error_code ec) {
 
 void Connection::consume(const std::uint8_t* data, std::size_t size) {
   std::size_t used = 0;
-  RequestAssembler::Action action;
+  Assembler::Action action;
   while (used < size) {
     used += assembler_.put(data + used, size - used, action);
-    if (action.step != RequestAssembler::Step::none) {
+    if (action.step != Assembler::Step::none) {
       perform(action);
       if (closed_ || closing_) return;
     }
@@ -154,8 +163,8 @@ void Connection::consume(const std::uint8_t* data, std::size_t size) {
   update_record_deadline();
 }
 
-void Connection::perform(RequestAssembler::Action& a) {
-  using Step = RequestAssembler::Step;
+void Connection::perform(Assembler::Action& a) {
+  using Step = Assembler::Step;
   switch (a.step) {
     case Step::none:
       return;
@@ -190,17 +199,16 @@ void Connection::send_end_request(std::uint16_t id, std::uint8_t protocol_status
   flush();
 }
 
-void Connection::on_begin(const RequestAssembler::Action& a) {
-  Slot slot;
-  slot.input_deadline = std::make_unique<detail::Deadline>(this);
+void Connection::on_begin(const Assembler::Action& a) {
+  Slot* slot = assembler_.payload(a.id);
+  slot->input_deadline = std::make_unique<detail::Deadline>(this);
   server_->impl_->read_deadlines.arm(
-      *slot.input_deadline, std::chrono::steady_clock::now() + server_->limits().read_timeout);
-  requests_.insert(a.id, std::move(slot));
+      *slot->input_deadline, std::chrono::steady_clock::now() + server_->limits().read_timeout);
   update_idle_deadline();
 }
 
-void Connection::on_dispatch(RequestAssembler::Action& a) {
-  Slot* slot = requests_.find(a.id);
+void Connection::on_dispatch(Assembler::Action& a) {
+  Slot* slot = assembler_.payload(a.id);
   if (slot == nullptr) return;
   // Dispatched requests have no deadline: they may be parked for long.
   slot->input_deadline.reset();
@@ -212,8 +220,9 @@ void Connection::on_dispatch(RequestAssembler::Action& a) {
   server_->handler().on_request(request);
 }
 
-void Connection::on_reject(const RequestAssembler::Action& a) {
-  requests_.erase(a.id);
+void Connection::on_reject(Assembler::Action& a) {
+  // The assembler has forgotten the request; its slot goes now.
+  a.payload = {};
   // The idle timeout restarts: a request came, even one refused at once.
   idle_deadline_.disarm();
   update_idle_deadline();
@@ -223,12 +232,11 @@ void Connection::on_reject(const RequestAssembler::Action& a) {
   server_->rejected(a.reject.status);
 }
 
-void Connection::on_abort(const RequestAssembler::Action& a) {
-  Slot* slot = requests_.find(a.id);
-  if (slot == nullptr) return;
-  RequestPtr request = std::move(slot->request);
-  const bool stdout_open = slot->stdout_open;
-  requests_.erase(a.id);
+void Connection::on_abort(Assembler::Action& a) {
+  // The assembler has forgotten the request and handed its slot back.
+  RequestPtr request = std::move(a.payload.request);
+  const bool stdout_open = a.payload.stdout_open;
+  a.payload = {};
   // The spec has the application answer an abort with END_REQUEST; a
   // stream already begun (SSE) is closed first, as every response is: empty
   // STDOUT, then END_REQUEST.
@@ -243,14 +251,13 @@ void Connection::on_abort(const RequestAssembler::Action& a) {
 
 void Connection::send(std::uint16_t id, Response&& r, bool end, bool keep_conn) {
   if (end) {
-    requests_.erase(id);
     assembler_.finished(id);
     update_idle_deadline();
   } else if (!r.head.empty() || (r.body && !r.body->empty()) || !r.tail.empty()) {
-    if (Slot* slot = requests_.find(id)) slot->stdout_open = true;
+    if (Slot* slot = assembler_.payload(id)) slot->stdout_open = true;
   }
   if (closed_ || closing_) return;
-  if (out_.empty() && !write_waiting_ && requests_.size() <= (end ? 0u : 1u)) {
+  if (out_.empty() && !write_waiting_ && assembler_.requests() <= (end ? 0u : 1u)) {
     // The web server case: one request, nothing queued. No queue item, no
     // gather list walk: the parts go to the socket as they are, and only
     // what it does not take is queued.
@@ -276,7 +283,7 @@ void Connection::send(std::uint16_t id, Response&& r, bool end, bool keep_conn) 
   // responses are gathered and written together at its end, in a few large
   // writes rather than one system call each. A lone request (web servers
   // never multiplex) is written at once.
-  if (requests_.size() > (end ? 0u : 1u)) {
+  if (assembler_.requests() > (end ? 0u : 1u)) {
     flush_later();
     return;
   }
@@ -438,7 +445,7 @@ void Connection::keep_unsent(const boost::asio::const_buffer* bufs, std::size_t 
     return;
   }
   if (own) {
-    unsent_pos_ += sent;
+    unsent_pos_ = static_cast<std::uint16_t>(unsent_pos_ + sent);
   } else {
     unsent_.assign(bufs + sent, bufs + n);
     unsent_pos_ = 0;
@@ -509,11 +516,10 @@ void Connection::close(std::error_code why) {
   std::vector<boost::asio::const_buffer>().swap(unsent_);
   unsent_pos_ = 0;
   std::vector<RequestPtr> unfinished;
-  unfinished.reserve(requests_.size());
-  requests_.for_each([&](std::uint16_t, Slot& slot) {
+  unfinished.reserve(assembler_.requests());
+  assembler_.for_each_payload([&](std::uint16_t, Slot& slot) {
     if (slot.request) unfinished.push_back(std::move(slot.request));
   });
-  requests_.clear();
   assembler_.clear();
   if (server_ != nullptr) server_->connection_closed(this);
   // Last, so that listeners see a consistent connection (closed, no

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "fcgi/detail/deadline_queue.hpp"
-#include "fcgi/detail/request_table.hpp"
 #include "fcgi/detail/write_queue.hpp"
 #include "fcgi/request.hpp"
 #include "fcgi/request_assembler.hpp"
@@ -46,6 +45,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void send(std::uint16_t id, Response&& r, bool end, bool keep_conn);
 
  private:
+  // What the connection keeps of each active request, in the assembler's
+  // table. The flag last: the table packs its own bytes after it.
   struct Slot {
     RequestPtr request;  // null until dispatched
     // Limits::read_timeout of the input phase; null once dispatched.
@@ -54,17 +55,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // must close the stream before END_REQUEST.
     bool stdout_open = false;
   };
+  using Assembler = RequestAssembler<Slot>;
 
   void wait_read();
   void on_readable(std::error_code ec);
   // Feeds `size` bytes of the server's shared read buffer to the assembler.
   void consume(const std::uint8_t* data, std::size_t size);
   // Performs one action of the assembler.
-  void perform(RequestAssembler::Action& a);
-  void on_begin(const RequestAssembler::Action& a);
-  void on_dispatch(RequestAssembler::Action& a);
-  void on_reject(const RequestAssembler::Action& a);
-  void on_abort(const RequestAssembler::Action& a);
+  void perform(Assembler::Action& a);
+  void on_begin(const Assembler::Action& a);
+  void on_dispatch(Assembler::Action& a);
+  void on_reject(Assembler::Action& a);
+  void on_abort(Assembler::Action& a);
   // After parsing: a partial record has read_timeout to complete.
   void update_record_deadline();
   // After requests come and go: a connection without any has idle_timeout.
@@ -97,12 +99,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close_later(std::error_code why);
   // Tells the server's log sink why it closes, when that is worth telling.
   void log_close(std::error_code why);
-  bool idle() const { return requests_.empty() && out_.empty(); }
+  bool idle() const { return assembler_.requests() == 0 && out_.empty(); }
 
   Server* server_;
   Socket socket_;
-  RequestAssembler assembler_;
-  detail::RequestTable<Slot> requests_;
+  // Also the table of this connection's requests.
+  Assembler assembler_;
   detail::WriteQueue out_;
   // out_.bytes() as last added to the server's total.
   std::size_t queued_ = 0;
@@ -114,7 +116,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The unsent tail of the gather list of a partial write (empty unless the
   // socket is full), and the position of its first entry.
   std::vector<boost::asio::const_buffer> unsent_;
-  std::size_t unsent_pos_ = 0;
+  // At most kMaxIovecs (512): with the flags, in one word.
+  std::uint16_t unsent_pos_ = 0;
   bool closed_ = false;
   bool closing_ = false;  // close_later() pending
   bool write_waiting_ = false;

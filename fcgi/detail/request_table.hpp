@@ -3,11 +3,13 @@
 // request is kept inline, in the connection itself; only a multiplexing
 // peer's further requests go to a hash map. A connection parked by nginx
 // then costs no map node and no bucket array.
+//
+// Slot must be default-constructible and move-assignable: the inline slot is
+// always constructed, and holds a default Slot while unused.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <unordered_map>
 #include <utility>
 
@@ -17,7 +19,7 @@ template <class Slot>
 class RequestTable {
  public:
   Slot* find(std::uint16_t id) {
-    if (first_ && first_id_ == id) return &*first_;
+    if (has_first_ && first_id_ == id) return &first_;
     if (rest_.empty()) return nullptr;
     auto it = rest_.find(id);
     return it == rest_.end() ? nullptr : &it->second;
@@ -27,38 +29,50 @@ class RequestTable {
   // Adds `id`, which must not be present. References to the other slots
   // stay valid (so do they across erase of another id).
   Slot& insert(std::uint16_t id, Slot&& slot) {
-    if (!first_) {
+    if (!has_first_) {
       first_id_ = id;
-      return first_.emplace(std::move(slot));
+      has_first_ = true;
+      first_ = std::move(slot);
+      return first_;
     }
     return rest_.emplace(id, std::move(slot)).first->second;
   }
   // False when `id` was not present.
   bool erase(std::uint16_t id) {
-    if (first_ && first_id_ == id) {
-      first_.reset();
+    if (has_first_ && first_id_ == id) {
+      reset_first();
       return true;
     }
     return rest_.erase(id) != 0;
   }
 
-  std::size_t size() const { return (first_ ? 1 : 0) + rest_.size(); }
-  bool empty() const { return !first_ && rest_.empty(); }
+  std::size_t size() const { return (has_first_ ? 1 : 0) + rest_.size(); }
+  bool empty() const { return !has_first_ && rest_.empty(); }
 
   // f(id, slot) for every request; f must not insert or erase.
   template <class F>
   void for_each(F&& f) {
-    if (first_) f(first_id_, *first_);
+    if (has_first_) f(first_id_, first_);
     for (auto& [id, slot] : rest_) f(id, slot);
   }
   void clear() {
-    first_.reset();
+    if (has_first_) reset_first();
     rest_.clear();
   }
 
  private:
-  std::optional<Slot> first_;
+  void reset_first() {
+    // What the slot owns goes now, as the request ends.
+    first_ = Slot();
+    has_first_ = false;
+  }
+
+  // Not a std::optional: its flag would take a word of its own after the
+  // slot. Here the id and the flag go in the slot's tail padding, if it has
+  // some (a connection's slot does: it ends in flags).
+  [[no_unique_address]] Slot first_{};
   std::uint16_t first_id_ = 0;
+  bool has_first_ = false;
   std::unordered_map<std::uint16_t, Slot> rest_;
 };
 

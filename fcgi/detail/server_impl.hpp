@@ -41,7 +41,7 @@ struct Server::Impl {
   // Write queue bytes of all connections (WriteQueue::bytes()).
   std::size_t queued_bytes = 0;
   // Undispatched input bytes charged by all connections' assemblers.
-  RequestAssembler::ServerInput pending_input;
+  detail::AssemblerCore::ServerInput pending_input;
   // Limits::read_timeout: requests in their input phase, partial records.
   detail::DeadlineQueue read_deadlines;
   // Limits::idle_timeout: connections without requests.

@@ -33,11 +33,11 @@ TEST(RequestAssembler, ConnectionBudgetCloses) {
     if (id <= 16) expected.push_back("begin " + std::to_string(id) + " keep");
   }
   expected.push_back(closed(errc::input_budget_exceeded));
-  RequestAssembler::ServerInput total;
+  Assembler::ServerInput total;
   Driver d(budget_limits(), &total);
   d.feed(in);
   EXPECT_EQ(d.trace, expected);
-  EXPECT_EQ(d.assembler.pending_input(), 17u * RequestAssembler::kRequestCost);
+  EXPECT_EQ(d.assembler.pending_input(), 17u * Assembler::kRequestCost);
   d.assembler.clear();
   EXPECT_EQ(total.bytes, 0u);
 
@@ -62,7 +62,7 @@ TEST(RequestAssembler, ConnectionBudgetCloses) {
 
 TEST(RequestAssembler, ServerBudgetShedsWith503AndGivesBack) {
   // Three connections of one server; the first two hold 9000 bytes of input.
-  RequestAssembler::ServerInput total;
+  Assembler::ServerInput total;
   const Limits l = budget_limits();
   Driver a1(l, &total);
   Driver a2(l, &total);
@@ -147,15 +147,15 @@ TEST(RequestAssembler, RandomInputKeepsTheInvariants) {
       const int flips = 1 + static_cast<int>(rng() % 4);
       for (int i = 0; i < flips; ++i) in[rng() % in.size()] = static_cast<char>(rng());
     }
-    RequestAssembler::ServerInput total{static_cast<std::size_t>(rng() % 2000)};
+    Assembler::ServerInput total{static_cast<std::size_t>(rng() % 2000)};
     const std::size_t others = total.bytes;  // other connections' input
-    RequestAssembler a(l, &total);
+    Assembler a(l, &total);
     std::set<std::uint16_t> in_input;    // begun, not dispatched
     std::set<std::uint16_t> dispatched;  // not finished yet
     const auto* data = reinterpret_cast<const std::uint8_t*>(in.data());
     std::size_t pos = 0;
     bool closed_now = false;
-    RequestAssembler::Action act;
+    Assembler::Action act;
     while (pos < in.size() && !closed_now) {
       const std::size_t end = std::min(in.size(), pos + 1 + rng() % 64);
       while (pos < end && !closed_now) {

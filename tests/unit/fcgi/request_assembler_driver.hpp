@@ -16,7 +16,14 @@
 
 namespace fcgi::test {
 
-using Step = RequestAssembler::Step;
+// The driver's state of a request, as a connection keeps its Request: set
+// at begin, it must come back unchanged at dispatch and with the action that
+// ends the request.
+struct Payload {
+  std::string begun;
+};
+using Assembler = RequestAssembler<Payload>;
+using Step = Assembler::Step;
 using Trace = std::vector<std::string>;
 
 inline std::string hex(const std::string& s) {
@@ -30,7 +37,7 @@ inline std::string hex(const std::string& s) {
 }
 
 // One line per action, with everything the driver is told.
-inline std::string describe(const RequestAssembler::Action& a) {
+inline std::string describe(const Assembler::Action& a) {
   const std::string id = std::to_string(a.id);
   const std::string keep = a.keep_conn ? " keep" : "";
   switch (a.step) {
@@ -72,7 +79,7 @@ inline std::string closed(errc e) {
 // The assembler with what a connection does around it: feeds bytes, writes
 // down each action, and stops at a close.
 struct Driver {
-  explicit Driver(Limits l = {}, RequestAssembler::ServerInput* server = nullptr)
+  explicit Driver(Limits l = {}, Assembler::ServerInput* server = nullptr)
       : limits(l), assembler(limits, server) {}
 
   // Feeds `in` cut at `cuts` (ascending offsets).
@@ -87,7 +94,7 @@ struct Driver {
 
   void feed_piece(const std::string& in, std::size_t from, std::size_t to) {
     const auto* data = reinterpret_cast<const std::uint8_t*>(in.data());
-    RequestAssembler::Action a;
+    Assembler::Action a;
     while (from < to && !is_closed) {
       const std::size_t used = assembler.put(data + from, to - from, a);
       from += used;
@@ -99,13 +106,43 @@ struct Driver {
         continue;
       }
       trace.push_back(describe(a));
+      check_payload(a);
       if (a.step == Step::close) is_closed = true;
       if (a.step == Step::dispatch && answer_at_once) assembler.finished(a.id);
     }
   }
 
+  void check_payload(Assembler::Action& a) {
+    const std::string mark = "begun " + std::to_string(a.id);
+    Payload* p = assembler.payload(a.id);
+    switch (a.step) {
+      case Step::begin:
+        ASSERT_NE(p, nullptr) << "no payload at begin " << a.id;
+        EXPECT_EQ(p->begun, "") << "a payload not new at begin " << a.id;
+        p->begun = mark;
+        return;
+      case Step::dispatch:
+        ASSERT_NE(p, nullptr) << "no payload at dispatch " << a.id;
+        EXPECT_EQ(p->begun, mark);
+        return;
+      case Step::abort:
+        EXPECT_EQ(p, nullptr) << "aborted " << a.id << " still active";
+        EXPECT_EQ(a.payload.begun, mark);
+        return;
+      case Step::reject:
+        EXPECT_EQ(p, nullptr) << "rejected " << a.id << " still active";
+        // A request refused as it begins was never begun.
+        if (!a.payload.begun.empty()) {
+          EXPECT_EQ(a.payload.begun, mark);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
   Limits limits;
-  RequestAssembler assembler;
+  Assembler assembler;
   Trace trace;
   // Like an application that answers every request as it comes.
   bool answer_at_once = false;

@@ -110,7 +110,7 @@ TEST(RequestAssembler, StaysClosedAfterAnError) {
   d.feed(begin(1) + begin(1));
   ASSERT_TRUE(d.is_closed);
   const std::string more = request(2, "/b");
-  RequestAssembler::Action a;
+  Assembler::Action a;
   EXPECT_EQ(d.assembler.put(reinterpret_cast<const std::uint8_t*>(more.data()), more.size(), a),
             0u);
   EXPECT_EQ(describe(a), closed(errc::duplicate_request));

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 namespace fcgi::detail {
 namespace {
@@ -75,6 +76,29 @@ TEST(RequestTable, IdZeroAndTheHighestIdAreOrdinaryIds) {
   EXPECT_EQ(**t.find(65535), "max");
   EXPECT_EQ(t.find(0), nullptr);
 }
+
+TEST(RequestTable, AnEndedInlineRequestLetsGoAtOnce) {
+  auto owned = std::make_shared<int>(1);
+  RequestTable<std::shared_ptr<int>> t;
+  t.insert(1, std::shared_ptr<int>(owned));
+  EXPECT_EQ(owned.use_count(), 2);
+  EXPECT_TRUE(t.erase(1));
+  EXPECT_EQ(owned.use_count(), 1);
+  t.insert(2, std::shared_ptr<int>(owned));
+  t.clear();
+  EXPECT_EQ(owned.use_count(), 1);
+}
+
+#if defined(__LP64__)
+// A slot that ends in a flag, as a connection's does: the inline request's
+// id and presence go in its tail padding, not in a word of their own.
+struct FlaggedSlot {
+  std::unique_ptr<int> p;
+  bool flag = false;
+};
+static_assert(sizeof(RequestTable<FlaggedSlot>) ==
+              sizeof(FlaggedSlot) + sizeof(std::unordered_map<std::uint16_t, FlaggedSlot>));
+#endif
 
 }  // namespace
 }  // namespace fcgi::detail
