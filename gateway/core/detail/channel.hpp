@@ -59,7 +59,7 @@ struct Channel {
   bool dirty = false;      // published to since the last flush()
   bool candidate = false;  // on the Hub's list of channels to maybe forget
 
-  bool idle() const { return buffer.empty() && waiters.empty(); }
+  bool idle() const { return buffer.empty() && is_empty(waiters); }
 };
 
 }  // namespace comet::detail

@@ -42,10 +42,13 @@ void DeadlineWheel::insert(DeadlineNode& n, Clock::time_point deadline, Clock::t
 }
 
 void DeadlineWheel::unlink_counted(DeadlineNode& n) {
-  n.unlink();
   --size_;
   const std::size_t s = slot_of(n.due_tick);
-  if (slots_[s].empty()) occupied_[s / 64] &= ~(std::uint64_t{1} << (s % 64));
+  DeadlineSlot& slot = slots_[s];
+  // Known to be linked (into this slot): erase() skips the check unlink()
+  // makes.
+  slot.erase(slot.iterator_to(n));
+  if (is_empty(slot)) occupied_[s / 64] &= ~(std::uint64_t{1} << (s % 64));
 }
 
 void DeadlineWheel::erase(DeadlineNode& n) {
@@ -80,7 +83,7 @@ void DeadlineWheel::expire(Clock::time_point now, std::vector<DeadlineNode*>& ou
 void DeadlineWheel::drain(std::vector<DeadlineNode*>& out) {
   for (std::size_t s = 0; s < kSlots && size_ > 0; ++s) {
     DeadlineSlot& slot = slots_[s];
-    while (!slot.empty()) {
+    while (!is_empty(slot)) {
       DeadlineNode& n = slot.front();
       unlink_counted(n);
       out.push_back(&n);

@@ -27,6 +27,14 @@ using ListHook =
 template <class Node>
 using IntrusiveList = boost::intrusive::list<Node, boost::intrusive::constant_time_size<false>>;
 
+// Whether `l` has no node: list::empty() also allows for a head that was
+// never initialised, which a constructed list never is. One comparison
+// instead of two, on the paths that unlink every parked waiter.
+template <class Node>
+bool is_empty(const IntrusiveList<Node>& l) {
+  return l.begin() == l.end();
+}
+
 // In a deadline wheel slot.
 struct DeadlineNode : ListHook {
   std::int64_t due_tick = 0;
