@@ -15,7 +15,8 @@ using detail::DurableWindow;
 // (hub_ 8 + links_ 56 + more_nodes_ 8 + since/slot 8 + count and state 8 =
 // 88 bytes, inside the Waiter, no allocation) and, for each channel after
 // the first, a 32-byte ChannelNode in one array. No timer, no std::function.
-static_assert(sizeof(void*) != 8 || sizeof(detail::ListNode) == 16);
+// A hook is two pointers: the lists keep no size and the nodes no list.
+static_assert(sizeof(void*) != 8 || sizeof(detail::ListHook) == 16);
 static_assert(sizeof(void*) != 8 || sizeof(detail::ChannelNode) == 32);
 static_assert(sizeof(void*) != 8 || sizeof(detail::WaiterLinks) == 56);
 namespace {
@@ -54,6 +55,9 @@ bool Waiter::parked() const {
 }
 
 Waiter::~Waiter() {
+  // Through the Hub, although the nodes would unlink themselves when
+  // destroyed (auto_unlink): the Hub also counts the waiter out, notes the
+  // channels it leaves idle and withdraws an on_release still pending.
   if (hub_ != nullptr) hub_->cancel(*this);
 }
 
@@ -72,8 +76,8 @@ Hub::~Hub() {
   std::vector<detail::DeadlineNode*> nodes;
   wheel_.drain(nodes);
   for (detail::DeadlineNode* n : nodes) {
-    Waiter& w = *detail::links_of(n)->first.waiter;
-    for (std::uint32_t i = 0; i < w.channel_count_; ++i) node(w, i).link.unlink();
+    Waiter& w = detail::waiter_of(*n);
+    for (std::uint32_t i = 0; i < w.channel_count_; ++i) node(w, i).unlink();
     w.state_ = Waiter::State::idle;
     w.hub_ = nullptr;
   }
@@ -266,10 +270,11 @@ std::size_t Hub::flush(Clock::time_point now) {
   for (Channel* c : dirty) {
     c->dirty = false;
     const std::uint64_t newest = c->buffer.empty() ? 0 : c->buffer.back()->seq;
-    detail::ListHead& q = c->waiters;
-    for (detail::ListNode* l = q.begin(); l != q.end();) {
-      detail::ListNode* next = l->next;  // stays linked: only l's waiter is unlinked
-      Waiter& w = *detail::channel_node_of(l)->waiter;
+    detail::WaitQueue& q = c->waiters;
+    for (auto it = q.begin(); it != q.end();) {
+      // Stepped past before the waiter is unlinked; the next node stays
+      // linked, as a waiter has one node per channel.
+      Waiter& w = *(it++)->waiter;
       // A waiter that parked after the publish (cursor at or past it) has
       // nothing new and stays parked.
       const std::uint64_t s = w.since_seq_;
@@ -277,7 +282,6 @@ std::size_t Hub::flush(Clock::time_point now) {
         unlink(w);
         out.push_back(&w);
       }
-      l = next;
     }
     note_maybe_idle(*c);
   }
@@ -335,7 +339,7 @@ std::optional<Clock::time_point> Hub::next_wakeup() const {
 void Hub::collect_wheel(std::vector<detail::DeadlineNode*>& nodes, std::vector<Waiter*>& out) {
   out.reserve(out.size() + nodes.size());
   for (detail::DeadlineNode* n : nodes) {
-    Waiter& w = *detail::links_of(n)->first.waiter;
+    Waiter& w = detail::waiter_of(*n);
     unlink(w);
     out.push_back(&w);
   }
@@ -890,7 +894,7 @@ void Hub::park(Waiter& w, std::span<const std::string_view> names, std::uint64_t
     detail::ChannelNode& nd = node(w, i);
     nd.waiter = &w;
     nd.channel = &get_or_create(names[i]);
-    nd.channel->waiters.push_back(nd.link);
+    nd.channel->waiters.push_back(nd);
   }
   w.since_seq_ = since;
 
@@ -903,7 +907,7 @@ void Hub::park(Waiter& w, std::span<const std::string_view> names, std::uint64_t
     t = std::chrono::duration_cast<Clock::duration>(
         std::chrono::duration<double, Clock::period>(static_cast<double>(t.count()) * (1.0 - u)));
   }
-  wheel_.insert(w.links_.deadline, now + t, now);
+  wheel_.insert(w.links_, now + t, now);
   w.hub_ = this;
   w.state_ = Waiter::State::parked;
   ++parked_;
@@ -912,10 +916,10 @@ void Hub::park(Waiter& w, std::span<const std::string_view> names, std::uint64_t
 void Hub::unlink(Waiter& w) {
   for (std::uint32_t i = 0; i < w.channel_count_; ++i) {
     detail::ChannelNode& nd = node(w, i);
-    nd.link.unlink();
+    nd.unlink();
     note_maybe_idle(*nd.channel);
   }
-  wheel_.erase(w.links_.deadline);
+  wheel_.erase(w.links_);
   --parked_;
 }
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "gateway/core/clock.hpp"
-#include "gateway/core/detail/intrusive_list.hpp"
+#include "gateway/core/detail/wait_links.hpp"
 #include "gateway/core/message.hpp"
 #include "gateway/core/stream_id.hpp"
 
@@ -48,7 +48,7 @@ struct Channel {
   // conservative bound inherited at creation): a cursor before it has lost
   // something here and gets a gap.
   std::uint64_t dropped_seq = 0;
-  ListHead waiters;  // ChannelNode::link of parked waiters
+  WaitQueue waiters;  // of parked waiters
   // The receipt time under which this channel is filed in the Hub's age
   // index: a lower bound of buffer.front()->received (so the index may wake
   // early, never late); set iff buffer is not empty.
@@ -59,7 +59,7 @@ struct Channel {
   bool dirty = false;      // published to since the last flush()
   bool candidate = false;  // on the Hub's list of channels to maybe forget
 
-  bool idle() const { return buffer.empty() && waiters.empty(); }
+  bool idle() const { return buffer.empty() && is_empty(waiters); }
 };
 
 }  // namespace comet::detail

@@ -16,7 +16,7 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 }  // namespace
 
 DeadlineWheel::DeadlineWheel(Clock::duration tick)
-    : tick_(std::max<std::int64_t>(tick.count(), 1)), slots_(new ListHead[kSlots]) {}
+    : tick_(std::max<std::int64_t>(tick.count(), 1)), slots_(new DeadlineSlot[kSlots]) {}
 
 std::int64_t DeadlineWheel::floor_tick(Clock::time_point t) const {
   return floor_div(t.time_since_epoch().count(), tick_);
@@ -36,20 +36,23 @@ void DeadlineWheel::insert(DeadlineNode& n, Clock::time_point deadline, Clock::t
   // before a full turn.
   n.due_tick = std::max(ceil_tick(deadline), processed_ + 1);
   const std::size_t s = slot_of(n.due_tick);
-  slots_[s].push_back(n.link);
+  slots_[s].push_back(n);
   occupied_[s / 64] |= std::uint64_t{1} << (s % 64);
   ++size_;
 }
 
 void DeadlineWheel::unlink_counted(DeadlineNode& n) {
-  n.link.unlink();
   --size_;
   const std::size_t s = slot_of(n.due_tick);
-  if (slots_[s].empty()) occupied_[s / 64] &= ~(std::uint64_t{1} << (s % 64));
+  DeadlineSlot& slot = slots_[s];
+  // Known to be linked (into this slot): erase() skips the check unlink()
+  // makes.
+  slot.erase(slot.iterator_to(n));
+  if (is_empty(slot)) occupied_[s / 64] &= ~(std::uint64_t{1} << (s % 64));
 }
 
 void DeadlineWheel::erase(DeadlineNode& n) {
-  if (n.link.linked()) unlink_counted(n);
+  if (n.is_linked()) unlink_counted(n);
 }
 
 void DeadlineWheel::expire(Clock::time_point now, std::vector<DeadlineNode*>& out) {
@@ -65,15 +68,13 @@ void DeadlineWheel::expire(Clock::time_point now, std::vector<DeadlineNode*>& ou
   for (std::int64_t t = processed_ + 1; t <= processed_ + steps; ++t) {
     const std::size_t s = slot_of(t);
     if ((occupied_[s / 64] & (std::uint64_t{1} << (s % 64))) == 0) continue;
-    ListHead& slot = slots_[s];
-    for (ListNode* l = slot.begin(); l != slot.end();) {
-      ListNode* next = l->next;
-      DeadlineNode* n = deadline_node_of(l);
-      if (n->due_tick <= now_tick) {  // else: a later turn
-        unlink_counted(*n);
-        out.push_back(n);
+    DeadlineSlot& slot = slots_[s];
+    for (auto it = slot.begin(); it != slot.end();) {
+      DeadlineNode& n = *it++;       // before n is unlinked
+      if (n.due_tick <= now_tick) {  // else: a later turn
+        unlink_counted(n);
+        out.push_back(&n);
       }
-      l = next;
     }
   }
   processed_ = now_tick;
@@ -81,11 +82,11 @@ void DeadlineWheel::expire(Clock::time_point now, std::vector<DeadlineNode*>& ou
 
 void DeadlineWheel::drain(std::vector<DeadlineNode*>& out) {
   for (std::size_t s = 0; s < kSlots && size_ > 0; ++s) {
-    ListHead& slot = slots_[s];
-    while (ListNode* l = slot.front()) {
-      DeadlineNode* n = deadline_node_of(l);
-      unlink_counted(*n);
-      out.push_back(n);
+    DeadlineSlot& slot = slots_[s];
+    while (!is_empty(slot)) {
+      DeadlineNode& n = slot.front();
+      unlink_counted(n);
+      out.push_back(&n);
     }
   }
 }

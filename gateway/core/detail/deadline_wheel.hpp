@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "gateway/core/clock.hpp"
-#include "gateway/core/detail/intrusive_list.hpp"
 #include "gateway/core/detail/wait_links.hpp"
 
 namespace comet::detail {
@@ -58,7 +57,7 @@ class DeadlineWheel {
   void unlink_counted(DeadlineNode& n);
 
   std::int64_t tick_;  // in Clock::duration units, > 0
-  std::unique_ptr<ListHead[]> slots_;
+  std::unique_ptr<DeadlineSlot[]> slots_;
   // One bit per non-empty slot: next_due() scans 16 words, not 1024 lists.
   std::array<std::uint64_t, kWords> occupied_{};
   std::size_t size_ = 0;

@@ -675,5 +675,21 @@ TEST(HubTest, DestroyingTheHubDetachesWaiters) {
   EXPECT_TRUE(w.got.empty());
 }
 
+TEST(HubTest, AWaiterDetachedByADestroyedHubParksInAnother) {
+  // Its nodes were unlinked, not left pointing into the destroyed queues.
+  FakeWaiter w;
+  {
+    Hub hub(small_options(), kEpoch, kJson);
+    hub.poll(w, chans({"a", "b"}), since_now(), 25s, kT0);
+  }
+  Hub hub(small_options(), kEpoch, kJson);
+  EXPECT_EQ(hub.poll(w, chans({"b", "c"}), since_now(), 25s, kT0).status, PollStatus::parked);
+  hub.publish("c", "1", kT0);
+  EXPECT_EQ(hub.flush(kT0), 1u);
+  ASSERT_EQ(w.got.size(), 1u);
+  EXPECT_EQ(seqs(w.last()), (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(hub.parked(), 0u);
+}
+
 }  // namespace
 }  // namespace comet

@@ -39,7 +39,7 @@ TEST(DeadlineWheelTest, DueAtTheFirstTickBoundaryAtOrAfterTheDeadline) {
   auto out = expire(w, Clock::time_point(std::chrono::hours(1000) + 300ms));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0], &n);
-  EXPECT_FALSE(n.link.linked());
+  EXPECT_FALSE(n.is_linked());
   EXPECT_EQ(w.size(), 0u);
   EXPECT_FALSE(w.next_due());
 }
