@@ -10,8 +10,12 @@
 #include <map>
 
 #include "gateway/core/clock.hpp"
+#include "gateway/redis/backoff.hpp"
+#include "gateway/redis/commands.hpp"
 #include "gateway/redis/detail/guarded_timer.hpp"
 #include "gateway/redis/detail/hiredis_asio.hpp"
+#include "gateway/redis/host_port.hpp"
+#include "gateway/redis/reply.hpp"
 #include "gateway/util/log.hpp"
 
 namespace comet {
@@ -53,23 +57,6 @@ std::uint16_t crc16(std::string_view bytes) {
     crc = static_cast<std::uint16_t>((crc << 8) ^ kCrc16[((crc >> 8) ^ c) & 0xff]);
   }
   return crc;
-}
-
-std::string_view text_of(const redisReply& r) {
-  return r.str != nullptr ? std::string_view(r.str, r.len) : std::string_view();
-}
-
-std::string host_port(const RedisHostPort& at) {
-  return (at.host.find(':') == std::string::npos ? at.host : "[" + at.host + "]") + ":" +
-         std::to_string(at.port);
-}
-
-// The host part of "host:port" / "[v6]:port".
-std::string host_of(const std::string& name) {
-  auto colon = name.rfind(':');
-  std::string host = name.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  return host;
 }
 
 void log_line(LogLevel level, std::string_view text) {
@@ -149,7 +136,7 @@ std::optional<ClusterSlots> ClusterSlots::from_reply(const redisReply& r,
     }
     const long long port = master.element[1]->integer;
     if (port <= 0 || port > 65535) return std::nullopt;
-    std::string host(text_of(*master.element[0]));
+    std::string host(reply_text(*master.element[0]));
     if (host.empty() || host == "?") host = asked_host;
     const auto index = out.index_of(RedisHostPort{host, static_cast<int>(port)});
     for (long long s = from.integer; s <= to.integer; ++s) {
@@ -222,13 +209,13 @@ struct ClusterCommands::Impl {
   std::map<std::string, Node> nodes_;
   // Nodes whose last connection failed or broke: when to try again.
   struct Down {
-    int failures = 0;
+    Backoff rest{kMinNodeBackoff, kMaxNodeBackoff};  // attempts(): failures in a row
     Clock::time_point retry_at;
   };
   std::map<std::string, Down> down_;
   Timer down_timer_;
   bool down_timer_armed_ = false;
-  milliseconds down_map_interval_ = kDownMapInterval;
+  Backoff down_map_backoff_{kDownMapInterval, kMaxDownMapInterval};
   std::optional<ClusterSlots> slots_;
   std::string slots_summary_;  // for logging changes only
   Timer timeout_timer_;
@@ -260,11 +247,8 @@ struct ClusterCommands::Impl {
   }
 
   bool send_auth(detail::HiredisAsio& conn, detail::HiredisAsio::ReplyHandler done) {
-    if (opt_.username.empty() && opt_.password.empty()) return false;
-    if (!opt_.username.empty()) {
-      return conn.command({"AUTH", opt_.username, opt_.password}, std::move(done));
-    }
-    return conn.command({"AUTH", opt_.password}, std::move(done));
+    auto auth = auth_command(opt_.username, opt_.password);
+    return !auth.empty() && conn.command(auth, std::move(done));
   }
 
   void start() {
@@ -373,17 +357,17 @@ struct ClusterCommands::Impl {
     // counts as reachable again only once it has answered properly.
     send_auth(*n.conn, [this, name](const redisReply& r) {
       if (r.type == REDIS_REPLY_ERROR)
-        drop_node(name, "AUTH refused (" + std::string(text_of(r)) + ")");
+        drop_node(name, "AUTH refused (" + std::string(reply_text(r)) + ")");
     });
     auto healthy = [this, name](const redisReply& r) {
       if (r.type == REDIS_REPLY_ERROR &&
-          (text_of(r).starts_with("NOAUTH") || text_of(r).starts_with("WRONGPASS"))) {
+          (reply_text(r).starts_with("NOAUTH") || reply_text(r).starts_with("WRONGPASS"))) {
         return;
       }
       auto d = down_.find(name);
       if (d == down_.end()) return;
       log_line(LogLevel::info, "cluster: " + name + " reachable again after " +
-                                   std::to_string(d->second.failures) + " failed attempts");
+                                   std::to_string(d->second.rest.attempts()) + " failed attempts");
       down_.erase(d);
     };
     if (opt_.library.empty()) {
@@ -402,13 +386,13 @@ struct ClusterCommands::Impl {
   void load_library(Node& n, std::function<void(const redisReply&)> then = nullptr) {
     if (opt_.library.empty()) return;
     const std::string name = host_port(n.at);
-    n.conn->command({"FUNCTION", "LOAD", opt_.library}, [name, then](const redisReply& r) {
+    n.conn->command(function_load_command(opt_.library), [name, then](const redisReply& r) {
       if (then) then(r);
       if (r.type != REDIS_REPLY_ERROR) {
         log_line(LogLevel::info, "cluster: loaded the durable-channel functions on " + name);
-      } else if (text_of(r).find("already exists") == std::string_view::npos) {
+      } else if (!library_already_loaded(reply_text(r))) {
         log_line(LogLevel::error, "cluster: cannot load the durable-channel functions on " + name +
-                                      " (" + std::string(text_of(r)) + ")");
+                                      " (" + std::string(reply_text(r)) + ")");
       }
     });
   }
@@ -455,7 +439,7 @@ struct ClusterCommands::Impl {
     if (it == pending_.end() || it->second.node != name) return;
     Pending& p = it->second;
     if (r.type == REDIS_REPLY_ERROR) {
-      const std::string_view text = text_of(r);
+      const std::string_view text = reply_text(r);
       if (auto redirect = parse_cluster_redirect(text)) {
         // "MOVED 1 :7000": the host is the one that answered.
         if (redirect->node.host.empty()) redirect->node.host = host_of(name);
@@ -475,8 +459,7 @@ struct ClusterCommands::Impl {
         return;
       }
       // A master restarted without persistence lost the functions.
-      if (!p.reloaded && (text.find("Function not found") != std::string_view::npos ||
-                          text.find("function not found") != std::string_view::npos)) {
+      if (!p.reloaded && function_missing(text)) {
         p.reloaded = true;
         auto nit = nodes_.find(name);
         if (nit != nodes_.end()) {
@@ -512,12 +495,9 @@ struct ClusterCommands::Impl {
       log_line(LogLevel::info, "cluster: closed the connection to " + name + " (" + why + ")");
       return;
     }
-    Down& d = down_[name];
-    milliseconds rest = kMinNodeBackoff;
-    for (int i = 0; i < d.failures && rest < kMaxNodeBackoff; ++i) rest *= 2;
-    rest = std::min(rest, kMaxNodeBackoff);
-    d.retry_at = Clock::now() + rest;
-    if (d.failures++ == 0) {
+    Down& d = down_.try_emplace(name).first->second;
+    d.retry_at = Clock::now() + d.rest.next();
+    if (d.rest.attempts() == 1) {
       log_line(LogLevel::warn, "cluster: connection to " + name + " lost (" + why +
                                    "); trying again with backoff, asking for the slot map");
     }
@@ -526,12 +506,12 @@ struct ClusterCommands::Impl {
     // failover shows there.
     if (!down_timer_armed_) {
       down_timer_armed_ = true;
-      down_map_interval_ = kDownMapInterval;
-      arm(down_timer_, down_map_interval_, [this] { check_down(); });
+      down_map_backoff_.reset();
+      arm(down_timer_, down_map_backoff_.next(), [this] { check_down(); });
     }
   }
 
-  // Every down_map_interval_ (doubling to kMaxDownMapInterval while nothing
+  // Every down_map_backoff_ wait (doubling to kMaxDownMapInterval while nothing
   // changes): the next attempt at nodes that are down, and the slot map.
   void check_down() {
     down_timer_armed_ = false;
@@ -547,8 +527,7 @@ struct ClusterCommands::Impl {
     if (!any) return;
     refresh();
     down_timer_armed_ = true;
-    down_map_interval_ = std::min(down_map_interval_ * 2, kMaxDownMapInterval);
-    arm(down_timer_, down_map_interval_, [this] { check_down(); });
+    arm(down_timer_, down_map_backoff_.next(), [this] { check_down(); });
   }
 
   void arm_timeout() {
@@ -637,13 +616,14 @@ struct ClusterCommands::Impl {
     detail::HiredisAsio::Events ev;
     ev.on_connected = [this, at, give_up] {
       send_auth(*lookup_, [give_up](const redisReply& r) {
-        if (r.type == REDIS_REPLY_ERROR) give_up("AUTH refused (" + std::string(text_of(r)) + ")");
+        if (r.type == REDIS_REPLY_ERROR)
+          give_up("AUTH refused (" + std::string(reply_text(r)) + ")");
       });
       bool sent = lookup_->command({"CLUSTER", "SLOTS"}, [this, at, give_up](const redisReply& r) {
         auto slots = ClusterSlots::from_reply(r, at.host);
         if (!slots || slots->masters().empty()) {
           give_up(r.type == REDIS_REPLY_ERROR
-                      ? "CLUSTER SLOTS refused (" + std::string(text_of(r)) + ")"
+                      ? "CLUSTER SLOTS refused (" + std::string(reply_text(r)) + ")"
                       : "an empty or malformed slot map");
           return;
         }
@@ -675,7 +655,10 @@ struct ClusterCommands::Impl {
     if (summary != slots_summary_) {
       log_line(LogLevel::info, "cluster: " + summary);
       slots_summary_ = summary;
-      down_map_interval_ = kDownMapInterval;
+      // Back to the shortest interval; the wait now running counts as the
+      // first of them.
+      down_map_backoff_.reset();
+      down_map_backoff_.next();
     }
     slots_ = std::move(slots);
     // Every master gets a connection now, so the functions are loaded on

@@ -1,6 +1,10 @@
 #include "gateway/redis/redis_client.hpp"
 
+#include "gateway/redis/backoff.hpp"
+#include "gateway/redis/commands.hpp"
+#include "gateway/redis/host_port.hpp"
 #include "gateway/redis/keys.hpp"
+#include "gateway/redis/reply.hpp"
 
 #include "gateway/util/log.hpp"
 
@@ -39,31 +43,6 @@ constexpr std::string_view kSyncPrefix = "#sync:";
 void log_line(const char* level, std::string_view text) {
   log(parse_log_level(level), "redis", text);
 }
-
-std::string_view reply_text(const redisReply& r) {
-  return r.str != nullptr ? std::string_view(r.str, r.len) : std::string_view();
-}
-
-// Exponential backoff with full jitter: the n-th wait is uniform in
-// [0, min(max, min * 2^n)], so gateways that lost Redis together do not
-// come back together.
-class Backoff {
- public:
-  Backoff(milliseconds min, milliseconds max) : min_(std::max(min, milliseconds(1))), max_(max) {}
-  milliseconds next(std::mt19937_64& rng) {
-    milliseconds ceiling = min_;
-    for (int i = 0; i < attempt_ && ceiling < max_; ++i) ceiling *= 2;
-    ceiling = std::min(ceiling, std::max(max_, min_));
-    if (attempt_ < 62) ++attempt_;
-    std::uniform_int_distribution<milliseconds::rep> pick(0, ceiling.count());
-    return milliseconds(pick(rng));
-  }
-  void reset() { attempt_ = 0; }
-
- private:
-  milliseconds min_, max_;
-  int attempt_ = 0;
-};
 
 // comet_read_v1's reply: { status, base, id1, payload1, ... }; nullopt when
 // it is not one (an error reply, say).
@@ -119,10 +98,10 @@ struct RedisClient::Impl {
         rng_(std::random_device{}()),
         sync_suffix_(std::string(kSyncPrefix) + std::to_string(rng_())),
         sync_channel_(opt_.prefix + sync_suffix_),
-        sub_backoff_(opt_.backoff_min, opt_.backoff_max),
+        sub_backoff_(opt_.backoff_min, opt_.backoff_max, Backoff::Jitter::full, random_source()),
         sub_retry_(io),
         watchdog_(io),
-        cmd_backoff_(opt_.backoff_min, opt_.backoff_max),
+        cmd_backoff_(opt_.backoff_min, opt_.backoff_max, Backoff::Jitter::full, random_source()),
         cmd_retry_(io),
         heartbeat_(io),
         sync_timer_(io),
@@ -250,12 +229,15 @@ struct RedisClient::Impl {
 
   bool needs_auth() const { return !opt_.url.username.empty() || !opt_.url.password.empty(); }
 
-  // AUTH with the ACL user when one is given (Redis 6+), else the legacy form.
   bool send_auth(detail::HiredisAsio& conn, detail::HiredisAsio::ReplyHandler done) {
-    if (!opt_.url.username.empty()) {
-      return conn.command({"AUTH", opt_.url.username, opt_.url.password}, std::move(done));
-    }
-    return conn.command({"AUTH", opt_.url.password}, std::move(done));
+    return conn.command(auth_command(opt_.url.username, opt_.url.password), std::move(done));
+  }
+
+  // The jitter of both backoffs: a uniform draw from this instance's rng.
+  Backoff::Random random_source() {
+    return [this](std::uint64_t bound) {
+      return std::uniform_int_distribution<std::uint64_t>(0, bound)(rng_);
+    };
   }
 
   void start() {
@@ -265,11 +247,6 @@ struct RedisClient::Impl {
     connect_sub();
     connect_cmd();
     if (opt_.url.sentinel()) watch_failovers();
-  }
-
-  static std::string host_port(const std::string& host, int port) {
-    return (host.find(':') == std::string::npos ? host : "[" + host + "]") + ":" +
-           std::to_string(port);
   }
 
   // Calls `found` with the URL to connect to: the --redis one, or for a
@@ -411,12 +388,8 @@ struct RedisClient::Impl {
     auto on_reply = [refused = std::move(refused)](const redisReply& r) {
       if (r.type == REDIS_REPLY_ERROR) refused("AUTH refused (" + std::string(reply_text(r)) + ")");
     };
-    if (!opt_.url.sentinel_username.empty()) {
-      conn.command({"AUTH", opt_.url.sentinel_username, opt_.url.sentinel_password},
-                   std::move(on_reply));
-    } else {
-      conn.command({"AUTH", opt_.url.sentinel_password}, std::move(on_reply));
-    }
+    conn.command(auth_command(opt_.url.sentinel_username, opt_.url.sentinel_password),
+                 std::move(on_reply));
   }
 
   void watch_failovers() {
@@ -737,7 +710,7 @@ struct RedisClient::Impl {
     notices_.clear();
     finish_syncs(false);
     state_ = State::waiting;
-    milliseconds delay = sub_backoff_.next(rng_);
+    milliseconds delay = sub_backoff_.next();
     std::string in = "; reconnecting in " + std::to_string(delay.count()) + " ms";
     if (was_up) {
       down_since_ = Clock::now();
@@ -828,11 +801,11 @@ struct RedisClient::Impl {
   // carries its version, so "already exists" means it is there as needed.
   void load_library() {
     if (!cmd_ready_) return;
-    cmd_->command({"FUNCTION", "LOAD", kRedisLibrary}, [this](const redisReply& r) {
+    cmd_->command(function_load_command(kRedisLibrary), [this](const redisReply& r) {
       if (r.type != REDIS_REPLY_ERROR) {
         log_line("info",
                  "loaded the durable-channel functions (" + std::string(reply_text(r)) + ")");
-      } else if (reply_text(r).find("already exists") == std::string_view::npos) {
+      } else if (!library_already_loaded(reply_text(r))) {
         log_line("error", "cannot load the durable-channel functions (" +
                               std::string(reply_text(r)) +
                               "): durable channels need Redis 7; their gaps are reported");
@@ -855,7 +828,7 @@ struct RedisClient::Impl {
                          // A Redis that restarted without persistence lost the functions
                          // (in a cluster, ClusterCommands loads them again itself).
                          if (!cluster_ && r != nullptr && r->type == REDIS_REPLY_ERROR &&
-                             reply_text(*r).find("unction") != std::string_view::npos) {
+                             function_missing(reply_text(*r))) {
                            load_library();
                          }
                        }
@@ -893,7 +866,7 @@ struct RedisClient::Impl {
             result.error = "no answer from Redis";
           } else if (r->type == REDIS_REPLY_ERROR) {
             result.error = std::string(reply_text(*r));
-            if (!cluster_ && result.error.find("unction") != std::string::npos) load_library();
+            if (!cluster_ && function_missing(result.error)) load_library();
           } else if (!durable && r->type == REDIS_REPLY_INTEGER) {
             result.ok = true;
             result.receivers = r->integer;
@@ -1014,7 +987,7 @@ struct RedisClient::Impl {
     cancel(heartbeat_);
     fail_commands();
     finish_syncs(false);
-    milliseconds delay = cmd_backoff_.next(rng_);
+    milliseconds delay = cmd_backoff_.next();
     log_line("warn", why + "; reconnecting in " + std::to_string(delay.count()) + " ms");
     arm(cmd_retry_, delay, [this] { connect_cmd(); });
   }

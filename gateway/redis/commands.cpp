@@ -1,0 +1,15 @@
+#include "gateway/redis/commands.hpp"
+
+namespace comet {
+
+std::vector<std::string> auth_command(std::string_view username, std::string_view password) {
+  if (username.empty() && password.empty()) return {};
+  if (!username.empty()) return {"AUTH", std::string(username), std::string(password)};
+  return {"AUTH", std::string(password)};
+}
+
+std::vector<std::string> function_load_command(std::string_view library) {
+  return {"FUNCTION", "LOAD", std::string(library)};
+}
+
+}  // namespace comet
