@@ -4,7 +4,11 @@
 #include "gateway/redis/commands.hpp"
 #include "gateway/redis/host_port.hpp"
 #include "gateway/redis/keys.hpp"
+#include "gateway/redis/link_handshake.hpp"
+#include "gateway/redis/liveness.hpp"
+#include "gateway/redis/pending_commands.hpp"
 #include "gateway/redis/reply.hpp"
+#include "gateway/redis/subscription_demux.hpp"
 
 #include "gateway/util/log.hpp"
 
@@ -15,7 +19,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdio>
 #include <ctime>
-#include <map>
 #include <random>
 
 #include "gateway/core/clock.hpp"
@@ -29,16 +32,10 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// Internal channels live under "<prefix>#...": '#' is not allowed in a user
-// channel name (docs/API.md), so these can never collide with one.
-constexpr std::string_view kHeartbeatSuffix = "#heartbeat";
-constexpr int kSilentHeartbeats = 3;  // intervals of silence before a reconnect
-// comet_publish_v1 PUBLISHes the entry id here, then the payload on
-// "<prefix>NAME": the two arrive back to back (one function runs atomically)
-// and are paired into one durable message.
-constexpr std::string_view kDurableNotice = "#durable:";
-// sync() markers: "<prefix>#sync:<instance>" with a counter as the payload.
-constexpr std::string_view kSyncPrefix = "#sync:";
+// The internal channels (subscription_demux.hpp says what each is for).
+constexpr std::string_view kHeartbeatSuffix = SubscriptionDemux::kHeartbeat;
+constexpr std::string_view kDurableNotice = SubscriptionDemux::kDurableNotice;
+constexpr std::string_view kSyncPrefix = SubscriptionDemux::kSyncPrefix;
 
 void log_line(const char* level, std::string_view text) {
   log(parse_log_level(level), "redis", text);
@@ -101,6 +98,8 @@ struct RedisClient::Impl {
         sub_backoff_(opt_.backoff_min, opt_.backoff_max, Backoff::Jitter::full, random_source()),
         sub_retry_(io),
         watchdog_(io),
+        liveness_(opt_.heartbeat_interval),
+        demux_(opt_.prefix, sync_suffix_),
         cmd_backoff_(opt_.backoff_min, opt_.backoff_max, Backoff::Jitter::full, random_source()),
         cmd_retry_(io),
         heartbeat_(io),
@@ -110,6 +109,7 @@ struct RedisClient::Impl {
         cmd_lookup_(io),
         watch_retry_(io) {
     if (opt_.heartbeat_interval <= milliseconds(0)) opt_.heartbeat_interval = milliseconds(1000);
+    liveness_ = Liveness(opt_.heartbeat_interval);
     if (opt_.url.cluster()) {
       ClusterCommandsOptions co;
       co.seeds = opt_.url.cluster_nodes;
@@ -143,42 +143,30 @@ struct RedisClient::Impl {
   State state_ = State::idle;
   Backoff sub_backoff_;
   Timer sub_retry_, watchdog_;
-  Clock::time_point last_heard_{};
+  Liveness liveness_;
+  std::optional<LinkHandshake> sub_handshake_;
   Clock::time_point down_since_{};
   bool ever_up_ = false;
   std::uint64_t reconnects_ = 0;
   std::size_t burst_ = 0;  // messages delivered in the current read burst
-  // Durable notices waiting for their payload: the next message on their
-  // channel. With one server that is the very next message; in a cluster
-  // the notice and the payload come from the channel's master in order,
-  // but messages relayed from other masters may come between them.
-  struct Notice {
-    std::string channel;
-    std::optional<StreamId> id;
-  };
-  std::vector<Notice> notices_;
-  std::uint64_t unpaired_notices_ = 0;
+  // What each message is, and the durable notices waiting for theirs.
+  SubscriptionDemux demux_;
 
   // The command connection (heartbeat publisher).
   std::unique_ptr<detail::HiredisAsio> cmd_;
+  std::optional<LinkHandshake> cmd_handshake_;
   bool cmd_ready_ = false;
   bool cmd_publish_refused_logged_ = false;
   int heartbeats_unanswered_ = 0;
   Backoff cmd_backoff_;
   Timer cmd_retry_, heartbeat_;
 
-  // Stream reads in flight, in the order sent (Redis answers in order, so
-  // the first one is the oldest).
-  // Commands in flight on the command connection (stream reads, publishes),
-  // in the order sent (Redis answers in order, so the first one is the
-  // oldest). `on_reply` gets the reply, or nullptr when there is none (a
+  // Commands in flight on the command connection (stream reads,
+  // publishes). Each entry gets the reply, or nullptr when there is none (a
   // timeout, the connection lost); it runs inside a hiredis callback or
   // from fail_commands, so it only takes what it needs and posts the rest.
-  struct PendingCommand {
-    std::function<void(const redisReply*)> on_reply;
-    Clock::time_point deadline;
-  };
-  std::map<std::uint64_t, PendingCommand> commands_;
+  using OnReply = std::function<void(const redisReply*)>;
+  PendingCommands<OnReply> commands_;
   // Barriers: the ones whose marker is out (`sync_out_`, marker number
   // sync_sent_), and the ones that came later and wait for the next marker.
   std::vector<std::function<void(bool)>> sync_out_, sync_next_;
@@ -188,7 +176,6 @@ struct RedisClient::Impl {
   // subscription over a link of their own (in order on each link only).
   std::size_t sync_markers_left_ = 0;
   Timer sync_timer_;
-  std::uint64_t next_command_ = 0;
   std::uint64_t reads_total_ = 0;
   std::uint64_t read_failures_ = 0;
   Timer command_timer_;
@@ -227,10 +214,36 @@ struct RedisClient::Impl {
   }
   static void cancel(Timer& timer) { timer.cancel(); }
 
-  bool needs_auth() const { return !opt_.url.username.empty() || !opt_.url.password.empty(); }
+  // Each connection's handshake; `db`: SELECT it (0: none).
+  LinkHandshake handshake(int db) const {
+    LinkHandshake::Options o;
+    o.auth = auth_command(opt_.url.username, opt_.url.password);
+    // An address from the sentinels must still be the master's.
+    o.require_master = opt_.url.sentinel();
+    o.db = db;
+    return LinkHandshake(std::move(o));
+  }
 
-  bool send_auth(detail::HiredisAsio& conn, detail::HiredisAsio::ReplyHandler done) {
-    return conn.command(auth_command(opt_.url.username, opt_.url.password), std::move(done));
+  // Runs `hs` on `conn` to its end: `ready()` or `failed(why)`. The reply
+  // handlers die with `conn`, so `hs` (which lives as long) is never stale.
+  template <class Ready, class Failed>
+  void run_handshake(detail::HiredisAsio& conn, LinkHandshake& hs, LinkHandshake::Action a,
+                     Ready ready, Failed failed) {
+    switch (a.type) {
+      case LinkHandshake::Action::Type::send: {
+        bool sent = conn.command(a.command, [this, &conn, &hs, ready, failed](const redisReply& r) {
+          run_handshake(conn, hs, hs.on_reply(r), ready, failed);
+        });
+        if (!sent) run_handshake(conn, hs, hs.on_send_failed(), ready, failed);
+        return;
+      }
+      case LinkHandshake::Action::Type::ready:
+        ready();
+        return;
+      case LinkHandshake::Action::Type::failed:
+        failed(a.why);
+        return;
+    }
   }
 
   // The jitter of both backoffs: a uniform draw from this instance's rng.
@@ -356,29 +369,6 @@ struct RedisClient::Impl {
     lk.failed = nullptr;
   }
 
-  // A sentinel URL names a master: make sure the server still is one (a
-  // demoted master, or a sentinel with stale news, would hand us a replica).
-  void check_role(detail::HiredisAsio& conn, std::function<void()> ok,
-                  std::function<void(const std::string&)> bad) {
-    if (!opt_.url.sentinel()) {
-      ok();
-      return;
-    }
-    bool sent = conn.command({"ROLE"}, [ok = std::move(ok), bad](const redisReply& r) {
-      if (r.type == REDIS_REPLY_ARRAY && r.elements >= 1 && reply_text(*r.element[0]) == "master") {
-        ok();
-      } else if (r.type == REDIS_REPLY_ERROR) {
-        bad("ROLE refused (" + std::string(reply_text(r)) + ")");
-      } else {
-        bad("the server named by the sentinels is not a master (ROLE: " +
-            std::string(r.type == REDIS_REPLY_ARRAY && r.elements >= 1 ? reply_text(*r.element[0])
-                                                                       : "?") +
-            ")");
-      }
-    });
-    if (!sent) bad("cannot send ROLE");
-  }
-
   // AUTH to a sentinel when the URL gives its password; pipelined before
   // the command that follows (a refusal closes the connection, so that
   // command's NOAUTH answer is never seen).
@@ -455,7 +445,7 @@ struct RedisClient::Impl {
     cmd_ready_ = false;
     state_ = State::idle;
     burst_ = 0;
-    notices_.clear();
+    demux_.reset();
     commands_.clear();  // stop(): nothing runs afterwards
     cancel(sync_timer_);
     sync_out_.clear();
@@ -494,27 +484,14 @@ struct RedisClient::Impl {
     state_ = State::handshaking;
     // The watchdog covers the handshake too: a server that accepts the TCP
     // connection but never answers is as dead as a silent subscription.
-    last_heard_ = Clock::now();
+    liveness_.heard(Clock::now());
     arm_watchdog();
     // No SELECT here: pub/sub channels are shared by all databases, so the
     // db of the URL does not matter to the subscription.
-    if (needs_auth()) {
-      bool sent = send_auth(*sub_, [this](const redisReply& r) {
-        if (r.type == REDIS_REPLY_ERROR) {
-          sub_retry("AUTH refused (" + std::string(reply_text(r)) + ")");
-        } else {
-          sub_check_role();
-        }
-      });
-      if (!sent) sub_retry("cannot send AUTH");
-    } else {
-      sub_check_role();
-    }
-  }
-
-  void sub_check_role() {
-    check_role(
-        *sub_, [this] { send_psubscribe(); }, [this](const std::string& why) { sub_retry(why); });
+    sub_handshake_.emplace(handshake(0));
+    run_handshake(
+        *sub_, *sub_handshake_, sub_handshake_->start(), [this] { send_psubscribe(); },
+        [this](const std::string& why) { sub_retry(why); });
   }
 
   void send_psubscribe() {
@@ -531,24 +508,23 @@ struct RedisClient::Impl {
     if (r.type != REDIS_REPLY_ARRAY || r.elements < 3) return;
     std::string_view kind = reply_text(*r.element[0]);
     if (kind == "pmessage" && r.elements >= 4) {
-      std::string_view channel = reply_text(*r.element[2]);
-      if (!channel.starts_with(opt_.prefix)) return;  // cannot match the pattern; be safe
-      channel.remove_prefix(opt_.prefix.size());
-      const std::string_view payload = reply_text(*r.element[3]);
-      // Heartbeats (and any internal "#..." channel) only prove liveness,
-      // which sub_read_done has already noted.
-      if (!channel.empty() && channel.front() == '#') {
-        if (channel == sync_suffix_) {
-          on_sync_marker(payload);
-        } else if (channel.starts_with(kDurableNotice)) {
-          channel.remove_prefix(kDurableNotice.size());
-          add_notice(channel, StreamId::parse(payload));
-        }
-        return;
+      const auto ev = demux_.on_message(reply_text(*r.element[2]), reply_text(*r.element[3]));
+      switch (ev.kind) {
+        case SubscriptionDemux::Kind::own_sync:
+          on_sync_marker(ev.payload);
+          return;
+        case SubscriptionDemux::Kind::durable_notice:
+          if (ev.notice_dropped) unpaired_notice();
+          return;
+        case SubscriptionDemux::Kind::message:
+          ++burst_;
+          if (cb_.on_message) cb_.on_message(ev.channel, ev.payload, ev.id ? &*ev.id : nullptr);
+          return;
+        default:
+          // Heartbeats (and any internal "#..." channel) only prove
+          // liveness, which sub_read_done has already noted.
+          return;
       }
-      ++burst_;
-      std::optional<StreamId> id = take_notice(channel);
-      if (cb_.on_message) cb_.on_message(channel, payload, id ? &*id : nullptr);
     } else if (kind == "psubscribe") {
       on_subscribed();
     }
@@ -620,40 +596,8 @@ struct RedisClient::Impl {
     });
   }
 
-  // A second notice for a channel before its payload, or more channels
-  // with a notice out than any cluster interleaves: the older notices were
-  // not published by comet_publish_v1 (someone PUBLISHed under "#durable:"
-  // by hand) and are dropped. A payload without a notice is taken as plain;
-  // the stream has the message either way.
-  static constexpr std::size_t kMaxNotices = 256;
-  void add_notice(std::string_view channel, std::optional<StreamId> id) {
-    for (auto it = notices_.begin(); it != notices_.end(); ++it) {
-      if (it->channel == channel) {
-        unpaired_notice();
-        notices_.erase(it);
-        break;
-      }
-    }
-    if (notices_.size() >= kMaxNotices) {
-      unpaired_notice();
-      notices_.clear();
-    }
-    notices_.push_back(Notice{std::string(channel), id});
-  }
-
-  std::optional<StreamId> take_notice(std::string_view channel) {
-    for (auto it = notices_.begin(); it != notices_.end(); ++it) {
-      if (it->channel == channel) {
-        std::optional<StreamId> id = it->id;
-        notices_.erase(it);
-        return id;
-      }
-    }
-    return std::nullopt;
-  }
-
   void unpaired_notice() {
-    if (unpaired_notices_++ % 1000 == 0) {
+    if ((demux_.notices_dropped() - 1) % 1000 == 0) {
       log_line("warn", "a durable notice without its message (1 in 1000 logged)");
     }
   }
@@ -676,7 +620,7 @@ struct RedisClient::Impl {
 
   // Any bytes read count as liveness, even a part of a large message.
   void sub_read_done() {
-    last_heard_ = Clock::now();
+    liveness_.heard(Clock::now());
     if (burst_ == 0) return;
     burst_ = 0;
     if (cb_.on_burst_end) cb_.on_burst_end();
@@ -685,16 +629,15 @@ struct RedisClient::Impl {
   // Rather than re-arming a timer per message, the timer fires at the
   // earliest moment the silence could be long enough and checks.
   void arm_watchdog() {
-    auto limit = opt_.heartbeat_interval * kSilentHeartbeats;
-    auto due = last_heard_ + limit - Clock::now();
-    arm(watchdog_, std::max(milliseconds(1), std::chrono::ceil<milliseconds>(due)), [this, limit] {
-      auto silent = Clock::now() - last_heard_;
-      if (silent < limit) {
+    auto due = liveness_.deadline() - Clock::now();
+    arm(watchdog_, std::max(milliseconds(1), std::chrono::ceil<milliseconds>(due)), [this] {
+      auto silent = liveness_.dead(Clock::now());
+      if (!silent) {
         arm_watchdog();
         return;
       }
       sub_retry("nothing heard for " +
-                std::to_string(std::chrono::duration_cast<milliseconds>(silent).count()) +
+                std::to_string(std::chrono::duration_cast<milliseconds>(*silent).count()) +
                 " ms, not even a heartbeat");
     });
   }
@@ -707,7 +650,7 @@ struct RedisClient::Impl {
     stop_lookup(sub_lookup_);
     cancel(watchdog_);
     burst_ = 0;
-    notices_.clear();
+    demux_.reset();
     finish_syncs(false);
     state_ = State::waiting;
     milliseconds delay = sub_backoff_.next();
@@ -746,42 +689,12 @@ struct RedisClient::Impl {
     cmd_->connect(url, opt_.connect_timeout);
   }
 
-  void cmd_handshake() {
-    if (needs_auth()) {
-      bool sent = send_auth(*cmd_, [this](const redisReply& r) {
-        if (r.type == REDIS_REPLY_ERROR) {
-          cmd_retry("command connection: AUTH refused (" + std::string(reply_text(r)) + ")");
-        } else {
-          cmd_check_role();
-        }
-      });
-      if (!sent) cmd_retry("command connection: cannot send AUTH");
-    } else {
-      cmd_check_role();
-    }
-  }
-
-  void cmd_check_role() {
-    check_role(
-        *cmd_, [this] { cmd_select(); },
-        [this](const std::string& why) { cmd_retry("command connection: " + why); });
-  }
-
   // The command connection does select the db: durable reads will use it.
-  void cmd_select() {
-    if (opt_.url.db == 0) {
-      cmd_up();
-      return;
-    }
-    std::string db = std::to_string(opt_.url.db);
-    bool sent = cmd_->command({"SELECT", db}, [this](const redisReply& r) {
-      if (r.type == REDIS_REPLY_ERROR) {
-        cmd_retry("command connection: SELECT refused (" + std::string(reply_text(r)) + ")");
-      } else {
-        cmd_up();
-      }
-    });
-    if (!sent) cmd_retry("command connection: cannot send SELECT");
+  void cmd_handshake() {
+    cmd_handshake_.emplace(handshake(opt_.url.db));
+    run_handshake(
+        *cmd_, *cmd_handshake_, cmd_handshake_->start(), [this] { cmd_up(); },
+        [this](const std::string& why) { cmd_retry("command connection: " + why); });
   }
 
   void cmd_up() {
@@ -894,20 +807,20 @@ struct RedisClient::Impl {
       cluster_->send(route, std::move(args), std::move(on_reply));
       return true;
     }
-    const std::uint64_t id = ++next_command_;
+    const std::uint64_t id = commands_.add(std::move(on_reply), Clock::now() + opt_.read_timeout);
     bool sent = cmd_->command(args, [this, id](const redisReply& r) { on_command_reply(id, r); });
-    if (!sent) return false;
-    commands_.emplace(id, PendingCommand{std::move(on_reply), Clock::now() + opt_.read_timeout});
+    if (!sent) {
+      commands_.take(id);  // never sent: its `on_reply` must not run
+      return false;
+    }
     if (commands_.size() == 1) arm_command_timer();
     return true;
   }
 
   void on_command_reply(std::uint64_t id, const redisReply& r) {
-    auto it = commands_.find(id);
-    if (it == commands_.end()) return;
-    auto on_reply = std::move(it->second.on_reply);
-    commands_.erase(it);
-    on_reply(&r);
+    auto on_reply = commands_.take(id);
+    if (!on_reply) return;
+    (*on_reply)(&r);
     arm_command_timer();
   }
 
@@ -931,22 +844,22 @@ struct RedisClient::Impl {
   }
 
   void fail_commands() {
-    auto pending = std::move(commands_);
-    commands_.clear();
+    auto pending = commands_.take_all();
     cancel(command_timer_);
-    for (auto& [id, command] : pending) command.on_reply(nullptr);
+    for (auto& on_reply : pending) on_reply(nullptr);
   }
 
   // Replies come in order: the oldest read is the first to be late.
   void arm_command_timer() {
-    if (commands_.empty()) {
+    const auto deadline = commands_.next_deadline();
+    if (!deadline) {
       cancel(command_timer_);
       return;
     }
-    auto due = commands_.begin()->second.deadline - Clock::now();
+    auto due = *deadline - Clock::now();
     arm(command_timer_, std::max(milliseconds(1), std::chrono::ceil<milliseconds>(due)), [this] {
       if (commands_.empty()) return;
-      if (commands_.begin()->second.deadline > Clock::now()) {
+      if (!commands_.timed_out(Clock::now())) {
         arm_command_timer();
         return;
       }
@@ -959,7 +872,7 @@ struct RedisClient::Impl {
     if (!cmd_ready_) return;
     // The command connection can go half-open too; its heartbeats going
     // unanswered is how that shows.
-    if (heartbeats_unanswered_ >= kSilentHeartbeats) {
+    if (heartbeats_unanswered_ >= Liveness::kSilentIntervals) {
       cmd_retry("command connection silent: " + std::to_string(heartbeats_unanswered_) +
                 " heartbeats unanswered");
       return;
