@@ -23,8 +23,10 @@
 
 #include "gateway/core/clock.hpp"
 #include "gateway/redis/cluster_commands.hpp"
+#include "gateway/redis/detail/failover_watch.hpp"
 #include "gateway/redis/detail/guarded_timer.hpp"
 #include "gateway/redis/detail/hiredis_asio.hpp"
+#include "gateway/redis/detail/sentinel_lookup.hpp"
 #include "gateway/redis/redis_library.hpp"
 
 namespace comet {
@@ -104,10 +106,7 @@ struct RedisClient::Impl {
         cmd_retry_(io),
         heartbeat_(io),
         sync_timer_(io),
-        command_timer_(io),
-        sub_lookup_(io),
-        cmd_lookup_(io),
-        watch_retry_(io) {
+        command_timer_(io) {
     if (opt_.heartbeat_interval <= milliseconds(0)) opt_.heartbeat_interval = milliseconds(1000);
     liveness_ = Liveness(opt_.heartbeat_interval);
     if (opt_.url.cluster()) {
@@ -119,6 +118,17 @@ struct RedisClient::Impl {
       co.timeout = opt_.read_timeout;
       co.library = std::string(kRedisLibrary);
       cluster_ = std::make_unique<ClusterCommands>(io_, std::move(co));
+    }
+    if (opt_.url.sentinel()) {
+      sub_lookup_.sentinel =
+          std::make_unique<detail::SentinelLookup>(io_, opt_.url, opt_.connect_timeout);
+      cmd_lookup_.sentinel =
+          std::make_unique<detail::SentinelLookup>(io_, opt_.url, opt_.connect_timeout);
+      // The next sentinel after a pause: the watch is a shortcut (the
+      // heartbeat and ROLE catch a stale master too), so no hurry.
+      watch_ = std::make_unique<detail::FailoverWatch>(
+          io_, opt_.url, opt_.connect_timeout, opt_.backoff_max,
+          [this](const std::string& text) { on_failover(text); });
     }
   }
 
@@ -187,25 +197,17 @@ struct RedisClient::Impl {
   std::unique_ptr<ClusterCommands> cluster_;
 
   // ---- Sentinel (redis-sentinel:// URLs) ---------------------------------
-  // Before each connect the sentinels are asked in turn, each on a
-  // short-lived connection, where the master is; one lookup per connection.
+  // Before each connect the sentinels are asked in turn where the master
+  // is; one lookup per connection. In a cluster, `next_node` picks the node
+  // of each attempt instead.
   struct Lookup {
-    explicit Lookup(boost::asio::io_context& io) : timer(io) {}
-    std::unique_ptr<detail::HiredisAsio> conn;
-    Timer timer;
-    std::size_t next = 0;   // the sentinel to ask first (the last that answered)
-    std::size_t tried = 0;  // in this round
-    std::string errors;
-    std::uint64_t gen = 0;  // a found() posted before stop_lookup is dropped
-    std::function<void(const RedisUrl&)> found;
-    std::function<void(const std::string&)> failed;
+    std::unique_ptr<detail::SentinelLookup> sentinel;
+    std::size_t next_node = 0;
   };
   Lookup sub_lookup_, cmd_lookup_;
   // A subscription to +switch-master on one sentinel: a master demoted by a
   // failover may keep its clients, so the announcement is what moves us.
-  std::unique_ptr<detail::HiredisAsio> watch_;
-  std::size_t watch_next_ = 0;
-  Timer watch_retry_;
+  std::unique_ptr<detail::FailoverWatch> watch_;
   std::string sub_addr_, cmd_addr_;  // "host:port" connected to, for logs
 
   template <class F>
@@ -259,7 +261,7 @@ struct RedisClient::Impl {
     if (cluster_) cluster_->start();
     connect_sub();
     connect_cmd();
-    if (opt_.url.sentinel()) watch_failovers();
+    if (watch_) watch_->start();
   }
 
   // Calls `found` with the URL to connect to: the --redis one, or for a
@@ -275,7 +277,7 @@ struct RedisClient::Impl {
       for (const auto& m : cluster_->master_nodes()) {
         if (std::find(nodes.begin(), nodes.end(), m) == nodes.end()) nodes.push_back(m);
       }
-      const RedisHostPort at = nodes[lk.next++ % nodes.size()];
+      const RedisHostPort at = nodes[lk.next_node++ % nodes.size()];
       RedisUrl url = opt_.url;
       url.host = at.host;
       url.port = at.port;
@@ -286,141 +288,17 @@ struct RedisClient::Impl {
       found(opt_.url);
       return;
     }
-    lk.found = std::move(found);
-    lk.failed = std::move(failed);
-    lk.tried = 0;
-    lk.errors.clear();
-    ask_sentinel(lk);
+    lk.sentinel->resolve(std::move(found), std::move(failed));
   }
 
-  void ask_sentinel(Lookup& lk) {
-    const auto& sentinels = opt_.url.sentinels;
-    if (lk.tried == sentinels.size()) {
-      cancel(lk.timer);
-      lk.conn.reset();
-      auto failed = std::move(lk.failed);
-      failed("no sentinel named master " + opt_.url.master_name + " (" + lk.errors + ")");
-      return;
-    }
-    const std::size_t index = lk.next % sentinels.size();
-    lk.next = index + 1;
-    ++lk.tried;
-    RedisUrl at;
-    at.host = sentinels[index].host;
-    at.port = sentinels[index].port;
-    const std::string name = "sentinel " + host_port(at.host, at.port);
-    auto give_up = [this, &lk, name](const std::string& why) {
-      cancel(lk.timer);
-      lk.conn.reset();
-      if (!lk.errors.empty()) lk.errors += "; ";
-      lk.errors += name + ": " + why;
-      ask_sentinel(lk);
-    };
-    detail::HiredisAsio::Events ev;
-    ev.on_connected = [this, &lk, index, give_up] {
-      send_sentinel_auth(*lk.conn, give_up);
-      bool sent = lk.conn->command(
-          {"SENTINEL", "get-master-addr-by-name", opt_.url.master_name},
-          [this, &lk, index, give_up](const redisReply& r) {
-            if (r.type == REDIS_REPLY_ARRAY && r.elements == 2 &&
-                r.element[0]->type == REDIS_REPLY_STRING &&
-                r.element[1]->type == REDIS_REPLY_STRING) {
-              RedisUrl master = opt_.url;
-              master.host = std::string(reply_text(*r.element[0]));
-              int port = 0;
-              try {
-                port = std::stoi(std::string(reply_text(*r.element[1])));
-              } catch (const std::exception&) {
-              }
-              if (master.host.empty() || port <= 0 || port > 65535) {
-                give_up("a malformed address");
-                return;
-              }
-              master.port = port;
-              cancel(lk.timer);
-              lk.conn.reset();  // deferred by HiredisAsio: we are in its handler
-              lk.next = index;  // it answered: ask it first next time
-              auto found = std::move(lk.found);
-              boost::asio::post(io_, [life = std::weak_ptr<int>(life_), &lk, gen = lk.gen,
-                                      found = std::move(found), master = std::move(master)] {
-                if (!life.expired() && lk.gen == gen) found(master);
-              });
-            } else if (r.type == REDIS_REPLY_ERROR) {
-              give_up("refused (" + std::string(reply_text(r)) + ")");
-            } else {
-              give_up("does not know the master");
-            }
-          });
-      if (!sent) give_up("cannot send SENTINEL");
-    };
-    ev.on_connect_failed = give_up;
-    ev.on_disconnected = give_up;
-    lk.conn = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
-    lk.conn->connect(at, opt_.connect_timeout);
-    // Covers the connect and the answer.
-    arm(lk.timer, opt_.connect_timeout, [give_up] { give_up("no answer in time"); });
-  }
-
-  void stop_lookup(Lookup& lk) {
-    ++lk.gen;
-    cancel(lk.timer);
-    lk.conn.reset();
-    lk.found = nullptr;
-    lk.failed = nullptr;
-  }
-
-  // AUTH to a sentinel when the URL gives its password; pipelined before
-  // the command that follows (a refusal closes the connection, so that
-  // command's NOAUTH answer is never seen).
-  void send_sentinel_auth(detail::HiredisAsio& conn,
-                          std::function<void(const std::string&)> refused) {
-    if (opt_.url.sentinel_password.empty()) return;
-    auto on_reply = [refused = std::move(refused)](const redisReply& r) {
-      if (r.type == REDIS_REPLY_ERROR) refused("AUTH refused (" + std::string(reply_text(r)) + ")");
-    };
-    conn.command(auth_command(opt_.url.sentinel_username, opt_.url.sentinel_password),
-                 std::move(on_reply));
-  }
-
-  void watch_failovers() {
-    const auto& sentinels = opt_.url.sentinels;
-    const std::size_t index = watch_next_++ % sentinels.size();
-    RedisUrl at;
-    at.host = sentinels[index].host;
-    at.port = sentinels[index].port;
-    detail::HiredisAsio::Events ev;
-    ev.on_connected = [this] {
-      send_sentinel_auth(*watch_, [this](const std::string&) { watch_again(); });
-      bool sent = watch_->command({"SUBSCRIBE", "+switch-master"},
-                                  [this](const redisReply& r) { on_watch_reply(r); });
-      if (!sent) watch_again();
-    };
-    ev.on_connect_failed = [this](const std::string&) { watch_again(); };
-    ev.on_disconnected = [this](const std::string&) { watch_again(); };
-    watch_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
-    watch_->connect(at, opt_.connect_timeout);
-  }
-
-  // The next sentinel, after a pause: the watch is a shortcut (the
-  // heartbeat and ROLE catch a stale master too), so no hurry.
-  void watch_again() {
-    watch_.reset();
-    arm(watch_retry_, opt_.backoff_max, [this] { watch_failovers(); });
+  static void stop_lookup(Lookup& lk) {
+    if (lk.sentinel) lk.sentinel->stop();
   }
 
   // "+switch-master <name> <old ip> <old port> <new ip> <new port>"
-  void on_watch_reply(const redisReply& r) {
-    if (r.type == REDIS_REPLY_ERROR) {
-      watch_again();
-      return;
-    }
-    if (r.type != REDIS_REPLY_ARRAY || r.elements < 3) return;
-    if (reply_text(*r.element[0]) != "message") return;
-    const std::string_view text = reply_text(*r.element[2]);
-    const std::string_view name = text.substr(0, text.find(' '));
-    if (name != opt_.url.master_name) return;
-    log_line("warn", "sentinel: failover of master " + opt_.url.master_name + " (" +
-                         std::string(text) + "); reconnecting to the new master");
+  void on_failover(const std::string& text) {
+    log_line("warn", "sentinel: failover of master " + opt_.url.master_name + " (" + text +
+                         "); reconnecting to the new master");
     // Connections still on the old master are moved; one already
     // resolving or waiting will ask the sentinels afresh anyway.
     if (cmd_) cmd_retry("failover announced by a sentinel");
@@ -435,10 +313,10 @@ struct RedisClient::Impl {
     cancel(cmd_retry_);
     cancel(heartbeat_);
     cancel(command_timer_);
-    cancel(watch_retry_);
     stop_lookup(sub_lookup_);
     stop_lookup(cmd_lookup_);
-    watch_.reset();
+    // Stopped, not destroyed: halt() may run inside one of its handlers.
+    if (watch_) watch_->stop();
     if (cluster_) cluster_->stop();
     sub_.reset();  // frees the context: its handlers and events are dropped
     cmd_.reset();
