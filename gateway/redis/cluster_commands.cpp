@@ -3,19 +3,19 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
-#include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <charconv>
 #include <map>
 
 #include "gateway/core/clock.hpp"
 #include "gateway/redis/backoff.hpp"
+#include "gateway/redis/cluster_redirects.hpp"
 #include "gateway/redis/commands.hpp"
 #include "gateway/redis/detail/guarded_timer.hpp"
 #include "gateway/redis/detail/hiredis_asio.hpp"
 #include "gateway/redis/host_port.hpp"
 #include "gateway/redis/reply.hpp"
+#include "gateway/redis/slot_map_refresh.hpp"
 #include "gateway/util/log.hpp"
 
 namespace comet {
@@ -23,12 +23,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// A command redirected more often than this fails (a cluster in the middle
-// of moving the slot back and forth).
-constexpr int kMaxRedirects = 5;
-// Slot-map lookups start at most this often: a master that is down (before
-// its failover) is not hammered with connects.
-constexpr milliseconds kMinLookupInterval{250};
 // A node that cannot be reached is tried again after this, doubling per
 // failure up to kMaxNodeBackoff; meanwhile commands for it fail at once and
 // the slot map is asked for every kDownMapInterval (until a failover shows).
@@ -37,139 +31,11 @@ constexpr milliseconds kMaxNodeBackoff{4000};
 constexpr milliseconds kDownMapInterval{500};
 constexpr milliseconds kMaxDownMapInterval{5000};
 
-constexpr std::array<std::uint16_t, 256> make_crc16_table() {
-  std::array<std::uint16_t, 256> table{};
-  for (unsigned i = 0; i < 256; ++i) {
-    std::uint16_t crc = static_cast<std::uint16_t>(i << 8);
-    for (int bit = 0; bit < 8; ++bit) {
-      crc = (crc & 0x8000) != 0 ? static_cast<std::uint16_t>((crc << 1) ^ 0x1021)
-                                : static_cast<std::uint16_t>(crc << 1);
-    }
-    table[i] = crc;
-  }
-  return table;
-}
-constexpr auto kCrc16 = make_crc16_table();
-
-std::uint16_t crc16(std::string_view bytes) {
-  std::uint16_t crc = 0;
-  for (unsigned char c : bytes) {
-    crc = static_cast<std::uint16_t>((crc << 8) ^ kCrc16[((crc >> 8) ^ c) & 0xff]);
-  }
-  return crc;
-}
-
 void log_line(LogLevel level, std::string_view text) {
   log(level, "redis", text);
 }
 
 }  // namespace
-
-std::uint16_t cluster_key_slot(std::string_view key) {
-  auto open = key.find('{');
-  if (open != std::string_view::npos) {
-    auto close = key.find('}', open + 1);
-    if (close != std::string_view::npos && close > open + 1) {
-      key = key.substr(open + 1, close - open - 1);
-    }
-  }
-  return crc16(key) & (kClusterSlots - 1);
-}
-
-std::optional<ClusterRedirect> parse_cluster_redirect(std::string_view error) {
-  ClusterRedirect out;
-  if (error.starts_with("MOVED ")) {
-    error.remove_prefix(6);
-  } else if (error.starts_with("ASK ")) {
-    out.ask = true;
-    error.remove_prefix(4);
-  } else {
-    return std::nullopt;
-  }
-  auto space = error.find(' ');
-  if (space == std::string_view::npos) return std::nullopt;
-  unsigned slot = 0;
-  auto slot_text = error.substr(0, space);
-  auto [end, ec] = std::from_chars(slot_text.data(), slot_text.data() + slot_text.size(), slot);
-  if (ec != std::errc() || end != slot_text.data() + slot_text.size() || slot >= kClusterSlots) {
-    return std::nullopt;
-  }
-  out.slot = static_cast<std::uint16_t>(slot);
-  // "host:port", the host possibly an IPv6 address (its last ':' ends it).
-  auto address = error.substr(space + 1);
-  auto colon = address.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  auto port_text = address.substr(colon + 1);
-  int port = 0;
-  auto [pend, pec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (pec != std::errc() || pend != port_text.data() + port_text.size() || port <= 0 ||
-      port > 65535) {
-    return std::nullopt;
-  }
-  auto host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  out.node = RedisHostPort{std::string(host), port};
-  return out;
-}
-
-std::optional<ClusterSlots> ClusterSlots::from_reply(const redisReply& r,
-                                                     const std::string& asked_host) {
-  if (r.type != REDIS_REPLY_ARRAY) return std::nullopt;
-  ClusterSlots out;
-  for (std::size_t i = 0; i < r.elements; ++i) {
-    const redisReply& range = *r.element[i];
-    if (range.type != REDIS_REPLY_ARRAY || range.elements < 3) return std::nullopt;
-    const redisReply& from = *range.element[0];
-    const redisReply& to = *range.element[1];
-    const redisReply& master = *range.element[2];
-    if (from.type != REDIS_REPLY_INTEGER || to.type != REDIS_REPLY_INTEGER ||
-        master.type != REDIS_REPLY_ARRAY || master.elements < 2 ||
-        (master.element[0]->type != REDIS_REPLY_STRING &&
-         master.element[0]->type != REDIS_REPLY_NIL) ||
-        master.element[1]->type != REDIS_REPLY_INTEGER) {
-      return std::nullopt;
-    }
-    if (from.integer < 0 || to.integer < from.integer || to.integer >= kClusterSlots) {
-      return std::nullopt;
-    }
-    const long long port = master.element[1]->integer;
-    if (port <= 0 || port > 65535) return std::nullopt;
-    std::string host(reply_text(*master.element[0]));
-    if (host.empty() || host == "?") host = asked_host;
-    const auto index = out.index_of(RedisHostPort{host, static_cast<int>(port)});
-    for (long long s = from.integer; s <= to.integer; ++s) {
-      out.owner_[static_cast<std::size_t>(s)] = static_cast<std::int32_t>(index);
-    }
-  }
-  return out;
-}
-
-std::size_t ClusterSlots::index_of(const RedisHostPort& node) {
-  for (std::size_t i = 0; i < masters_.size(); ++i) {
-    if (masters_[i] == node) return i;
-  }
-  masters_.push_back(node);
-  return masters_.size() - 1;
-}
-
-const RedisHostPort* ClusterSlots::master_of(std::uint16_t slot) const {
-  if (slot >= kClusterSlots) return nullptr;
-  const std::int32_t index = owner_[slot];
-  return index < 0 ? nullptr : &masters_[static_cast<std::size_t>(index)];
-}
-
-std::size_t ClusterSlots::slots_served() const {
-  std::size_t n = 0;
-  for (std::int32_t index : owner_) n += index >= 0 ? 1 : 0;
-  return n;
-}
-
-void ClusterSlots::move(std::uint16_t slot, const RedisHostPort& node) {
-  if (slot >= kClusterSlots) return;
-  owner_[slot] = static_cast<std::int32_t>(index_of(node));
-}
 
 // ---- ClusterCommands ------------------------------------------------------
 
@@ -181,10 +47,9 @@ struct ClusterCommands::Impl {
     std::vector<std::string> args;
     Done done;
     Clock::time_point deadline;
-    int redirects = 0;
-    bool reloaded = false;  // the library was loaded again for this one
-    bool asking = false;    // sent after ASKING (an ASK redirect)
-    std::string node;       // "host:port" it went to; empty while unrouted
+    ClusterRedirects redirects;  // what its error replies make it do
+    bool asking = false;         // sent after ASKING (an ASK redirect)
+    std::string node;            // "host:port" it went to; empty while unrouted
   };
 
   struct Node {
@@ -226,9 +91,7 @@ struct ClusterCommands::Impl {
   Timer lookup_timer_;
   std::vector<RedisHostPort> lookup_candidates_;
   std::size_t lookup_next_ = 0, lookup_tried_ = 0;
-  bool lookup_busy_ = false;   // asking, or waiting for kMinLookupInterval
-  bool lookup_again_ = false;  // asked for while busy
-  Clock::time_point last_lookup_{};
+  SlotMapRefresh refresh_;  // when a lookup may start
   std::string lookup_errors_;
 
   template <class F>
@@ -259,8 +122,7 @@ struct ClusterCommands::Impl {
   void stop() {
     running_ = false;
     life_ = std::make_shared<int>(0);  // queued completions see a dead life
-    lookup_busy_ = false;
-    lookup_again_ = false;
+    refresh_.reset();
     cancel(timeout_timer_);
     cancel(lookup_timer_);
     cancel(down_timer_);
@@ -440,33 +302,35 @@ struct ClusterCommands::Impl {
     Pending& p = it->second;
     if (r.type == REDIS_REPLY_ERROR) {
       const std::string_view text = reply_text(r);
-      if (auto redirect = parse_cluster_redirect(text)) {
-        // "MOVED 1 :7000": the host is the one that answered.
-        if (redirect->node.host.empty()) redirect->node.host = host_of(name);
-        if (++p.redirects > kMaxRedirects) {
-          log_line(LogLevel::warn,
-                   "cluster: " + p.key + " redirected too often (last: " + std::string(text) + ")");
+      auto a = p.redirects.on_error(text, name);
+      switch (a.type) {
+        case ClusterRedirects::Action::Type::give_up:
+          log_line(LogLevel::warn, "cluster: " + p.key + " " + a.why);
           fail(id);
           return;
-        }
-        if (!redirect->ask) {
-          log_line(LogLevel::info, "cluster: slot " + std::to_string(redirect->slot) +
-                                       " moved to " + host_port(redirect->node) + " (MOVED)");
-          if (slots_) slots_->move(redirect->slot, redirect->node);
-          refresh();  // one slot moved: others may have too
-        }
-        dispatch(id, redirect->node, redirect->ask);
-        return;
-      }
-      // A master restarted without persistence lost the functions.
-      if (!p.reloaded && function_missing(text)) {
-        p.reloaded = true;
-        auto nit = nodes_.find(name);
-        if (nit != nodes_.end()) {
-          load_library(nit->second);
-          transmit(name, id, p.asking);
+        case ClusterRedirects::Action::Type::follow: {
+          const ClusterRedirect& to = a.redirect;
+          if (!to.ask) {
+            log_line(LogLevel::info, "cluster: slot " + std::to_string(to.slot) + " moved to " +
+                                         host_port(to.node) + " (MOVED)");
+            if (slots_) slots_->move(to.slot, to.node);
+            refresh();  // one slot moved: others may have too
+          }
+          dispatch(id, to.node, to.ask);
           return;
         }
+        case ClusterRedirects::Action::Type::reload: {
+          // A master restarted without persistence lost the functions.
+          auto nit = nodes_.find(name);
+          if (nit != nodes_.end()) {
+            load_library(nit->second);
+            transmit(name, id, p.asking);
+            return;
+          }
+          break;  // its node is gone: the error is the answer
+        }
+        case ClusterRedirects::Action::Type::deliver:
+          break;
       }
     }
     Done done = std::move(p.done);
@@ -553,32 +417,20 @@ struct ClusterCommands::Impl {
 
   void refresh() {
     if (!running_) return;
-    if (lookup_busy_) {
-      lookup_again_ = true;
-      return;
-    }
-    lookup_busy_ = true;
-    const auto wait = last_lookup_ + kMinLookupInterval - Clock::now();
-    if (wait > Clock::duration::zero()) {
-      arm(lookup_timer_, std::chrono::ceil<milliseconds>(wait), [this] {
-        lookup_busy_ = false;
+    const auto now = Clock::now();
+    const auto decision = refresh_.request(now);
+    using Type = SlotMapRefresh::Decision::Type;
+    if (decision.type == Type::noted) return;
+    if (decision.type == Type::wait) {
+      arm(lookup_timer_, std::chrono::ceil<milliseconds>(decision.at - now), [this] {
+        refresh_.wait_over();
         refresh();
       });
       return;
     }
-    last_lookup_ = Clock::now();
-    // Live masters first, then the seeds, nodes that are down last.
-    lookup_candidates_.clear();
-    std::vector<RedisHostPort> down;
-    auto add = [&](const RedisHostPort& at) {
-      auto& list = down_.count(host_port(at)) != 0 ? down : lookup_candidates_;
-      if (std::find(list.begin(), list.end(), at) == list.end()) list.push_back(at);
-    };
-    if (slots_) {
-      for (const auto& m : slots_->masters()) add(m);
-    }
-    for (const auto& seed : opt_.seeds) add(seed);
-    lookup_candidates_.insert(lookup_candidates_.end(), down.begin(), down.end());
+    lookup_candidates_ = SlotMapRefresh::candidates(
+        slots_ ? slots_->masters() : std::vector<RedisHostPort>{}, opt_.seeds,
+        [this](const RedisHostPort& at) { return down_.count(host_port(at)) != 0; });
     lookup_next_ = 0;
     lookup_tried_ = 0;
     lookup_errors_.clear();
@@ -594,13 +446,7 @@ struct ClusterCommands::Impl {
         if (p.node.empty()) unrouted.push_back(id);
       }
       for (auto id : unrouted) fail(id);
-      // Without a map, keep asking (about once a second): the connections
-      // that load the functions wait for it.
-      last_lookup_ = Clock::now() + milliseconds(1000) - kMinLookupInterval;
-      if (lookup_again_ || !slots_) {
-        lookup_again_ = false;
-        refresh();
-      }
+      if (refresh_.done(Clock::now(), false, slots_.has_value())) refresh();
       return;
     }
     const RedisHostPort at = lookup_candidates_[lookup_next_++ % lookup_candidates_.size()];
@@ -642,11 +488,11 @@ struct ClusterCommands::Impl {
     cancel(lookup_timer_);
     lookup_.reset();  // deferred when inside its handler
     lookup_tried_ = 0;
-    lookup_busy_ = false;
   }
 
   void got_slots(ClusterSlots slots) {
     lookup_end();
+    const bool again = refresh_.done(Clock::now(), true, true);
     std::string summary;
     for (const auto& m : slots.masters()) summary += (summary.empty() ? "" : ", ") + host_port(m);
     summary = std::to_string(slots.masters().size()) + " masters (" + summary + ") serve " +
@@ -685,10 +531,7 @@ struct ClusterCommands::Impl {
       if (p.node.empty()) unrouted.push_back(id);
     }
     for (auto id : unrouted) route(id);
-    if (lookup_again_) {
-      lookup_again_ = false;
-      refresh();
-    }
+    if (again) refresh();
   }
 };
 
