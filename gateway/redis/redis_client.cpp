@@ -1,6 +1,7 @@
 #include "gateway/redis/redis_client.hpp"
 
 #include "gateway/redis/backoff.hpp"
+#include "gateway/redis/command_replies.hpp"
 #include "gateway/redis/commands.hpp"
 #include "gateway/redis/host_port.hpp"
 #include "gateway/redis/keys.hpp"
@@ -9,6 +10,7 @@
 #include "gateway/redis/pending_commands.hpp"
 #include "gateway/redis/reply.hpp"
 #include "gateway/redis/subscription_demux.hpp"
+#include "gateway/redis/sync_barrier.hpp"
 
 #include "gateway/util/log.hpp"
 
@@ -41,43 +43,6 @@ constexpr std::string_view kSyncPrefix = SubscriptionDemux::kSyncPrefix;
 
 void log_line(const char* level, std::string_view text) {
   log(parse_log_level(level), "redis", text);
-}
-
-// comet_read_v1's reply: { status, base, id1, payload1, ... }; nullopt when
-// it is not one (an error reply, say).
-std::optional<StreamRead> parse_read(const redisReply& r, StreamId after, std::size_t count) {
-  if (r.type != REDIS_REPLY_ARRAY || r.elements < 2 || r.elements % 2 != 0) return std::nullopt;
-  for (std::size_t i = 0; i < r.elements; ++i) {
-    if (r.element[i]->type != REDIS_REPLY_STRING && r.element[i]->type != REDIS_REPLY_STATUS) {
-      return std::nullopt;
-    }
-  }
-  StreamRead out;
-  out.from = after;
-  out.base = after;
-  const std::string_view status = reply_text(*r.element[0]);
-  for (std::size_t i = 2; i < r.elements; i += 2) {
-    auto id = StreamId::parse(reply_text(*r.element[i]));
-    if (!id) return std::nullopt;
-    out.entries.push_back(StreamEntry{*id, std::string(reply_text(*r.element[i + 1]))});
-  }
-  if (status == "ok") {
-    out.status = StreamRead::Status::ok;
-  } else if (status == "none") {
-    out.status = StreamRead::Status::none;
-  } else if (status == "gap" && !out.entries.empty()) {
-    out.status = StreamRead::Status::gap;
-    const std::string_view base = reply_text(*r.element[1]);
-    // "*": the stream began again at its first entry.
-    auto id = base == "*" ? std::optional<StreamId>(out.entries.front().id.pred())
-                          : StreamId::parse(base);
-    if (!id) return std::nullopt;
-    out.base = *id;
-  } else {
-    return std::nullopt;
-  }
-  out.complete = out.entries.size() < count;
-  return out;
 }
 
 }  // namespace
@@ -177,14 +142,7 @@ struct RedisClient::Impl {
   // from fail_commands, so it only takes what it needs and posts the rest.
   using OnReply = std::function<void(const redisReply*)>;
   PendingCommands<OnReply> commands_;
-  // Barriers: the ones whose marker is out (`sync_out_`, marker number
-  // sync_sent_), and the ones that came later and wait for the next marker.
-  std::vector<std::function<void(bool)>> sync_out_, sync_next_;
-  std::uint64_t sync_sent_ = 0;
-  // Copies of the marker still to come back: in a cluster the marker is
-  // published on every master, since each master's messages reach the
-  // subscription over a link of their own (in order on each link only).
-  std::size_t sync_markers_left_ = 0;
+  SyncBarrier syncs_;  // sync()'s waiters and their marker
   Timer sync_timer_;
   std::uint64_t reads_total_ = 0;
   std::uint64_t read_failures_ = 0;
@@ -326,8 +284,7 @@ struct RedisClient::Impl {
     demux_.reset();
     commands_.clear();  // stop(): nothing runs afterwards
     cancel(sync_timer_);
-    sync_out_.clear();
-    sync_next_.clear();
+    syncs_.take_all();
   }
 
   void stop() {
@@ -410,62 +367,42 @@ struct RedisClient::Impl {
 
   bool sync(std::function<void(bool)> done) {
     if (state_ != State::up || !cmd_ready_ || !cmd_) return false;
-    sync_next_.push_back(std::move(done));
-    if (sync_out_.empty()) send_sync_marker();
+    if (syncs_.add(std::move(done))) send_sync_marker();
     return true;
   }
 
   void send_sync_marker() {
-    sync_out_ = std::move(sync_next_);
-    sync_next_.clear();
-    const std::string n = std::to_string(++sync_sent_);
-    sync_markers_left_ =
+    const std::uint64_t marker = syncs_.start_marker();
+    const std::string n = std::to_string(marker);
+    std::size_t copies =
         cluster_ ? cluster_->broadcast({"PUBLISH", sync_channel_, n},
-                                       [this, gen = sync_sent_] { sync_marker_lost(gen); })
+                                       [this, marker] { finish(syncs_.on_copy_lost(marker)); })
                  : 0;
-    bool sent = sync_markers_left_ > 0;
-    if (!sent) {  // one server (or a cluster whose masters are not known yet)
-      sync_markers_left_ = 1;
-      sent = cmd_ && cmd_ready_ &&
-             cmd_->command({"PUBLISH", sync_channel_, n}, [](const redisReply&) {});
+    if (copies == 0 && cmd_ && cmd_ready_ &&  // one server (or a cluster not mapped yet)
+        cmd_->command({"PUBLISH", sync_channel_, n}, [](const redisReply&) {})) {
+      copies = 1;
     }
-    if (!sent) {
+    if (copies == 0) {
       finish_syncs(false);
       return;
     }
+    syncs_.expect(copies);
     arm(sync_timer_, opt_.read_timeout, [this] { finish_syncs(false); });
   }
 
-  void on_sync_marker(std::string_view payload) {
-    if (sync_out_.empty() || payload != std::to_string(sync_sent_)) return;  // a stale one
-    if (--sync_markers_left_ > 0) return;
-    complete_syncs();
-  }
+  void on_sync_marker(std::string_view payload) { finish(syncs_.on_marker(payload)); }
 
-  // A master whose connection failed before the marker could be sent: it
-  // publishes nothing, so there is nothing of it to wait for.
-  void sync_marker_lost(std::uint64_t gen) {
-    if (sync_out_.empty() || gen != sync_sent_ || sync_markers_left_ == 0) return;
-    if (--sync_markers_left_ > 0) return;
-    complete_syncs();
-  }
-
-  void complete_syncs() {
+  // Barriers whose marker came back (all copies of it).
+  void finish(std::vector<SyncBarrier::Waiter> done) {
+    if (done.empty()) return;
     cancel(sync_timer_);
-    auto done = std::move(sync_out_);
-    sync_out_.clear();
     for (auto& d : done) post_bool(std::move(d), true);
-    if (!sync_next_.empty()) send_sync_marker();
+    if (syncs_.next_waiting()) send_sync_marker();
   }
 
   void finish_syncs(bool ok) {
     cancel(sync_timer_);
-    auto out = std::move(sync_out_);
-    auto next = std::move(sync_next_);
-    sync_out_.clear();
-    sync_next_.clear();
-    for (auto& d : out) post_bool(std::move(d), ok);
-    for (auto& d : next) post_bool(std::move(d), ok);
+    for (auto& d : syncs_.take_all()) post_bool(std::move(d), ok);
   }
 
   void post_bool(std::function<void(bool)> done, bool ok) {
@@ -613,7 +550,7 @@ struct RedisClient::Impl {
         send_command(key, {"FCALL_RO", "comet_read_v1", "1", key, from, n},
                      [this, after, count, done = std::move(done)](const redisReply* r) mutable {
                        std::optional<StreamRead> result;
-                       if (r != nullptr) result = parse_read(*r, after, count);
+                       if (r != nullptr) result = parse_stream_read(*r, after, count);
                        if (!result) {
                          note_read_failure(r);
                          // A Redis that restarted without persistence lost the functions
@@ -651,22 +588,10 @@ struct RedisClient::Impl {
     }
     return send_command(
         route, std::move(args), [this, durable, done = std::move(done)](const redisReply* r) {
-          PublishResult result;
-          result.answered = r != nullptr;
-          if (r == nullptr) {
-            result.error = "no answer from Redis";
-          } else if (r->type == REDIS_REPLY_ERROR) {
-            result.error = std::string(reply_text(*r));
-            if (!cluster_ && function_missing(result.error)) load_library();
-          } else if (!durable && r->type == REDIS_REPLY_INTEGER) {
-            result.ok = true;
-            result.receivers = r->integer;
-          } else if (durable && r->type == REDIS_REPLY_STRING) {
-            result.ok = true;
-            result.receivers = 1;
-            result.id = std::string(reply_text(*r));
-          } else {
-            result.error = "an unexpected reply";
+          PublishResult result = parse_publish(r, durable);
+          if (!cluster_ && r != nullptr && r->type == REDIS_REPLY_ERROR &&
+              function_missing(result.error)) {
+            load_library();
           }
           boost::asio::post(io_, [life = std::weak_ptr<int>(life_), done = std::move(done),
                                   result = std::move(result)]() mutable {
