@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -409,6 +410,34 @@ TEST(RedisClient, StopFromInsideOnMessageEndsDelivery) {
   EXPECT_TRUE(run_dry(io));
   EXPECT_FALSE(sub.up());
   EXPECT_EQ(rec.events, (std::vector<std::string>{"up", "m:a"}));
+}
+
+// An exception from the owner's handler must not unwind through hiredis:
+// it ends the connection as a broken one would, and the client comes back.
+TEST(RedisClient, AThrowingHandlerEndsTheConnectionNotTheProcess) {
+  RedisServer server(free_port());
+  ASSERT_TRUE(server.start());
+  StderrTap log;
+  boost::asio::io_context io;
+  Recorder rec;
+  RedisClientCallbacks cb = rec.callbacks();
+  cb.on_message = [&](std::string_view ch, std::string_view payload, const StreamId*) {
+    rec.messages.emplace_back(std::string(ch), std::string(payload));
+    if (payload == "throw") throw std::runtime_error("boom");
+  };
+  RedisClient sub(io, fast_options(tcp_url(server.port())), cb);
+  sub.start();
+  ASSERT_TRUE(run_until(
+      io, [&] { return rec.count("up") == 1; }, 5s));
+  EXPECT_EQ(server.publish("comet:t", "throw"), 1);
+  ASSERT_TRUE(run_until(
+      io, [&] { return rec.count("resumed") == 1; }, 5s));
+  EXPECT_EQ(rec.count("down"), 1);
+  EXPECT_EQ(log.count("a reply handler failed (boom)"), 2) << log.text();  // the error, the loss
+  EXPECT_EQ(server.publish("comet:t", "after"), 1);
+  ASSERT_TRUE(run_until(
+      io, [&] { return rec.messages.size() == 2; }, 5s));
+  EXPECT_EQ(rec.messages[1].second, "after");
 }
 
 TEST(RedisClient, DestroyedInAnyState) {
