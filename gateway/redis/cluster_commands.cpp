@@ -14,6 +14,7 @@
 #include "gateway/redis/detail/guarded_timer.hpp"
 #include "gateway/redis/detail/hiredis_asio.hpp"
 #include "gateway/redis/host_port.hpp"
+#include "gateway/redis/pending_commands.hpp"
 #include "gateway/redis/reply.hpp"
 #include "gateway/redis/slot_map_refresh.hpp"
 #include "gateway/util/log.hpp"
@@ -46,7 +47,6 @@ struct ClusterCommands::Impl {
     std::string key;
     std::vector<std::string> args;
     Done done;
-    Clock::time_point deadline;
     ClusterRedirects redirects;  // what its error replies make it do
     bool asking = false;         // sent after ASKING (an ASK redirect)
     std::string node;            // "host:port" it went to; empty while unrouted
@@ -68,9 +68,8 @@ struct ClusterCommands::Impl {
   ClusterCommandsOptions opt_;
   std::shared_ptr<int> life_ = std::make_shared<int>(0);
   bool running_ = false;
-  // Ordered by id, so by deadline too: the first is the first to be late.
-  std::map<std::uint64_t, Pending> pending_;
-  std::uint64_t next_id_ = 0;
+  // Commands in flight, wherever they went; the oldest is the first late.
+  PendingCommands<Pending> pending_;
   std::map<std::string, Node> nodes_;
   // Nodes whose last connection failed or broke: when to try again.
   struct Down {
@@ -133,12 +132,11 @@ struct ClusterCommands::Impl {
   }
 
   void send(std::string_view key, std::vector<std::string> args, Done done) {
-    const std::uint64_t id = ++next_id_;
-    Pending& p = pending_[id];
+    Pending p;
     p.key = std::string(key);
     p.args = std::move(args);
     p.done = std::move(done);
-    p.deadline = Clock::now() + opt_.timeout;
+    const std::uint64_t id = pending_.add(std::move(p), Clock::now() + opt_.timeout);
     if (pending_.size() == 1) arm_timeout();
     if (!running_) {
       fail(id);
@@ -167,17 +165,18 @@ struct ClusterCommands::Impl {
 
   // The caller's `done` with nullptr, from a fresh stack.
   void fail(std::uint64_t id) {
-    auto it = pending_.find(id);
-    if (it == pending_.end()) return;
-    Done done = std::move(it->second.done);
-    pending_.erase(it);
+    auto p = pending_.take(id);
+    if (!p) return;
+    Done done = std::move(p->done);
     boost::asio::post(io_, [life = std::weak_ptr<int>(life_), done = std::move(done)] {
       if (!life.expired()) done(nullptr);
     });
   }
 
   void route(std::uint64_t id) {
-    Pending& p = pending_.at(id);
+    Pending* found = pending_.find(id);
+    if (found == nullptr) return;
+    Pending& p = *found;
     p.node.clear();
     if (!slots_) {
       refresh();  // routes the unrouted when it has the map
@@ -271,9 +270,10 @@ struct ClusterCommands::Impl {
       return;
     }
     Node& n = node(at);
-    Pending& p = pending_.at(id);
-    p.node = name;
-    p.asking = asking;
+    Pending* p = pending_.find(id);
+    if (p == nullptr) return;
+    p->node = name;
+    p->asking = asking;
     if (!n.ready) {
       n.queued.emplace_back(id, asking);
       return;
@@ -282,24 +282,24 @@ struct ClusterCommands::Impl {
   }
 
   void transmit(const std::string& name, std::uint64_t id, bool asking) {
-    auto pit = pending_.find(id);
+    const Pending* p = pending_.find(id);
     auto nit = nodes_.find(name);
-    if (pit == pending_.end()) return;  // failed meanwhile
+    if (p == nullptr) return;  // failed meanwhile
     if (nit == nodes_.end()) {
       fail(id);
       return;
     }
     detail::HiredisAsio& conn = *nit->second.conn;
     if (asking) conn.command({"ASKING"}, [](const redisReply&) {});
-    bool sent = conn.command(pit->second.args,
-                             [this, id, name](const redisReply& r) { on_reply(id, name, r); });
+    bool sent =
+        conn.command(p->args, [this, id, name](const redisReply& r) { on_reply(id, name, r); });
     if (!sent) drop_node(name, "cannot send a command");
   }
 
   void on_reply(std::uint64_t id, const std::string& name, const redisReply& r) {
-    auto it = pending_.find(id);
-    if (it == pending_.end() || it->second.node != name) return;
-    Pending& p = it->second;
+    Pending* found = pending_.find(id);
+    if (found == nullptr || found->node != name) return;
+    Pending& p = *found;
     if (r.type == REDIS_REPLY_ERROR) {
       const std::string_view text = reply_text(r);
       auto a = p.redirects.on_error(text, name);
@@ -334,7 +334,7 @@ struct ClusterCommands::Impl {
       }
     }
     Done done = std::move(p.done);
-    pending_.erase(it);
+    pending_.take(id);
     done(&r);
   }
 
@@ -350,11 +350,7 @@ struct ClusterCommands::Impl {
     for (auto& [args, lost_one] : broadcasts) {
       if (lost_one) lost_one();
     }
-    std::vector<std::uint64_t> lost;
-    for (auto& [id, p] : pending_) {
-      if (p.node == name) lost.push_back(id);
-    }
-    for (auto id : lost) fail(id);
+    for (auto id : pending_.ids_where([&](const Pending& p) { return p.node == name; })) fail(id);
     if (!broken) {
       log_line(LogLevel::info, "cluster: closed the connection to " + name + " (" + why + ")");
       return;
@@ -395,13 +391,14 @@ struct ClusterCommands::Impl {
   }
 
   void arm_timeout() {
-    if (pending_.empty()) return;
-    auto due = pending_.begin()->second.deadline - Clock::now();
+    const auto deadline = pending_.next_deadline();
+    if (!deadline) return;
+    auto due = *deadline - Clock::now();
     arm(timeout_timer_, std::max(milliseconds(1), std::chrono::ceil<milliseconds>(due)), [this] {
       const auto now = Clock::now();
-      while (!pending_.empty() && pending_.begin()->second.deadline <= now) {
-        const std::uint64_t id = pending_.begin()->first;
-        const std::string name = pending_.begin()->second.node;
+      while (pending_.timed_out(now)) {
+        const std::uint64_t id = *pending_.oldest();
+        const std::string name = pending_.find(id)->node;
         if (name.empty()) {
           fail(id);  // still waiting for the slot map
         } else {
@@ -441,11 +438,7 @@ struct ClusterCommands::Impl {
     if (lookup_tried_ == lookup_candidates_.size()) {
       lookup_end();
       log_line(LogLevel::warn, "cluster: no node gave the slot map (" + lookup_errors_ + ")");
-      std::vector<std::uint64_t> unrouted;
-      for (auto& [id, p] : pending_) {
-        if (p.node.empty()) unrouted.push_back(id);
-      }
-      for (auto id : unrouted) fail(id);
+      for (auto id : pending_.ids_where([](const Pending& p) { return p.node.empty(); })) fail(id);
       if (refresh_.done(Clock::now(), false, slots_.has_value())) refresh();
       return;
     }
@@ -526,11 +519,7 @@ struct ClusterCommands::Impl {
                                 [&](const RedisHostPort& m) { return host_port(m) == d->first; });
       d = listed ? std::next(d) : down_.erase(d);
     }
-    std::vector<std::uint64_t> unrouted;
-    for (auto& [id, p] : pending_) {
-      if (p.node.empty()) unrouted.push_back(id);
-    }
-    for (auto id : unrouted) route(id);
+    for (auto id : pending_.ids_where([](const Pending& p) { return p.node.empty(); })) route(id);
     if (again) refresh();
   }
 };

@@ -38,6 +38,30 @@ class PendingCommands {
     return entry;
   }
 
+  // The entry of a command still in flight, to update it; nullptr when
+  // it is not (answered or failed meanwhile).
+  Entry* find(std::uint64_t id) {
+    auto it = table_.find(id);
+    return it == table_.end() ? nullptr : &it->second.entry;
+  }
+
+  // The oldest command in flight (the first that can be late).
+  std::optional<std::uint64_t> oldest() const {
+    if (table_.empty()) return std::nullopt;
+    return table_.begin()->first;
+  }
+
+  // The ids of the commands whose entry matches, oldest first: a list, as
+  // failing or re-routing them may change the table.
+  template <class Pred>
+  std::vector<std::uint64_t> ids_where(Pred pred) const {
+    std::vector<std::uint64_t> out;
+    for (const auto& [id, slot] : table_) {
+      if (pred(slot.entry)) out.push_back(id);
+    }
+    return out;
+  }
+
   // The link is lost: every entry, oldest first, and the table is empty
   // (so a completion that sends a new command finds a clean table).
   std::vector<Entry> take_all() {

@@ -56,6 +56,27 @@ TEST(PendingCommands, LossFailsAllOldestFirstAndLeavesItEmpty) {
   EXPECT_FALSE(p.next_deadline());
 }
 
+// A cluster's table: entries updated in place (where a command went),
+// and picked by what they hold (every command on a node that is lost).
+TEST(PendingCommands, FindUpdateAndPickByEntry) {
+  PendingCommands<std::string> p;
+  auto a = p.add("node1", t0 + 1s);
+  auto b = p.add("", t0 + 2s);  // not routed yet
+  auto c = p.add("node1", t0 + 3s);
+  ASSERT_NE(p.find(b), nullptr);
+  *p.find(b) = "node2";
+  EXPECT_EQ(p.ids_where([](const std::string& n) { return n == "node1"; }),
+            (std::vector<std::uint64_t>{a, c}));
+  EXPECT_EQ(p.oldest(), a);
+  p.take(a);
+  EXPECT_EQ(p.find(a), nullptr);
+  EXPECT_EQ(p.oldest(), b);
+  EXPECT_EQ(*p.find(b), "node2");
+  p.take_all();
+  EXPECT_FALSE(p.oldest());
+  EXPECT_TRUE(p.ids_where([](const std::string&) { return true; }).empty());
+}
+
 TEST(PendingCommands, MoveOnlyEntries) {
   PendingCommands<std::unique_ptr<int>> p;
   auto id = p.add(std::make_unique<int>(5), t0);
