@@ -16,6 +16,7 @@
 #include "gateway/redis/host_port.hpp"
 #include "gateway/redis/pending_commands.hpp"
 #include "gateway/redis/reply.hpp"
+#include "gateway/redis/slot_map_lookup.hpp"
 #include "gateway/redis/slot_map_refresh.hpp"
 #include "gateway/util/log.hpp"
 
@@ -88,10 +89,8 @@ struct ClusterCommands::Impl {
   // known node after another.
   std::unique_ptr<detail::HiredisAsio> lookup_;
   Timer lookup_timer_;
-  std::vector<RedisHostPort> lookup_candidates_;
-  std::size_t lookup_next_ = 0, lookup_tried_ = 0;
+  SlotMapLookup lookup_fsm_{auth_command(opt_.username, opt_.password)};
   SlotMapRefresh refresh_;  // when a lookup may start
-  std::string lookup_errors_;
 
   template <class F>
   void arm(Timer& timer, milliseconds after, F f) {
@@ -425,62 +424,60 @@ struct ClusterCommands::Impl {
       });
       return;
     }
-    lookup_candidates_ = SlotMapRefresh::candidates(
+    drive_lookup(lookup_fsm_.start(SlotMapRefresh::candidates(
         slots_ ? slots_->masters() : std::vector<RedisHostPort>{}, opt_.seeds,
-        [this](const RedisHostPort& at) { return down_.count(host_port(at)) != 0; });
-    lookup_next_ = 0;
-    lookup_tried_ = 0;
-    lookup_errors_.clear();
-    ask_next();
+        [this](const RedisHostPort& at) { return down_.count(host_port(at)) != 0; })));
   }
 
-  void ask_next() {
-    if (lookup_tried_ == lookup_candidates_.size()) {
-      lookup_end();
-      log_line(LogLevel::warn, "cluster: no node gave the slot map (" + lookup_errors_ + ")");
-      for (auto id : pending_.ids_where([](const Pending& p) { return p.node.empty(); })) fail(id);
-      if (refresh_.done(Clock::now(), false, slots_.has_value())) refresh();
-      return;
-    }
-    const RedisHostPort at = lookup_candidates_[lookup_next_++ % lookup_candidates_.size()];
-    ++lookup_tried_;
-    const std::string name = host_port(at);
-    auto give_up = [this, name](const std::string& why) {
-      cancel(lookup_timer_);
-      lookup_.reset();
-      if (!lookup_errors_.empty()) lookup_errors_ += "; ";
-      lookup_errors_ += name + ": " + why;
-      ask_next();
-    };
-    detail::HiredisAsio::Events ev;
-    ev.on_connected = [this, at, give_up] {
-      send_auth(*lookup_, [give_up](const redisReply& r) {
-        if (r.type == REDIS_REPLY_ERROR)
-          give_up("AUTH refused (" + std::string(reply_text(r)) + ")");
-      });
-      bool sent = lookup_->command({"CLUSTER", "SLOTS"}, [this, at, give_up](const redisReply& r) {
-        auto slots = ClusterSlots::from_reply(r, at.host);
-        if (!slots || slots->masters().empty()) {
-          give_up(r.type == REDIS_REPLY_ERROR
-                      ? "CLUSTER SLOTS refused (" + std::string(reply_text(r)) + ")"
-                      : "an empty or malformed slot map");
-          return;
+  // Every handler below belongs to lookup_ or lookup_timer_, both replaced
+  // or dropped by the next connect or end: none sees a later node's state.
+  void drive_lookup(SlotMapLookup::Action a) {
+    using Type = SlotMapLookup::Action::Type;
+    switch (a.type) {
+      case Type::wait:
+        return;
+      case Type::connect: {
+        cancel(lookup_timer_);
+        lookup_.reset();  // deferred when inside its handler
+        detail::HiredisAsio::Events ev;
+        ev.on_connected = [this] { drive_lookup(lookup_fsm_.on_connected()); };
+        ev.on_connect_failed = [this](const std::string& why) {
+          drive_lookup(lookup_fsm_.on_error(why));
+        };
+        ev.on_disconnected = ev.on_connect_failed;
+        lookup_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
+        lookup_->connect(url_of(a.node), opt_.connect_timeout);
+        arm(lookup_timer_, opt_.connect_timeout,
+            [this] { drive_lookup(lookup_fsm_.on_error("no answer in time")); });
+        return;
+      }
+      case Type::send: {
+        if (!a.auth.empty()) {
+          lookup_->command(
+              a.auth, [this](const redisReply& r) { drive_lookup(lookup_fsm_.on_auth_reply(r)); });
         }
-        got_slots(std::move(*slots));
-      });
-      if (!sent) give_up("cannot send CLUSTER SLOTS");
-    };
-    ev.on_connect_failed = give_up;
-    ev.on_disconnected = give_up;
-    lookup_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
-    lookup_->connect(url_of(at), opt_.connect_timeout);
-    arm(lookup_timer_, opt_.connect_timeout, [give_up] { give_up("no answer in time"); });
+        bool sent = lookup_->command(
+            a.command, [this](const redisReply& r) { drive_lookup(lookup_fsm_.on_reply(r)); });
+        if (!sent) drive_lookup(lookup_fsm_.on_error("cannot send CLUSTER SLOTS"));
+        return;
+      }
+      case Type::found:
+        got_slots(std::move(*a.slots));
+        return;
+      case Type::failed:
+        lookup_end();
+        log_line(LogLevel::warn, "cluster: no node gave the slot map (" + a.why + ")");
+        for (auto id : pending_.ids_where([](const Pending& p) { return p.node.empty(); })) {
+          fail(id);
+        }
+        if (refresh_.done(Clock::now(), false, slots_.has_value())) refresh();
+        return;
+    }
   }
 
   void lookup_end() {
     cancel(lookup_timer_);
     lookup_.reset();  // deferred when inside its handler
-    lookup_tried_ = 0;
   }
 
   void got_slots(ClusterSlots slots) {
