@@ -2,6 +2,7 @@
 // (CLUSTER SLOTS) and the redirect errors (MOVED / ASK).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -8,6 +8,7 @@
 // table never calls it, so nothing runs inside the table.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>

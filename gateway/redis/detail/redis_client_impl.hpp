@@ -8,6 +8,8 @@
 #pragma once
 
 #include <hiredis/hiredis.h>
+#include <cstddef>
+#include <utility>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
