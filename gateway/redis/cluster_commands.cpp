@@ -14,6 +14,7 @@
 #include "gateway/redis/detail/guarded_timer.hpp"
 #include "gateway/redis/detail/hiredis_asio.hpp"
 #include "gateway/redis/host_port.hpp"
+#include "gateway/redis/node_health.hpp"
 #include "gateway/redis/pending_commands.hpp"
 #include "gateway/redis/reply.hpp"
 #include "gateway/redis/slot_map_lookup.hpp"
@@ -25,11 +26,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// A node that cannot be reached is tried again after this, doubling per
-// failure up to kMaxNodeBackoff; meanwhile commands for it fail at once and
-// the slot map is asked for every kDownMapInterval (until a failover shows).
-constexpr milliseconds kMinNodeBackoff{250};
-constexpr milliseconds kMaxNodeBackoff{4000};
+// While a node is down (node_health.hpp) the slot map is asked for every
+// kDownMapInterval, doubling while nothing changes (until a failover shows).
 constexpr milliseconds kDownMapInterval{500};
 constexpr milliseconds kMaxDownMapInterval{5000};
 
@@ -73,11 +71,7 @@ struct ClusterCommands::Impl {
   PendingCommands<Pending> pending_;
   std::map<std::string, Node> nodes_;
   // Nodes whose last connection failed or broke: when to try again.
-  struct Down {
-    Backoff rest{kMinNodeBackoff, kMaxNodeBackoff};  // attempts(): failures in a row
-    Clock::time_point retry_at;
-  };
-  std::map<std::string, Down> down_;
+  NodeHealth health_;
   Timer down_timer_;
   bool down_timer_armed_ = false;
   Backoff down_map_backoff_{kDownMapInterval, kMaxDownMapInterval};
@@ -126,7 +120,7 @@ struct ClusterCommands::Impl {
     cancel(down_timer_);
     lookup_.reset();
     nodes_.clear();
-    down_.clear();
+    health_.clear();
     pending_.clear();
   }
 
@@ -150,7 +144,7 @@ struct ClusterCommands::Impl {
     for (const auto& m : slots_->masters()) {
       const std::string name = host_port(m);
       // A master that is down publishes nothing that could be in flight.
-      if (down_.count(name) != 0 && nodes_.count(name) == 0) continue;
+      if (health_.down(name) && nodes_.count(name) == 0) continue;
       Node& node_ref = node(m);
       if (node_ref.ready) {
         if (node_ref.conn->command(args, [](const redisReply&) {})) ++n;
@@ -224,11 +218,10 @@ struct ClusterCommands::Impl {
           (reply_text(r).starts_with("NOAUTH") || reply_text(r).starts_with("WRONGPASS"))) {
         return;
       }
-      auto d = down_.find(name);
-      if (d == down_.end()) return;
-      log_line(LogLevel::info, "cluster: " + name + " reachable again after " +
-                                   std::to_string(d->second.rest.attempts()) + " failed attempts");
-      down_.erase(d);
+      if (auto failures = health_.recovered(name)) {
+        log_line(LogLevel::info, "cluster: " + name + " reachable again after " +
+                                     std::to_string(*failures) + " failed attempts");
+      }
     };
     if (opt_.library.empty()) {
       n.conn->command({"PING"}, healthy);
@@ -257,10 +250,7 @@ struct ClusterCommands::Impl {
     });
   }
 
-  bool resting(const std::string& name) const {
-    auto d = down_.find(name);
-    return d != down_.end() && d->second.retry_at > Clock::now();
-  }
+  bool resting(const std::string& name) const { return health_.resting(name, Clock::now()); }
 
   void dispatch(std::uint64_t id, const RedisHostPort& at, bool asking) {
     const std::string name = host_port(at);
@@ -354,9 +344,7 @@ struct ClusterCommands::Impl {
       log_line(LogLevel::info, "cluster: closed the connection to " + name + " (" + why + ")");
       return;
     }
-    Down& d = down_.try_emplace(name).first->second;
-    d.retry_at = Clock::now() + d.rest.next();
-    if (d.rest.attempts() == 1) {
+    if (health_.failed(name, Clock::now())) {
       log_line(LogLevel::warn, "cluster: connection to " + name + " lost (" + why +
                                    "); trying again with backoff, asking for the slot map");
     }
@@ -378,7 +366,7 @@ struct ClusterCommands::Impl {
     bool any = false;
     for (const auto& m : slots_->masters()) {
       const std::string name = host_port(m);
-      if (down_.count(name) != 0 && nodes_.count(name) == 0) {
+      if (health_.down(name) && nodes_.count(name) == 0) {
         any = true;
         if (!resting(name)) node(m);  // the next attempt
       }
@@ -426,7 +414,7 @@ struct ClusterCommands::Impl {
     }
     drive_lookup(lookup_fsm_.start(SlotMapRefresh::candidates(
         slots_ ? slots_->masters() : std::vector<RedisHostPort>{}, opt_.seeds,
-        [this](const RedisHostPort& at) { return down_.count(host_port(at)) != 0; })));
+        [this](const RedisHostPort& at) { return health_.down(host_port(at)); })));
   }
 
   // Every handler below belongs to lookup_ or lookup_timer_, both replaced
@@ -510,12 +498,11 @@ struct ClusterCommands::Impl {
     }
     for (const auto& name : stale) drop_node(name, "no longer a master", false);
     // Nodes that left the slot map are forgotten.
-    for (auto d = down_.begin(); d != down_.end();) {
+    health_.keep_only([&](const std::string& name) {
       const auto& masters = slots_->masters();
-      bool listed = std::any_of(masters.begin(), masters.end(),
-                                [&](const RedisHostPort& m) { return host_port(m) == d->first; });
-      d = listed ? std::next(d) : down_.erase(d);
-    }
+      return std::any_of(masters.begin(), masters.end(),
+                         [&](const RedisHostPort& m) { return host_port(m) == name; });
+    });
     for (auto id : pending_.ids_where([](const Pending& p) { return p.node.empty(); })) route(id);
     if (again) refresh();
   }
