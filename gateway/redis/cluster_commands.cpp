@@ -3,15 +3,22 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
-#include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <charconv>
 #include <map>
 
 #include "gateway/core/clock.hpp"
+#include "gateway/redis/backoff.hpp"
+#include "gateway/redis/cluster_redirects.hpp"
+#include "gateway/redis/commands.hpp"
 #include "gateway/redis/detail/guarded_timer.hpp"
 #include "gateway/redis/detail/hiredis_asio.hpp"
+#include "gateway/redis/host_port.hpp"
+#include "gateway/redis/node_health.hpp"
+#include "gateway/redis/pending_commands.hpp"
+#include "gateway/redis/reply.hpp"
+#include "gateway/redis/slot_map_lookup.hpp"
+#include "gateway/redis/slot_map_refresh.hpp"
 #include "gateway/util/log.hpp"
 
 namespace comet {
@@ -19,170 +26,16 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// A command redirected more often than this fails (a cluster in the middle
-// of moving the slot back and forth).
-constexpr int kMaxRedirects = 5;
-// Slot-map lookups start at most this often: a master that is down (before
-// its failover) is not hammered with connects.
-constexpr milliseconds kMinLookupInterval{250};
-// A node that cannot be reached is tried again after this, doubling per
-// failure up to kMaxNodeBackoff; meanwhile commands for it fail at once and
-// the slot map is asked for every kDownMapInterval (until a failover shows).
-constexpr milliseconds kMinNodeBackoff{250};
-constexpr milliseconds kMaxNodeBackoff{4000};
+// While a node is down (node_health.hpp) the slot map is asked for every
+// kDownMapInterval, doubling while nothing changes (until a failover shows).
 constexpr milliseconds kDownMapInterval{500};
 constexpr milliseconds kMaxDownMapInterval{5000};
-
-constexpr std::array<std::uint16_t, 256> make_crc16_table() {
-  std::array<std::uint16_t, 256> table{};
-  for (unsigned i = 0; i < 256; ++i) {
-    std::uint16_t crc = static_cast<std::uint16_t>(i << 8);
-    for (int bit = 0; bit < 8; ++bit) {
-      crc = (crc & 0x8000) != 0 ? static_cast<std::uint16_t>((crc << 1) ^ 0x1021)
-                                : static_cast<std::uint16_t>(crc << 1);
-    }
-    table[i] = crc;
-  }
-  return table;
-}
-constexpr auto kCrc16 = make_crc16_table();
-
-std::uint16_t crc16(std::string_view bytes) {
-  std::uint16_t crc = 0;
-  for (unsigned char c : bytes) {
-    crc = static_cast<std::uint16_t>((crc << 8) ^ kCrc16[((crc >> 8) ^ c) & 0xff]);
-  }
-  return crc;
-}
-
-std::string_view text_of(const redisReply& r) {
-  return r.str != nullptr ? std::string_view(r.str, r.len) : std::string_view();
-}
-
-std::string host_port(const RedisHostPort& at) {
-  return (at.host.find(':') == std::string::npos ? at.host : "[" + at.host + "]") + ":" +
-         std::to_string(at.port);
-}
-
-// The host part of "host:port" / "[v6]:port".
-std::string host_of(const std::string& name) {
-  auto colon = name.rfind(':');
-  std::string host = name.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  return host;
-}
 
 void log_line(LogLevel level, std::string_view text) {
   log(level, "redis", text);
 }
 
 }  // namespace
-
-std::uint16_t cluster_key_slot(std::string_view key) {
-  auto open = key.find('{');
-  if (open != std::string_view::npos) {
-    auto close = key.find('}', open + 1);
-    if (close != std::string_view::npos && close > open + 1) {
-      key = key.substr(open + 1, close - open - 1);
-    }
-  }
-  return crc16(key) & (kClusterSlots - 1);
-}
-
-std::optional<ClusterRedirect> parse_cluster_redirect(std::string_view error) {
-  ClusterRedirect out;
-  if (error.starts_with("MOVED ")) {
-    error.remove_prefix(6);
-  } else if (error.starts_with("ASK ")) {
-    out.ask = true;
-    error.remove_prefix(4);
-  } else {
-    return std::nullopt;
-  }
-  auto space = error.find(' ');
-  if (space == std::string_view::npos) return std::nullopt;
-  unsigned slot = 0;
-  auto slot_text = error.substr(0, space);
-  auto [end, ec] = std::from_chars(slot_text.data(), slot_text.data() + slot_text.size(), slot);
-  if (ec != std::errc() || end != slot_text.data() + slot_text.size() || slot >= kClusterSlots) {
-    return std::nullopt;
-  }
-  out.slot = static_cast<std::uint16_t>(slot);
-  // "host:port", the host possibly an IPv6 address (its last ':' ends it).
-  auto address = error.substr(space + 1);
-  auto colon = address.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  auto port_text = address.substr(colon + 1);
-  int port = 0;
-  auto [pend, pec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (pec != std::errc() || pend != port_text.data() + port_text.size() || port <= 0 ||
-      port > 65535) {
-    return std::nullopt;
-  }
-  auto host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  out.node = RedisHostPort{std::string(host), port};
-  return out;
-}
-
-std::optional<ClusterSlots> ClusterSlots::from_reply(const redisReply& r,
-                                                     const std::string& asked_host) {
-  if (r.type != REDIS_REPLY_ARRAY) return std::nullopt;
-  ClusterSlots out;
-  for (std::size_t i = 0; i < r.elements; ++i) {
-    const redisReply& range = *r.element[i];
-    if (range.type != REDIS_REPLY_ARRAY || range.elements < 3) return std::nullopt;
-    const redisReply& from = *range.element[0];
-    const redisReply& to = *range.element[1];
-    const redisReply& master = *range.element[2];
-    if (from.type != REDIS_REPLY_INTEGER || to.type != REDIS_REPLY_INTEGER ||
-        master.type != REDIS_REPLY_ARRAY || master.elements < 2 ||
-        (master.element[0]->type != REDIS_REPLY_STRING &&
-         master.element[0]->type != REDIS_REPLY_NIL) ||
-        master.element[1]->type != REDIS_REPLY_INTEGER) {
-      return std::nullopt;
-    }
-    if (from.integer < 0 || to.integer < from.integer || to.integer >= kClusterSlots) {
-      return std::nullopt;
-    }
-    const long long port = master.element[1]->integer;
-    if (port <= 0 || port > 65535) return std::nullopt;
-    std::string host(text_of(*master.element[0]));
-    if (host.empty() || host == "?") host = asked_host;
-    const auto index = out.index_of(RedisHostPort{host, static_cast<int>(port)});
-    for (long long s = from.integer; s <= to.integer; ++s) {
-      out.owner_[static_cast<std::size_t>(s)] = static_cast<std::int32_t>(index);
-    }
-  }
-  return out;
-}
-
-std::size_t ClusterSlots::index_of(const RedisHostPort& node) {
-  for (std::size_t i = 0; i < masters_.size(); ++i) {
-    if (masters_[i] == node) return i;
-  }
-  masters_.push_back(node);
-  return masters_.size() - 1;
-}
-
-const RedisHostPort* ClusterSlots::master_of(std::uint16_t slot) const {
-  if (slot >= kClusterSlots) return nullptr;
-  const std::int32_t index = owner_[slot];
-  return index < 0 ? nullptr : &masters_[static_cast<std::size_t>(index)];
-}
-
-std::size_t ClusterSlots::slots_served() const {
-  std::size_t n = 0;
-  for (std::int32_t index : owner_) n += index >= 0 ? 1 : 0;
-  return n;
-}
-
-void ClusterSlots::move(std::uint16_t slot, const RedisHostPort& node) {
-  if (slot >= kClusterSlots) return;
-  owner_[slot] = static_cast<std::int32_t>(index_of(node));
-}
 
 // ---- ClusterCommands ------------------------------------------------------
 
@@ -193,11 +46,9 @@ struct ClusterCommands::Impl {
     std::string key;
     std::vector<std::string> args;
     Done done;
-    Clock::time_point deadline;
-    int redirects = 0;
-    bool reloaded = false;  // the library was loaded again for this one
-    bool asking = false;    // sent after ASKING (an ASK redirect)
-    std::string node;       // "host:port" it went to; empty while unrouted
+    ClusterRedirects redirects;  // what its error replies make it do
+    bool asking = false;         // sent after ASKING (an ASK redirect)
+    std::string node;            // "host:port" it went to; empty while unrouted
   };
 
   struct Node {
@@ -216,19 +67,14 @@ struct ClusterCommands::Impl {
   ClusterCommandsOptions opt_;
   std::shared_ptr<int> life_ = std::make_shared<int>(0);
   bool running_ = false;
-  // Ordered by id, so by deadline too: the first is the first to be late.
-  std::map<std::uint64_t, Pending> pending_;
-  std::uint64_t next_id_ = 0;
+  // Commands in flight, wherever they went; the oldest is the first late.
+  PendingCommands<Pending> pending_;
   std::map<std::string, Node> nodes_;
   // Nodes whose last connection failed or broke: when to try again.
-  struct Down {
-    int failures = 0;
-    Clock::time_point retry_at;
-  };
-  std::map<std::string, Down> down_;
+  NodeHealth health_;
   Timer down_timer_;
   bool down_timer_armed_ = false;
-  milliseconds down_map_interval_ = kDownMapInterval;
+  Backoff down_map_backoff_{kDownMapInterval, kMaxDownMapInterval};
   std::optional<ClusterSlots> slots_;
   std::string slots_summary_;  // for logging changes only
   Timer timeout_timer_;
@@ -237,12 +83,8 @@ struct ClusterCommands::Impl {
   // known node after another.
   std::unique_ptr<detail::HiredisAsio> lookup_;
   Timer lookup_timer_;
-  std::vector<RedisHostPort> lookup_candidates_;
-  std::size_t lookup_next_ = 0, lookup_tried_ = 0;
-  bool lookup_busy_ = false;   // asking, or waiting for kMinLookupInterval
-  bool lookup_again_ = false;  // asked for while busy
-  Clock::time_point last_lookup_{};
-  std::string lookup_errors_;
+  SlotMapLookup lookup_fsm_{auth_command(opt_.username, opt_.password)};
+  SlotMapRefresh refresh_;  // when a lookup may start
 
   template <class F>
   void arm(Timer& timer, milliseconds after, F f) {
@@ -260,11 +102,8 @@ struct ClusterCommands::Impl {
   }
 
   bool send_auth(detail::HiredisAsio& conn, detail::HiredisAsio::ReplyHandler done) {
-    if (opt_.username.empty() && opt_.password.empty()) return false;
-    if (!opt_.username.empty()) {
-      return conn.command({"AUTH", opt_.username, opt_.password}, std::move(done));
-    }
-    return conn.command({"AUTH", opt_.password}, std::move(done));
+    auto auth = auth_command(opt_.username, opt_.password);
+    return !auth.empty() && conn.command(auth, std::move(done));
   }
 
   void start() {
@@ -275,24 +114,22 @@ struct ClusterCommands::Impl {
   void stop() {
     running_ = false;
     life_ = std::make_shared<int>(0);  // queued completions see a dead life
-    lookup_busy_ = false;
-    lookup_again_ = false;
+    refresh_.reset();
     cancel(timeout_timer_);
     cancel(lookup_timer_);
     cancel(down_timer_);
     lookup_.reset();
     nodes_.clear();
-    down_.clear();
+    health_.clear();
     pending_.clear();
   }
 
   void send(std::string_view key, std::vector<std::string> args, Done done) {
-    const std::uint64_t id = ++next_id_;
-    Pending& p = pending_[id];
+    Pending p;
     p.key = std::string(key);
     p.args = std::move(args);
     p.done = std::move(done);
-    p.deadline = Clock::now() + opt_.timeout;
+    const std::uint64_t id = pending_.add(std::move(p), Clock::now() + opt_.timeout);
     if (pending_.size() == 1) arm_timeout();
     if (!running_) {
       fail(id);
@@ -307,7 +144,7 @@ struct ClusterCommands::Impl {
     for (const auto& m : slots_->masters()) {
       const std::string name = host_port(m);
       // A master that is down publishes nothing that could be in flight.
-      if (down_.count(name) != 0 && nodes_.count(name) == 0) continue;
+      if (health_.down(name) && nodes_.count(name) == 0) continue;
       Node& node_ref = node(m);
       if (node_ref.ready) {
         if (node_ref.conn->command(args, [](const redisReply&) {})) ++n;
@@ -321,17 +158,18 @@ struct ClusterCommands::Impl {
 
   // The caller's `done` with nullptr, from a fresh stack.
   void fail(std::uint64_t id) {
-    auto it = pending_.find(id);
-    if (it == pending_.end()) return;
-    Done done = std::move(it->second.done);
-    pending_.erase(it);
+    auto p = pending_.take(id);
+    if (!p) return;
+    Done done = std::move(p->done);
     boost::asio::post(io_, [life = std::weak_ptr<int>(life_), done = std::move(done)] {
       if (!life.expired()) done(nullptr);
     });
   }
 
   void route(std::uint64_t id) {
-    Pending& p = pending_.at(id);
+    Pending* found = pending_.find(id);
+    if (found == nullptr) return;
+    Pending& p = *found;
     p.node.clear();
     if (!slots_) {
       refresh();  // routes the unrouted when it has the map
@@ -373,18 +211,17 @@ struct ClusterCommands::Impl {
     // counts as reachable again only once it has answered properly.
     send_auth(*n.conn, [this, name](const redisReply& r) {
       if (r.type == REDIS_REPLY_ERROR)
-        drop_node(name, "AUTH refused (" + std::string(text_of(r)) + ")");
+        drop_node(name, "AUTH refused (" + std::string(reply_text(r)) + ")");
     });
     auto healthy = [this, name](const redisReply& r) {
       if (r.type == REDIS_REPLY_ERROR &&
-          (text_of(r).starts_with("NOAUTH") || text_of(r).starts_with("WRONGPASS"))) {
+          (reply_text(r).starts_with("NOAUTH") || reply_text(r).starts_with("WRONGPASS"))) {
         return;
       }
-      auto d = down_.find(name);
-      if (d == down_.end()) return;
-      log_line(LogLevel::info, "cluster: " + name + " reachable again after " +
-                                   std::to_string(d->second.failures) + " failed attempts");
-      down_.erase(d);
+      if (auto failures = health_.recovered(name)) {
+        log_line(LogLevel::info, "cluster: " + name + " reachable again after " +
+                                     std::to_string(*failures) + " failed attempts");
+      }
     };
     if (opt_.library.empty()) {
       n.conn->command({"PING"}, healthy);
@@ -402,21 +239,18 @@ struct ClusterCommands::Impl {
   void load_library(Node& n, std::function<void(const redisReply&)> then = nullptr) {
     if (opt_.library.empty()) return;
     const std::string name = host_port(n.at);
-    n.conn->command({"FUNCTION", "LOAD", opt_.library}, [name, then](const redisReply& r) {
+    n.conn->command(function_load_command(opt_.library), [name, then](const redisReply& r) {
       if (then) then(r);
       if (r.type != REDIS_REPLY_ERROR) {
         log_line(LogLevel::info, "cluster: loaded the durable-channel functions on " + name);
-      } else if (text_of(r).find("already exists") == std::string_view::npos) {
+      } else if (!library_already_loaded(reply_text(r))) {
         log_line(LogLevel::error, "cluster: cannot load the durable-channel functions on " + name +
-                                      " (" + std::string(text_of(r)) + ")");
+                                      " (" + std::string(reply_text(r)) + ")");
       }
     });
   }
 
-  bool resting(const std::string& name) const {
-    auto d = down_.find(name);
-    return d != down_.end() && d->second.retry_at > Clock::now();
-  }
+  bool resting(const std::string& name) const { return health_.resting(name, Clock::now()); }
 
   void dispatch(std::uint64_t id, const RedisHostPort& at, bool asking) {
     const std::string name = host_port(at);
@@ -425,9 +259,10 @@ struct ClusterCommands::Impl {
       return;
     }
     Node& n = node(at);
-    Pending& p = pending_.at(id);
-    p.node = name;
-    p.asking = asking;
+    Pending* p = pending_.find(id);
+    if (p == nullptr) return;
+    p->node = name;
+    p->asking = asking;
     if (!n.ready) {
       n.queued.emplace_back(id, asking);
       return;
@@ -436,58 +271,59 @@ struct ClusterCommands::Impl {
   }
 
   void transmit(const std::string& name, std::uint64_t id, bool asking) {
-    auto pit = pending_.find(id);
+    const Pending* p = pending_.find(id);
     auto nit = nodes_.find(name);
-    if (pit == pending_.end()) return;  // failed meanwhile
+    if (p == nullptr) return;  // failed meanwhile
     if (nit == nodes_.end()) {
       fail(id);
       return;
     }
     detail::HiredisAsio& conn = *nit->second.conn;
     if (asking) conn.command({"ASKING"}, [](const redisReply&) {});
-    bool sent = conn.command(pit->second.args,
-                             [this, id, name](const redisReply& r) { on_reply(id, name, r); });
+    bool sent =
+        conn.command(p->args, [this, id, name](const redisReply& r) { on_reply(id, name, r); });
     if (!sent) drop_node(name, "cannot send a command");
   }
 
   void on_reply(std::uint64_t id, const std::string& name, const redisReply& r) {
-    auto it = pending_.find(id);
-    if (it == pending_.end() || it->second.node != name) return;
-    Pending& p = it->second;
+    Pending* found = pending_.find(id);
+    if (found == nullptr || found->node != name) return;
+    Pending& p = *found;
     if (r.type == REDIS_REPLY_ERROR) {
-      const std::string_view text = text_of(r);
-      if (auto redirect = parse_cluster_redirect(text)) {
-        // "MOVED 1 :7000": the host is the one that answered.
-        if (redirect->node.host.empty()) redirect->node.host = host_of(name);
-        if (++p.redirects > kMaxRedirects) {
-          log_line(LogLevel::warn,
-                   "cluster: " + p.key + " redirected too often (last: " + std::string(text) + ")");
+      const std::string_view text = reply_text(r);
+      auto a = p.redirects.on_error(text, name);
+      switch (a.type) {
+        case ClusterRedirects::Action::Type::give_up:
+          log_line(LogLevel::warn, "cluster: " + p.key + " " + a.why);
           fail(id);
           return;
-        }
-        if (!redirect->ask) {
-          log_line(LogLevel::info, "cluster: slot " + std::to_string(redirect->slot) +
-                                       " moved to " + host_port(redirect->node) + " (MOVED)");
-          if (slots_) slots_->move(redirect->slot, redirect->node);
-          refresh();  // one slot moved: others may have too
-        }
-        dispatch(id, redirect->node, redirect->ask);
-        return;
-      }
-      // A master restarted without persistence lost the functions.
-      if (!p.reloaded && (text.find("Function not found") != std::string_view::npos ||
-                          text.find("function not found") != std::string_view::npos)) {
-        p.reloaded = true;
-        auto nit = nodes_.find(name);
-        if (nit != nodes_.end()) {
-          load_library(nit->second);
-          transmit(name, id, p.asking);
+        case ClusterRedirects::Action::Type::follow: {
+          const ClusterRedirect& to = a.redirect;
+          if (!to.ask) {
+            log_line(LogLevel::info, "cluster: slot " + std::to_string(to.slot) + " moved to " +
+                                         host_port(to.node) + " (MOVED)");
+            if (slots_) slots_->move(to.slot, to.node);
+            refresh();  // one slot moved: others may have too
+          }
+          dispatch(id, to.node, to.ask);
           return;
         }
+        case ClusterRedirects::Action::Type::reload: {
+          // A master restarted without persistence lost the functions.
+          auto nit = nodes_.find(name);
+          if (nit != nodes_.end()) {
+            load_library(nit->second);
+            transmit(name, id, p.asking);
+            return;
+          }
+          break;  // its node is gone: the error is the answer
+        }
+        case ClusterRedirects::Action::Type::deliver:
+          break;
       }
     }
     Done done = std::move(p.done);
-    pending_.erase(it);
+    pending_.take(id);
     done(&r);
   }
 
@@ -503,21 +339,12 @@ struct ClusterCommands::Impl {
     for (auto& [args, lost_one] : broadcasts) {
       if (lost_one) lost_one();
     }
-    std::vector<std::uint64_t> lost;
-    for (auto& [id, p] : pending_) {
-      if (p.node == name) lost.push_back(id);
-    }
-    for (auto id : lost) fail(id);
+    for (auto id : pending_.ids_where([&](const Pending& p) { return p.node == name; })) fail(id);
     if (!broken) {
       log_line(LogLevel::info, "cluster: closed the connection to " + name + " (" + why + ")");
       return;
     }
-    Down& d = down_[name];
-    milliseconds rest = kMinNodeBackoff;
-    for (int i = 0; i < d.failures && rest < kMaxNodeBackoff; ++i) rest *= 2;
-    rest = std::min(rest, kMaxNodeBackoff);
-    d.retry_at = Clock::now() + rest;
-    if (d.failures++ == 0) {
+    if (health_.failed(name, Clock::now())) {
       log_line(LogLevel::warn, "cluster: connection to " + name + " lost (" + why +
                                    "); trying again with backoff, asking for the slot map");
     }
@@ -526,12 +353,12 @@ struct ClusterCommands::Impl {
     // failover shows there.
     if (!down_timer_armed_) {
       down_timer_armed_ = true;
-      down_map_interval_ = kDownMapInterval;
-      arm(down_timer_, down_map_interval_, [this] { check_down(); });
+      down_map_backoff_.reset();
+      arm(down_timer_, down_map_backoff_.next(), [this] { check_down(); });
     }
   }
 
-  // Every down_map_interval_ (doubling to kMaxDownMapInterval while nothing
+  // Every down_map_backoff_ wait (doubling to kMaxDownMapInterval while nothing
   // changes): the next attempt at nodes that are down, and the slot map.
   void check_down() {
     down_timer_armed_ = false;
@@ -539,7 +366,7 @@ struct ClusterCommands::Impl {
     bool any = false;
     for (const auto& m : slots_->masters()) {
       const std::string name = host_port(m);
-      if (down_.count(name) != 0 && nodes_.count(name) == 0) {
+      if (health_.down(name) && nodes_.count(name) == 0) {
         any = true;
         if (!resting(name)) node(m);  // the next attempt
       }
@@ -547,18 +374,18 @@ struct ClusterCommands::Impl {
     if (!any) return;
     refresh();
     down_timer_armed_ = true;
-    down_map_interval_ = std::min(down_map_interval_ * 2, kMaxDownMapInterval);
-    arm(down_timer_, down_map_interval_, [this] { check_down(); });
+    arm(down_timer_, down_map_backoff_.next(), [this] { check_down(); });
   }
 
   void arm_timeout() {
-    if (pending_.empty()) return;
-    auto due = pending_.begin()->second.deadline - Clock::now();
+    const auto deadline = pending_.next_deadline();
+    if (!deadline) return;
+    auto due = *deadline - Clock::now();
     arm(timeout_timer_, std::max(milliseconds(1), std::chrono::ceil<milliseconds>(due)), [this] {
       const auto now = Clock::now();
-      while (!pending_.empty() && pending_.begin()->second.deadline <= now) {
-        const std::uint64_t id = pending_.begin()->first;
-        const std::string name = pending_.begin()->second.node;
+      while (pending_.timed_out(now)) {
+        const std::uint64_t id = *pending_.oldest();
+        const std::string name = pending_.find(id)->node;
         if (name.empty()) {
           fail(id);  // still waiting for the slot map
         } else {
@@ -574,99 +401,76 @@ struct ClusterCommands::Impl {
 
   void refresh() {
     if (!running_) return;
-    if (lookup_busy_) {
-      lookup_again_ = true;
-      return;
-    }
-    lookup_busy_ = true;
-    const auto wait = last_lookup_ + kMinLookupInterval - Clock::now();
-    if (wait > Clock::duration::zero()) {
-      arm(lookup_timer_, std::chrono::ceil<milliseconds>(wait), [this] {
-        lookup_busy_ = false;
+    const auto now = Clock::now();
+    const auto decision = refresh_.request(now);
+    using Type = SlotMapRefresh::Decision::Type;
+    if (decision.type == Type::noted) return;
+    if (decision.type == Type::wait) {
+      arm(lookup_timer_, std::chrono::ceil<milliseconds>(decision.at - now), [this] {
+        refresh_.wait_over();
         refresh();
       });
       return;
     }
-    last_lookup_ = Clock::now();
-    // Live masters first, then the seeds, nodes that are down last.
-    lookup_candidates_.clear();
-    std::vector<RedisHostPort> down;
-    auto add = [&](const RedisHostPort& at) {
-      auto& list = down_.count(host_port(at)) != 0 ? down : lookup_candidates_;
-      if (std::find(list.begin(), list.end(), at) == list.end()) list.push_back(at);
-    };
-    if (slots_) {
-      for (const auto& m : slots_->masters()) add(m);
-    }
-    for (const auto& seed : opt_.seeds) add(seed);
-    lookup_candidates_.insert(lookup_candidates_.end(), down.begin(), down.end());
-    lookup_next_ = 0;
-    lookup_tried_ = 0;
-    lookup_errors_.clear();
-    ask_next();
+    drive_lookup(lookup_fsm_.start(SlotMapRefresh::candidates(
+        slots_ ? slots_->masters() : std::vector<RedisHostPort>{}, opt_.seeds,
+        [this](const RedisHostPort& at) { return health_.down(host_port(at)); })));
   }
 
-  void ask_next() {
-    if (lookup_tried_ == lookup_candidates_.size()) {
-      lookup_end();
-      log_line(LogLevel::warn, "cluster: no node gave the slot map (" + lookup_errors_ + ")");
-      std::vector<std::uint64_t> unrouted;
-      for (auto& [id, p] : pending_) {
-        if (p.node.empty()) unrouted.push_back(id);
+  // Every handler below belongs to lookup_ or lookup_timer_, both replaced
+  // or dropped by the next connect or end: none sees a later node's state.
+  void drive_lookup(SlotMapLookup::Action a) {
+    using Type = SlotMapLookup::Action::Type;
+    switch (a.type) {
+      case Type::wait:
+        return;
+      case Type::connect: {
+        cancel(lookup_timer_);
+        lookup_.reset();  // deferred when inside its handler
+        detail::HiredisAsio::Events ev;
+        ev.on_connected = [this] { drive_lookup(lookup_fsm_.on_connected()); };
+        ev.on_connect_failed = [this](const std::string& why) {
+          drive_lookup(lookup_fsm_.on_error(why));
+        };
+        ev.on_disconnected = ev.on_connect_failed;
+        lookup_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
+        lookup_->connect(url_of(a.node), opt_.connect_timeout);
+        arm(lookup_timer_, opt_.connect_timeout,
+            [this] { drive_lookup(lookup_fsm_.on_error("no answer in time")); });
+        return;
       }
-      for (auto id : unrouted) fail(id);
-      // Without a map, keep asking (about once a second): the connections
-      // that load the functions wait for it.
-      last_lookup_ = Clock::now() + milliseconds(1000) - kMinLookupInterval;
-      if (lookup_again_ || !slots_) {
-        lookup_again_ = false;
-        refresh();
-      }
-      return;
-    }
-    const RedisHostPort at = lookup_candidates_[lookup_next_++ % lookup_candidates_.size()];
-    ++lookup_tried_;
-    const std::string name = host_port(at);
-    auto give_up = [this, name](const std::string& why) {
-      cancel(lookup_timer_);
-      lookup_.reset();
-      if (!lookup_errors_.empty()) lookup_errors_ += "; ";
-      lookup_errors_ += name + ": " + why;
-      ask_next();
-    };
-    detail::HiredisAsio::Events ev;
-    ev.on_connected = [this, at, give_up] {
-      send_auth(*lookup_, [give_up](const redisReply& r) {
-        if (r.type == REDIS_REPLY_ERROR) give_up("AUTH refused (" + std::string(text_of(r)) + ")");
-      });
-      bool sent = lookup_->command({"CLUSTER", "SLOTS"}, [this, at, give_up](const redisReply& r) {
-        auto slots = ClusterSlots::from_reply(r, at.host);
-        if (!slots || slots->masters().empty()) {
-          give_up(r.type == REDIS_REPLY_ERROR
-                      ? "CLUSTER SLOTS refused (" + std::string(text_of(r)) + ")"
-                      : "an empty or malformed slot map");
-          return;
+      case Type::send: {
+        if (!a.auth.empty()) {
+          lookup_->command(
+              a.auth, [this](const redisReply& r) { drive_lookup(lookup_fsm_.on_auth_reply(r)); });
         }
-        got_slots(std::move(*slots));
-      });
-      if (!sent) give_up("cannot send CLUSTER SLOTS");
-    };
-    ev.on_connect_failed = give_up;
-    ev.on_disconnected = give_up;
-    lookup_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
-    lookup_->connect(url_of(at), opt_.connect_timeout);
-    arm(lookup_timer_, opt_.connect_timeout, [give_up] { give_up("no answer in time"); });
+        bool sent = lookup_->command(
+            a.command, [this](const redisReply& r) { drive_lookup(lookup_fsm_.on_reply(r)); });
+        if (!sent) drive_lookup(lookup_fsm_.on_error("cannot send CLUSTER SLOTS"));
+        return;
+      }
+      case Type::found:
+        got_slots(std::move(*a.slots));
+        return;
+      case Type::failed:
+        lookup_end();
+        log_line(LogLevel::warn, "cluster: no node gave the slot map (" + a.why + ")");
+        for (auto id : pending_.ids_where([](const Pending& p) { return p.node.empty(); })) {
+          fail(id);
+        }
+        if (refresh_.done(Clock::now(), false, slots_.has_value())) refresh();
+        return;
+    }
   }
 
   void lookup_end() {
     cancel(lookup_timer_);
     lookup_.reset();  // deferred when inside its handler
-    lookup_tried_ = 0;
-    lookup_busy_ = false;
   }
 
   void got_slots(ClusterSlots slots) {
     lookup_end();
+    const bool again = refresh_.done(Clock::now(), true, true);
     std::string summary;
     for (const auto& m : slots.masters()) summary += (summary.empty() ? "" : ", ") + host_port(m);
     summary = std::to_string(slots.masters().size()) + " masters (" + summary + ") serve " +
@@ -675,7 +479,10 @@ struct ClusterCommands::Impl {
     if (summary != slots_summary_) {
       log_line(LogLevel::info, "cluster: " + summary);
       slots_summary_ = summary;
-      down_map_interval_ = kDownMapInterval;
+      // Back to the shortest interval; the wait now running counts as the
+      // first of them.
+      down_map_backoff_.reset();
+      down_map_backoff_.next();
     }
     slots_ = std::move(slots);
     // Every master gets a connection now, so the functions are loaded on
@@ -691,21 +498,13 @@ struct ClusterCommands::Impl {
     }
     for (const auto& name : stale) drop_node(name, "no longer a master", false);
     // Nodes that left the slot map are forgotten.
-    for (auto d = down_.begin(); d != down_.end();) {
+    health_.keep_only([&](const std::string& name) {
       const auto& masters = slots_->masters();
-      bool listed = std::any_of(masters.begin(), masters.end(),
-                                [&](const RedisHostPort& m) { return host_port(m) == d->first; });
-      d = listed ? std::next(d) : down_.erase(d);
-    }
-    std::vector<std::uint64_t> unrouted;
-    for (auto& [id, p] : pending_) {
-      if (p.node.empty()) unrouted.push_back(id);
-    }
-    for (auto id : unrouted) route(id);
-    if (lookup_again_) {
-      lookup_again_ = false;
-      refresh();
-    }
+      return std::any_of(masters.begin(), masters.end(),
+                         [&](const RedisHostPort& m) { return host_port(m) == name; });
+    });
+    for (auto id : pending_.ids_where([](const Pending& p) { return p.node.empty(); })) route(id);
+    if (again) refresh();
   }
 };
 

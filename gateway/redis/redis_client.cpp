@@ -1,1024 +1,327 @@
 #include "gateway/redis/redis_client.hpp"
 
-#include "gateway/redis/keys.hpp"
-
-#include "gateway/util/log.hpp"
-
 #include <hiredis/hiredis.h>
 
-#include <algorithm>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <cstdio>
-#include <ctime>
-#include <map>
-#include <random>
-
-#include "gateway/core/clock.hpp"
-#include "gateway/redis/cluster_commands.hpp"
-#include "gateway/redis/detail/guarded_timer.hpp"
-#include "gateway/redis/detail/hiredis_asio.hpp"
+#include "gateway/redis/commands.hpp"
+#include "gateway/redis/detail/redis_client_impl.hpp"
+#include "gateway/redis/host_port.hpp"
 #include "gateway/redis/redis_library.hpp"
+#include "gateway/redis/reply.hpp"
 
 namespace comet {
-namespace {
 
-using std::chrono::milliseconds;
-
-// Internal channels live under "<prefix>#...": '#' is not allowed in a user
-// channel name (docs/API.md), so these can never collide with one.
-constexpr std::string_view kHeartbeatSuffix = "#heartbeat";
-constexpr int kSilentHeartbeats = 3;  // intervals of silence before a reconnect
-// comet_publish_v1 PUBLISHes the entry id here, then the payload on
-// "<prefix>NAME": the two arrive back to back (one function runs atomically)
-// and are paired into one durable message.
-constexpr std::string_view kDurableNotice = "#durable:";
-// sync() markers: "<prefix>#sync:<instance>" with a counter as the payload.
-constexpr std::string_view kSyncPrefix = "#sync:";
-
-void log_line(const char* level, std::string_view text) {
-  log(parse_log_level(level), "redis", text);
-}
-
-std::string_view reply_text(const redisReply& r) {
-  return r.str != nullptr ? std::string_view(r.str, r.len) : std::string_view();
-}
-
-// Exponential backoff with full jitter: the n-th wait is uniform in
-// [0, min(max, min * 2^n)], so gateways that lost Redis together do not
-// come back together.
-class Backoff {
- public:
-  Backoff(milliseconds min, milliseconds max) : min_(std::max(min, milliseconds(1))), max_(max) {}
-  milliseconds next(std::mt19937_64& rng) {
-    milliseconds ceiling = min_;
-    for (int i = 0; i < attempt_ && ceiling < max_; ++i) ceiling *= 2;
-    ceiling = std::min(ceiling, std::max(max_, min_));
-    if (attempt_ < 62) ++attempt_;
-    std::uniform_int_distribution<milliseconds::rep> pick(0, ceiling.count());
-    return milliseconds(pick(rng));
+RedisClient::Impl::Impl(boost::asio::io_context& io, RedisClientOptions options,
+                        RedisClientCallbacks callbacks)
+    : io_(io),
+      opt_(std::move(options)),
+      cb_(std::move(callbacks)),
+      url_text_(opt_.url.redacted()),
+      pattern_(opt_.prefix + "*"),
+      heartbeat_channel_(opt_.prefix + std::string(kHeartbeatSuffix)),
+      rng_(std::random_device{}()),
+      sync_suffix_(std::string(kSyncPrefix) + std::to_string(rng_())),
+      sync_channel_(opt_.prefix + sync_suffix_),
+      sub_backoff_(opt_.backoff_min, opt_.backoff_max, Backoff::Jitter::full, random_source()),
+      sub_retry_(io),
+      watchdog_(io),
+      liveness_(opt_.heartbeat_interval),
+      demux_(opt_.prefix, sync_suffix_),
+      cmd_backoff_(opt_.backoff_min, opt_.backoff_max, Backoff::Jitter::full, random_source()),
+      cmd_retry_(io),
+      heartbeat_(io),
+      sync_timer_(io),
+      command_timer_(io) {
+  if (opt_.heartbeat_interval <= milliseconds(0)) opt_.heartbeat_interval = milliseconds(1000);
+  liveness_ = Liveness(opt_.heartbeat_interval);
+  if (opt_.url.cluster()) {
+    ClusterCommandsOptions co;
+    co.seeds = opt_.url.cluster_nodes;
+    co.username = opt_.url.username;
+    co.password = opt_.url.password;
+    co.connect_timeout = opt_.connect_timeout;
+    co.timeout = opt_.read_timeout;
+    co.library = std::string(kRedisLibrary);
+    cluster_ = std::make_unique<ClusterCommands>(io_, std::move(co));
   }
-  void reset() { attempt_ = 0; }
+  if (opt_.url.sentinel()) {
+    sub_lookup_.sentinel =
+        std::make_unique<detail::SentinelLookup>(io_, opt_.url, opt_.connect_timeout);
+    cmd_lookup_.sentinel =
+        std::make_unique<detail::SentinelLookup>(io_, opt_.url, opt_.connect_timeout);
+    // The next sentinel after a pause: the watch is a shortcut (the
+    // heartbeat and ROLE catch a stale master too), so no hurry.
+    watch_ = std::make_unique<detail::FailoverWatch>(
+        io_, opt_.url, opt_.connect_timeout, opt_.backoff_max,
+        [this](const std::string& text) { on_failover(text); });
+  }
+}
 
- private:
-  milliseconds min_, max_;
-  int attempt_ = 0;
-};
+LinkHandshake RedisClient::Impl::handshake(int db) const {
+  LinkHandshake::Options o;
+  o.auth = auth_command(opt_.url.username, opt_.url.password);
+  // An address from the sentinels must still be the master's.
+  o.require_master = opt_.url.sentinel();
+  o.db = db;
+  return LinkHandshake(std::move(o));
+}
 
-// comet_read_v1's reply: { status, base, id1, payload1, ... }; nullopt when
-// it is not one (an error reply, say).
-std::optional<StreamRead> parse_read(const redisReply& r, StreamId after, std::size_t count) {
-  if (r.type != REDIS_REPLY_ARRAY || r.elements < 2 || r.elements % 2 != 0) return std::nullopt;
-  for (std::size_t i = 0; i < r.elements; ++i) {
-    if (r.element[i]->type != REDIS_REPLY_STRING && r.element[i]->type != REDIS_REPLY_STATUS) {
-      return std::nullopt;
+Backoff::Random RedisClient::Impl::random_source() {
+  return [this](std::uint64_t bound) {
+    return std::uniform_int_distribution<std::uint64_t>(0, bound)(rng_);
+  };
+}
+
+void RedisClient::Impl::start() {
+  if (running_) return;
+  running_ = true;
+  if (cluster_) cluster_->start();
+  connect_sub();
+  connect_cmd();
+  if (watch_) watch_->start();
+}
+
+void RedisClient::Impl::resolve(Lookup& lk, std::function<void(const RedisUrl&)> found,
+                                std::function<void(const std::string&)> failed) {
+  if (opt_.url.cluster()) {
+    // Each attempt the next node: one that is down is passed over. The
+    // nodes of the URL, then the masters the slot map names.
+    std::vector<RedisHostPort> nodes = opt_.url.cluster_nodes;
+    for (const auto& m : cluster_->master_nodes()) {
+      if (std::find(nodes.begin(), nodes.end(), m) == nodes.end()) nodes.push_back(m);
     }
+    const RedisHostPort at = nodes[lk.next_node++ % nodes.size()];
+    RedisUrl url = opt_.url;
+    url.host = at.host;
+    url.port = at.port;
+    found(url);
+    return;
   }
-  StreamRead out;
-  out.from = after;
-  out.base = after;
-  const std::string_view status = reply_text(*r.element[0]);
-  for (std::size_t i = 2; i < r.elements; i += 2) {
-    auto id = StreamId::parse(reply_text(*r.element[i]));
-    if (!id) return std::nullopt;
-    out.entries.push_back(StreamEntry{*id, std::string(reply_text(*r.element[i + 1]))});
+  if (!opt_.url.sentinel()) {
+    found(opt_.url);
+    return;
   }
-  if (status == "ok") {
-    out.status = StreamRead::Status::ok;
-  } else if (status == "none") {
-    out.status = StreamRead::Status::none;
-  } else if (status == "gap" && !out.entries.empty()) {
-    out.status = StreamRead::Status::gap;
-    const std::string_view base = reply_text(*r.element[1]);
-    // "*": the stream began again at its first entry.
-    auto id = base == "*" ? std::optional<StreamId>(out.entries.front().id.pred())
-                          : StreamId::parse(base);
-    if (!id) return std::nullopt;
-    out.base = *id;
+  lk.sentinel->resolve(std::move(found), std::move(failed));
+}
+
+void RedisClient::Impl::stop_lookup(Lookup& lk) {
+  if (lk.sentinel) lk.sentinel->stop();
+}
+
+void RedisClient::Impl::on_failover(const std::string& text) {
+  log_line("warn", "sentinel: failover of master " + opt_.url.master_name + " (" + text +
+                       "); reconnecting to the new master");
+  // Connections still on the old master are moved; one already
+  // resolving or waiting will ask the sentinels afresh anyway.
+  if (cmd_) cmd_retry("failover announced by a sentinel");
+  if (sub_ && state_ != State::waiting) sub_retry("failover announced by a sentinel");
+}
+
+void RedisClient::Impl::halt() {
+  running_ = false;
+  cancel(sub_retry_);
+  cancel(watchdog_);
+  cancel(cmd_retry_);
+  cancel(heartbeat_);
+  cancel(command_timer_);
+  stop_lookup(sub_lookup_);
+  stop_lookup(cmd_lookup_);
+  // Stopped, not destroyed: halt() may run inside one of its handlers.
+  if (watch_) watch_->stop();
+  if (cluster_) cluster_->stop();
+  sub_.reset();  // frees the context: its handlers and events are dropped
+  cmd_.reset();
+  cmd_ready_ = false;
+  state_ = State::idle;
+  burst_ = 0;
+  demux_.reset();
+  commands_.clear();  // stop(): nothing runs afterwards
+  cancel(sync_timer_);
+  syncs_.take_all();
+}
+
+void RedisClient::Impl::stop() {
+  bool was_running = running_;
+  halt();
+  if (was_running) log_line("info", "stopped");
+}
+
+void RedisClient::Impl::connect_sub() {
+  state_ = State::connecting;
+  resolve(
+      sub_lookup_, [this](const RedisUrl& url) { connect_sub_to(url); },
+      [this](const std::string& why) { sub_retry(why); });
+}
+
+void RedisClient::Impl::connect_sub_to(const RedisUrl& url) {
+  sub_addr_ = url.unix_path.empty() ? host_port(url.host, url.port) : url.unix_path;
+  detail::HiredisAsio::Events ev;
+  ev.on_connected = [this] { sub_handshake(); };
+  ev.on_connect_failed = [this](const std::string& why) {
+    sub_retry("connect to " + url_text_ + " (" + sub_addr_ + ") failed (" + why + ")");
+  };
+  ev.on_disconnected = [this](const std::string& why) { sub_retry(why); };
+  ev.on_read_done = [this] { sub_read_done(); };
+  sub_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
+  sub_->connect(url, opt_.connect_timeout);
+}
+
+void RedisClient::Impl::sub_handshake() {
+  state_ = State::handshaking;
+  // The watchdog covers the handshake too: a server that accepts the TCP
+  // connection but never answers is as dead as a silent subscription.
+  liveness_.heard(Clock::now());
+  arm_watchdog();
+  // No SELECT here: pub/sub channels are shared by all databases, so the
+  // db of the URL does not matter to the subscription.
+  sub_handshake_.emplace(handshake(0));
+  run_handshake(
+      *sub_, *sub_handshake_, sub_handshake_->start(), [this] { send_psubscribe(); },
+      [this](const std::string& why) { sub_retry(why); });
+}
+
+void RedisClient::Impl::send_psubscribe() {
+  bool sent =
+      sub_->command({"PSUBSCRIBE", pattern_}, [this](const redisReply& r) { on_sub_reply(r); });
+  if (!sent) sub_retry("cannot send PSUBSCRIBE");
+}
+
+void RedisClient::Impl::on_sub_reply(const redisReply& r) {
+  if (r.type == REDIS_REPLY_ERROR) {  // e.g. an ACL without &<pattern> rights
+    sub_retry("PSUBSCRIBE refused (" + std::string(reply_text(r)) + ")");
+    return;
+  }
+  if (r.type != REDIS_REPLY_ARRAY || r.elements < 3) return;
+  std::string_view kind = reply_text(*r.element[0]);
+  if (kind == "pmessage" && r.elements >= 4) {
+    const auto ev = demux_.on_message(reply_text(*r.element[2]), reply_text(*r.element[3]));
+    switch (ev.kind) {
+      case SubscriptionDemux::Kind::own_sync:
+        on_sync_marker(ev.payload);
+        return;
+      case SubscriptionDemux::Kind::durable_notice:
+        if (ev.notice_dropped) unpaired_notice();
+        return;
+      case SubscriptionDemux::Kind::message:
+        ++burst_;
+        if (cb_.on_message) cb_.on_message(ev.channel, ev.payload, ev.id ? &*ev.id : nullptr);
+        return;
+      default:
+        // Heartbeats (and any internal "#..." channel) only prove
+        // liveness, which sub_read_done has already noted.
+        return;
+    }
+  } else if (kind == "psubscribe") {
+    on_subscribed();
+  }
+}
+
+bool RedisClient::Impl::sync(std::function<void(bool)> done) {
+  if (state_ != State::up || !cmd_ready_ || !cmd_) return false;
+  if (syncs_.add(std::move(done))) send_sync_marker();
+  return true;
+}
+
+void RedisClient::Impl::send_sync_marker() {
+  const std::uint64_t marker = syncs_.start_marker();
+  const std::string n = std::to_string(marker);
+  std::size_t copies =
+      cluster_ ? cluster_->broadcast({"PUBLISH", sync_channel_, n},
+                                     [this, marker] { finish(syncs_.on_copy_lost(marker)); })
+               : 0;
+  if (copies == 0 && cmd_ && cmd_ready_ &&  // one server (or a cluster not mapped yet)
+      cmd_->command({"PUBLISH", sync_channel_, n}, [](const redisReply&) {})) {
+    copies = 1;
+  }
+  if (copies == 0) {
+    finish_syncs(false);
+    return;
+  }
+  syncs_.expect(copies);
+  arm(sync_timer_, opt_.read_timeout, [this] { finish_syncs(false); });
+}
+
+void RedisClient::Impl::finish(std::vector<SyncBarrier::Waiter> done) {
+  if (done.empty()) return;
+  cancel(sync_timer_);
+  for (auto& d : done) post_bool(std::move(d), true);
+  if (syncs_.next_waiting()) send_sync_marker();
+}
+
+void RedisClient::Impl::finish_syncs(bool ok) {
+  cancel(sync_timer_);
+  for (auto& d : syncs_.take_all()) post_bool(std::move(d), ok);
+}
+
+void RedisClient::Impl::post_bool(std::function<void(bool)> done, bool ok) {
+  boost::asio::post(io_, [life = std::weak_ptr<int>(life_), done = std::move(done), ok] {
+    if (!life.expired()) done(ok);
+  });
+}
+
+void RedisClient::Impl::unpaired_notice() {
+  if ((demux_.notices_dropped() - 1) % 1000 == 0) {
+    log_line("warn", "a durable notice without its message (1 in 1000 logged)");
+  }
+}
+
+void RedisClient::Impl::on_subscribed() {
+  bool resumed = ever_up_;
+  state_ = State::up;
+  ever_up_ = true;
+  sub_backoff_.reset();
+  if (resumed) {
+    ++reconnects_;
+    auto down = std::chrono::duration_cast<milliseconds>(Clock::now() - down_since_);
+    log_line("info", "subscription to " + pattern_ + " on " + url_text_ + " (" + sub_addr_ +
+                         ") resumed after " + std::to_string(down.count()) + " ms down");
   } else {
-    return std::nullopt;
+    log_line("info", "subscribed to " + pattern_ + " on " + url_text_ + " (" + sub_addr_ + ")");
   }
-  out.complete = out.entries.size() < count;
-  return out;
+  if (cb_.on_subscribed) cb_.on_subscribed(resumed);
 }
 
-}  // namespace
+void RedisClient::Impl::sub_read_done() {
+  liveness_.heard(Clock::now());
+  if (burst_ == 0) return;
+  burst_ = 0;
+  if (cb_.on_burst_end) cb_.on_burst_end();
+}
 
-struct RedisClient::Impl {
-  using Timer = detail::GuardedTimer;
-
-  enum class State { idle, connecting, handshaking, up, waiting };
-
-  Impl(boost::asio::io_context& io, RedisClientOptions options, RedisClientCallbacks callbacks)
-      : io_(io),
-        opt_(std::move(options)),
-        cb_(std::move(callbacks)),
-        url_text_(opt_.url.redacted()),
-        pattern_(opt_.prefix + "*"),
-        heartbeat_channel_(opt_.prefix + std::string(kHeartbeatSuffix)),
-        rng_(std::random_device{}()),
-        sync_suffix_(std::string(kSyncPrefix) + std::to_string(rng_())),
-        sync_channel_(opt_.prefix + sync_suffix_),
-        sub_backoff_(opt_.backoff_min, opt_.backoff_max),
-        sub_retry_(io),
-        watchdog_(io),
-        cmd_backoff_(opt_.backoff_min, opt_.backoff_max),
-        cmd_retry_(io),
-        heartbeat_(io),
-        sync_timer_(io),
-        command_timer_(io),
-        sub_lookup_(io),
-        cmd_lookup_(io),
-        watch_retry_(io) {
-    if (opt_.heartbeat_interval <= milliseconds(0)) opt_.heartbeat_interval = milliseconds(1000);
-    if (opt_.url.cluster()) {
-      ClusterCommandsOptions co;
-      co.seeds = opt_.url.cluster_nodes;
-      co.username = opt_.url.username;
-      co.password = opt_.url.password;
-      co.connect_timeout = opt_.connect_timeout;
-      co.timeout = opt_.read_timeout;
-      co.library = std::string(kRedisLibrary);
-      cluster_ = std::make_unique<ClusterCommands>(io_, std::move(co));
-    }
-  }
-
-  ~Impl() { halt(); }
-
-  boost::asio::io_context& io_;
-  RedisClientOptions opt_;
-  RedisClientCallbacks cb_;
-  const std::string url_text_;  // redacted: the only form that is logged
-  const std::string pattern_;
-  const std::string heartbeat_channel_;
-  // Timer handlers hold a weak_ptr to this: they may be queued after the
-  // Impl is gone (a cancel cannot recall a completion already queued).
-  std::shared_ptr<int> life_ = std::make_shared<int>(0);
-  std::mt19937_64 rng_;
-  const std::string sync_suffix_;   // "#sync:<random>": this instance's barriers
-  const std::string sync_channel_;  // with the prefix
-  bool running_ = false;
-
-  // The subscription.
-  std::unique_ptr<detail::HiredisAsio> sub_;
-  State state_ = State::idle;
-  Backoff sub_backoff_;
-  Timer sub_retry_, watchdog_;
-  Clock::time_point last_heard_{};
-  Clock::time_point down_since_{};
-  bool ever_up_ = false;
-  std::uint64_t reconnects_ = 0;
-  std::size_t burst_ = 0;  // messages delivered in the current read burst
-  // Durable notices waiting for their payload: the next message on their
-  // channel. With one server that is the very next message; in a cluster
-  // the notice and the payload come from the channel's master in order,
-  // but messages relayed from other masters may come between them.
-  struct Notice {
-    std::string channel;
-    std::optional<StreamId> id;
-  };
-  std::vector<Notice> notices_;
-  std::uint64_t unpaired_notices_ = 0;
-
-  // The command connection (heartbeat publisher).
-  std::unique_ptr<detail::HiredisAsio> cmd_;
-  bool cmd_ready_ = false;
-  bool cmd_publish_refused_logged_ = false;
-  int heartbeats_unanswered_ = 0;
-  Backoff cmd_backoff_;
-  Timer cmd_retry_, heartbeat_;
-
-  // Stream reads in flight, in the order sent (Redis answers in order, so
-  // the first one is the oldest).
-  // Commands in flight on the command connection (stream reads, publishes),
-  // in the order sent (Redis answers in order, so the first one is the
-  // oldest). `on_reply` gets the reply, or nullptr when there is none (a
-  // timeout, the connection lost); it runs inside a hiredis callback or
-  // from fail_commands, so it only takes what it needs and posts the rest.
-  struct PendingCommand {
-    std::function<void(const redisReply*)> on_reply;
-    Clock::time_point deadline;
-  };
-  std::map<std::uint64_t, PendingCommand> commands_;
-  // Barriers: the ones whose marker is out (`sync_out_`, marker number
-  // sync_sent_), and the ones that came later and wait for the next marker.
-  std::vector<std::function<void(bool)>> sync_out_, sync_next_;
-  std::uint64_t sync_sent_ = 0;
-  // Copies of the marker still to come back: in a cluster the marker is
-  // published on every master, since each master's messages reach the
-  // subscription over a link of their own (in order on each link only).
-  std::size_t sync_markers_left_ = 0;
-  Timer sync_timer_;
-  std::uint64_t next_command_ = 0;
-  std::uint64_t reads_total_ = 0;
-  std::uint64_t read_failures_ = 0;
-  Timer command_timer_;
-
-  // ---- Redis Cluster (redis-cluster:// URLs) -------------------------------
-  // The subscription and the command connection each use one node, tried
-  // in turn (a PUBLISH reaches every node); stream reads go to the master
-  // of their key's slot through this.
-  std::unique_ptr<ClusterCommands> cluster_;
-
-  // ---- Sentinel (redis-sentinel:// URLs) ---------------------------------
-  // Before each connect the sentinels are asked in turn, each on a
-  // short-lived connection, where the master is; one lookup per connection.
-  struct Lookup {
-    explicit Lookup(boost::asio::io_context& io) : timer(io) {}
-    std::unique_ptr<detail::HiredisAsio> conn;
-    Timer timer;
-    std::size_t next = 0;   // the sentinel to ask first (the last that answered)
-    std::size_t tried = 0;  // in this round
-    std::string errors;
-    std::uint64_t gen = 0;  // a found() posted before stop_lookup is dropped
-    std::function<void(const RedisUrl&)> found;
-    std::function<void(const std::string&)> failed;
-  };
-  Lookup sub_lookup_, cmd_lookup_;
-  // A subscription to +switch-master on one sentinel: a master demoted by a
-  // failover may keep its clients, so the announcement is what moves us.
-  std::unique_ptr<detail::HiredisAsio> watch_;
-  std::size_t watch_next_ = 0;
-  Timer watch_retry_;
-  std::string sub_addr_, cmd_addr_;  // "host:port" connected to, for logs
-
-  template <class F>
-  void arm(Timer& timer, milliseconds after, F f) {
-    timer.arm(after, life_, std::move(f));
-  }
-  static void cancel(Timer& timer) { timer.cancel(); }
-
-  bool needs_auth() const { return !opt_.url.username.empty() || !opt_.url.password.empty(); }
-
-  // AUTH with the ACL user when one is given (Redis 6+), else the legacy form.
-  bool send_auth(detail::HiredisAsio& conn, detail::HiredisAsio::ReplyHandler done) {
-    if (!opt_.url.username.empty()) {
-      return conn.command({"AUTH", opt_.url.username, opt_.url.password}, std::move(done));
-    }
-    return conn.command({"AUTH", opt_.url.password}, std::move(done));
-  }
-
-  void start() {
-    if (running_) return;
-    running_ = true;
-    if (cluster_) cluster_->start();
-    connect_sub();
-    connect_cmd();
-    if (opt_.url.sentinel()) watch_failovers();
-  }
-
-  static std::string host_port(const std::string& host, int port) {
-    return (host.find(':') == std::string::npos ? host : "[" + host + "]") + ":" +
-           std::to_string(port);
-  }
-
-  // Calls `found` with the URL to connect to: the --redis one, or for a
-  // sentinel URL the master that a sentinel names now; `failed` when no
-  // sentinel could name it. Either runs from a fresh stack (or, for a plain
-  // URL, right away).
-  void resolve(Lookup& lk, std::function<void(const RedisUrl&)> found,
-               std::function<void(const std::string&)> failed) {
-    if (opt_.url.cluster()) {
-      // Each attempt the next node: one that is down is passed over. The
-      // nodes of the URL, then the masters the slot map names.
-      std::vector<RedisHostPort> nodes = opt_.url.cluster_nodes;
-      for (const auto& m : cluster_->master_nodes()) {
-        if (std::find(nodes.begin(), nodes.end(), m) == nodes.end()) nodes.push_back(m);
-      }
-      const RedisHostPort at = nodes[lk.next++ % nodes.size()];
-      RedisUrl url = opt_.url;
-      url.host = at.host;
-      url.port = at.port;
-      found(url);
+void RedisClient::Impl::arm_watchdog() {
+  auto due = liveness_.deadline() - Clock::now();
+  arm(watchdog_, std::max(milliseconds(1), std::chrono::ceil<milliseconds>(due)), [this] {
+    auto silent = liveness_.dead(Clock::now());
+    if (!silent) {
+      arm_watchdog();
       return;
     }
-    if (!opt_.url.sentinel()) {
-      found(opt_.url);
-      return;
-    }
-    lk.found = std::move(found);
-    lk.failed = std::move(failed);
-    lk.tried = 0;
-    lk.errors.clear();
-    ask_sentinel(lk);
+    sub_retry("nothing heard for " +
+              std::to_string(std::chrono::duration_cast<milliseconds>(*silent).count()) +
+              " ms, not even a heartbeat");
+  });
+}
+
+void RedisClient::Impl::sub_retry(const std::string& why) {
+  bool was_up = state_ == State::up;
+  sub_.reset();
+  stop_lookup(sub_lookup_);
+  cancel(watchdog_);
+  burst_ = 0;
+  demux_.reset();
+  finish_syncs(false);
+  state_ = State::waiting;
+  milliseconds delay = sub_backoff_.next();
+  std::string in = "; reconnecting in " + std::to_string(delay.count()) + " ms";
+  if (was_up) {
+    down_since_ = Clock::now();
+    log_line("warn", "subscription lost (" + why + ")" + in);
+  } else {
+    log_line("warn", why + in);
   }
-
-  void ask_sentinel(Lookup& lk) {
-    const auto& sentinels = opt_.url.sentinels;
-    if (lk.tried == sentinels.size()) {
-      cancel(lk.timer);
-      lk.conn.reset();
-      auto failed = std::move(lk.failed);
-      failed("no sentinel named master " + opt_.url.master_name + " (" + lk.errors + ")");
-      return;
-    }
-    const std::size_t index = lk.next % sentinels.size();
-    lk.next = index + 1;
-    ++lk.tried;
-    RedisUrl at;
-    at.host = sentinels[index].host;
-    at.port = sentinels[index].port;
-    const std::string name = "sentinel " + host_port(at.host, at.port);
-    auto give_up = [this, &lk, name](const std::string& why) {
-      cancel(lk.timer);
-      lk.conn.reset();
-      if (!lk.errors.empty()) lk.errors += "; ";
-      lk.errors += name + ": " + why;
-      ask_sentinel(lk);
-    };
-    detail::HiredisAsio::Events ev;
-    ev.on_connected = [this, &lk, index, give_up] {
-      send_sentinel_auth(*lk.conn, give_up);
-      bool sent = lk.conn->command(
-          {"SENTINEL", "get-master-addr-by-name", opt_.url.master_name},
-          [this, &lk, index, give_up](const redisReply& r) {
-            if (r.type == REDIS_REPLY_ARRAY && r.elements == 2 &&
-                r.element[0]->type == REDIS_REPLY_STRING &&
-                r.element[1]->type == REDIS_REPLY_STRING) {
-              RedisUrl master = opt_.url;
-              master.host = std::string(reply_text(*r.element[0]));
-              int port = 0;
-              try {
-                port = std::stoi(std::string(reply_text(*r.element[1])));
-              } catch (const std::exception&) {
-              }
-              if (master.host.empty() || port <= 0 || port > 65535) {
-                give_up("a malformed address");
-                return;
-              }
-              master.port = port;
-              cancel(lk.timer);
-              lk.conn.reset();  // deferred by HiredisAsio: we are in its handler
-              lk.next = index;  // it answered: ask it first next time
-              auto found = std::move(lk.found);
-              boost::asio::post(io_, [life = std::weak_ptr<int>(life_), &lk, gen = lk.gen,
-                                      found = std::move(found), master = std::move(master)] {
-                if (!life.expired() && lk.gen == gen) found(master);
-              });
-            } else if (r.type == REDIS_REPLY_ERROR) {
-              give_up("refused (" + std::string(reply_text(r)) + ")");
-            } else {
-              give_up("does not know the master");
-            }
-          });
-      if (!sent) give_up("cannot send SENTINEL");
-    };
-    ev.on_connect_failed = give_up;
-    ev.on_disconnected = give_up;
-    lk.conn = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
-    lk.conn->connect(at, opt_.connect_timeout);
-    // Covers the connect and the answer.
-    arm(lk.timer, opt_.connect_timeout, [give_up] { give_up("no answer in time"); });
-  }
-
-  void stop_lookup(Lookup& lk) {
-    ++lk.gen;
-    cancel(lk.timer);
-    lk.conn.reset();
-    lk.found = nullptr;
-    lk.failed = nullptr;
-  }
-
-  // A sentinel URL names a master: make sure the server still is one (a
-  // demoted master, or a sentinel with stale news, would hand us a replica).
-  void check_role(detail::HiredisAsio& conn, std::function<void()> ok,
-                  std::function<void(const std::string&)> bad) {
-    if (!opt_.url.sentinel()) {
-      ok();
-      return;
-    }
-    bool sent = conn.command({"ROLE"}, [ok = std::move(ok), bad](const redisReply& r) {
-      if (r.type == REDIS_REPLY_ARRAY && r.elements >= 1 && reply_text(*r.element[0]) == "master") {
-        ok();
-      } else if (r.type == REDIS_REPLY_ERROR) {
-        bad("ROLE refused (" + std::string(reply_text(r)) + ")");
-      } else {
-        bad("the server named by the sentinels is not a master (ROLE: " +
-            std::string(r.type == REDIS_REPLY_ARRAY && r.elements >= 1 ? reply_text(*r.element[0])
-                                                                       : "?") +
-            ")");
-      }
-    });
-    if (!sent) bad("cannot send ROLE");
-  }
-
-  // AUTH to a sentinel when the URL gives its password; pipelined before
-  // the command that follows (a refusal closes the connection, so that
-  // command's NOAUTH answer is never seen).
-  void send_sentinel_auth(detail::HiredisAsio& conn,
-                          std::function<void(const std::string&)> refused) {
-    if (opt_.url.sentinel_password.empty()) return;
-    auto on_reply = [refused = std::move(refused)](const redisReply& r) {
-      if (r.type == REDIS_REPLY_ERROR) refused("AUTH refused (" + std::string(reply_text(r)) + ")");
-    };
-    if (!opt_.url.sentinel_username.empty()) {
-      conn.command({"AUTH", opt_.url.sentinel_username, opt_.url.sentinel_password},
-                   std::move(on_reply));
-    } else {
-      conn.command({"AUTH", opt_.url.sentinel_password}, std::move(on_reply));
-    }
-  }
-
-  void watch_failovers() {
-    const auto& sentinels = opt_.url.sentinels;
-    const std::size_t index = watch_next_++ % sentinels.size();
-    RedisUrl at;
-    at.host = sentinels[index].host;
-    at.port = sentinels[index].port;
-    detail::HiredisAsio::Events ev;
-    ev.on_connected = [this] {
-      send_sentinel_auth(*watch_, [this](const std::string&) { watch_again(); });
-      bool sent = watch_->command({"SUBSCRIBE", "+switch-master"},
-                                  [this](const redisReply& r) { on_watch_reply(r); });
-      if (!sent) watch_again();
-    };
-    ev.on_connect_failed = [this](const std::string&) { watch_again(); };
-    ev.on_disconnected = [this](const std::string&) { watch_again(); };
-    watch_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
-    watch_->connect(at, opt_.connect_timeout);
-  }
-
-  // The next sentinel, after a pause: the watch is a shortcut (the
-  // heartbeat and ROLE catch a stale master too), so no hurry.
-  void watch_again() {
-    watch_.reset();
-    arm(watch_retry_, opt_.backoff_max, [this] { watch_failovers(); });
-  }
-
-  // "+switch-master <name> <old ip> <old port> <new ip> <new port>"
-  void on_watch_reply(const redisReply& r) {
-    if (r.type == REDIS_REPLY_ERROR) {
-      watch_again();
-      return;
-    }
-    if (r.type != REDIS_REPLY_ARRAY || r.elements < 3) return;
-    if (reply_text(*r.element[0]) != "message") return;
-    const std::string_view text = reply_text(*r.element[2]);
-    const std::string_view name = text.substr(0, text.find(' '));
-    if (name != opt_.url.master_name) return;
-    log_line("warn", "sentinel: failover of master " + opt_.url.master_name + " (" +
-                         std::string(text) + "); reconnecting to the new master");
-    // Connections still on the old master are moved; one already
-    // resolving or waiting will ask the sentinels afresh anyway.
-    if (cmd_) cmd_retry("failover announced by a sentinel");
-    if (sub_ && state_ != State::waiting) sub_retry("failover announced by a sentinel");
-  }
-
-  // Tears everything down without a word to the owner.
-  void halt() {
-    running_ = false;
-    cancel(sub_retry_);
-    cancel(watchdog_);
-    cancel(cmd_retry_);
-    cancel(heartbeat_);
-    cancel(command_timer_);
-    cancel(watch_retry_);
-    stop_lookup(sub_lookup_);
-    stop_lookup(cmd_lookup_);
-    watch_.reset();
-    if (cluster_) cluster_->stop();
-    sub_.reset();  // frees the context: its handlers and events are dropped
-    cmd_.reset();
-    cmd_ready_ = false;
-    state_ = State::idle;
-    burst_ = 0;
-    notices_.clear();
-    commands_.clear();  // stop(): nothing runs afterwards
-    cancel(sync_timer_);
-    sync_out_.clear();
-    sync_next_.clear();
-  }
-
-  void stop() {
-    bool was_running = running_;
-    halt();
-    if (was_running) log_line("info", "stopped");
-  }
-
-  // ---- subscription ----------------------------------------------------
-
-  void connect_sub() {
-    state_ = State::connecting;
-    resolve(
-        sub_lookup_, [this](const RedisUrl& url) { connect_sub_to(url); },
-        [this](const std::string& why) { sub_retry(why); });
-  }
-
-  void connect_sub_to(const RedisUrl& url) {
-    sub_addr_ = url.unix_path.empty() ? host_port(url.host, url.port) : url.unix_path;
-    detail::HiredisAsio::Events ev;
-    ev.on_connected = [this] { sub_handshake(); };
-    ev.on_connect_failed = [this](const std::string& why) {
-      sub_retry("connect to " + url_text_ + " (" + sub_addr_ + ") failed (" + why + ")");
-    };
-    ev.on_disconnected = [this](const std::string& why) { sub_retry(why); };
-    ev.on_read_done = [this] { sub_read_done(); };
-    sub_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
-    sub_->connect(url, opt_.connect_timeout);
-  }
-
-  void sub_handshake() {
-    state_ = State::handshaking;
-    // The watchdog covers the handshake too: a server that accepts the TCP
-    // connection but never answers is as dead as a silent subscription.
-    last_heard_ = Clock::now();
-    arm_watchdog();
-    // No SELECT here: pub/sub channels are shared by all databases, so the
-    // db of the URL does not matter to the subscription.
-    if (needs_auth()) {
-      bool sent = send_auth(*sub_, [this](const redisReply& r) {
-        if (r.type == REDIS_REPLY_ERROR) {
-          sub_retry("AUTH refused (" + std::string(reply_text(r)) + ")");
-        } else {
-          sub_check_role();
-        }
-      });
-      if (!sent) sub_retry("cannot send AUTH");
-    } else {
-      sub_check_role();
-    }
-  }
-
-  void sub_check_role() {
-    check_role(
-        *sub_, [this] { send_psubscribe(); }, [this](const std::string& why) { sub_retry(why); });
-  }
-
-  void send_psubscribe() {
-    bool sent =
-        sub_->command({"PSUBSCRIBE", pattern_}, [this](const redisReply& r) { on_sub_reply(r); });
-    if (!sent) sub_retry("cannot send PSUBSCRIBE");
-  }
-
-  void on_sub_reply(const redisReply& r) {
-    if (r.type == REDIS_REPLY_ERROR) {  // e.g. an ACL without &<pattern> rights
-      sub_retry("PSUBSCRIBE refused (" + std::string(reply_text(r)) + ")");
-      return;
-    }
-    if (r.type != REDIS_REPLY_ARRAY || r.elements < 3) return;
-    std::string_view kind = reply_text(*r.element[0]);
-    if (kind == "pmessage" && r.elements >= 4) {
-      std::string_view channel = reply_text(*r.element[2]);
-      if (!channel.starts_with(opt_.prefix)) return;  // cannot match the pattern; be safe
-      channel.remove_prefix(opt_.prefix.size());
-      const std::string_view payload = reply_text(*r.element[3]);
-      // Heartbeats (and any internal "#..." channel) only prove liveness,
-      // which sub_read_done has already noted.
-      if (!channel.empty() && channel.front() == '#') {
-        if (channel == sync_suffix_) {
-          on_sync_marker(payload);
-        } else if (channel.starts_with(kDurableNotice)) {
-          channel.remove_prefix(kDurableNotice.size());
-          add_notice(channel, StreamId::parse(payload));
-        }
-        return;
-      }
-      ++burst_;
-      std::optional<StreamId> id = take_notice(channel);
-      if (cb_.on_message) cb_.on_message(channel, payload, id ? &*id : nullptr);
-    } else if (kind == "psubscribe") {
-      on_subscribed();
-    }
-  }
-
-  bool sync(std::function<void(bool)> done) {
-    if (state_ != State::up || !cmd_ready_ || !cmd_) return false;
-    sync_next_.push_back(std::move(done));
-    if (sync_out_.empty()) send_sync_marker();
-    return true;
-  }
-
-  void send_sync_marker() {
-    sync_out_ = std::move(sync_next_);
-    sync_next_.clear();
-    const std::string n = std::to_string(++sync_sent_);
-    sync_markers_left_ =
-        cluster_ ? cluster_->broadcast({"PUBLISH", sync_channel_, n},
-                                       [this, gen = sync_sent_] { sync_marker_lost(gen); })
-                 : 0;
-    bool sent = sync_markers_left_ > 0;
-    if (!sent) {  // one server (or a cluster whose masters are not known yet)
-      sync_markers_left_ = 1;
-      sent = cmd_ && cmd_ready_ &&
-             cmd_->command({"PUBLISH", sync_channel_, n}, [](const redisReply&) {});
-    }
-    if (!sent) {
-      finish_syncs(false);
-      return;
-    }
-    arm(sync_timer_, opt_.read_timeout, [this] { finish_syncs(false); });
-  }
-
-  void on_sync_marker(std::string_view payload) {
-    if (sync_out_.empty() || payload != std::to_string(sync_sent_)) return;  // a stale one
-    if (--sync_markers_left_ > 0) return;
-    complete_syncs();
-  }
-
-  // A master whose connection failed before the marker could be sent: it
-  // publishes nothing, so there is nothing of it to wait for.
-  void sync_marker_lost(std::uint64_t gen) {
-    if (sync_out_.empty() || gen != sync_sent_ || sync_markers_left_ == 0) return;
-    if (--sync_markers_left_ > 0) return;
-    complete_syncs();
-  }
-
-  void complete_syncs() {
-    cancel(sync_timer_);
-    auto done = std::move(sync_out_);
-    sync_out_.clear();
-    for (auto& d : done) post_bool(std::move(d), true);
-    if (!sync_next_.empty()) send_sync_marker();
-  }
-
-  void finish_syncs(bool ok) {
-    cancel(sync_timer_);
-    auto out = std::move(sync_out_);
-    auto next = std::move(sync_next_);
-    sync_out_.clear();
-    sync_next_.clear();
-    for (auto& d : out) post_bool(std::move(d), ok);
-    for (auto& d : next) post_bool(std::move(d), ok);
-  }
-
-  void post_bool(std::function<void(bool)> done, bool ok) {
-    boost::asio::post(io_, [life = std::weak_ptr<int>(life_), done = std::move(done), ok] {
-      if (!life.expired()) done(ok);
-    });
-  }
-
-  // A second notice for a channel before its payload, or more channels
-  // with a notice out than any cluster interleaves: the older notices were
-  // not published by comet_publish_v1 (someone PUBLISHed under "#durable:"
-  // by hand) and are dropped. A payload without a notice is taken as plain;
-  // the stream has the message either way.
-  static constexpr std::size_t kMaxNotices = 256;
-  void add_notice(std::string_view channel, std::optional<StreamId> id) {
-    for (auto it = notices_.begin(); it != notices_.end(); ++it) {
-      if (it->channel == channel) {
-        unpaired_notice();
-        notices_.erase(it);
-        break;
-      }
-    }
-    if (notices_.size() >= kMaxNotices) {
-      unpaired_notice();
-      notices_.clear();
-    }
-    notices_.push_back(Notice{std::string(channel), id});
-  }
-
-  std::optional<StreamId> take_notice(std::string_view channel) {
-    for (auto it = notices_.begin(); it != notices_.end(); ++it) {
-      if (it->channel == channel) {
-        std::optional<StreamId> id = it->id;
-        notices_.erase(it);
-        return id;
-      }
-    }
-    return std::nullopt;
-  }
-
-  void unpaired_notice() {
-    if (unpaired_notices_++ % 1000 == 0) {
-      log_line("warn", "a durable notice without its message (1 in 1000 logged)");
-    }
-  }
-
-  void on_subscribed() {
-    bool resumed = ever_up_;
-    state_ = State::up;
-    ever_up_ = true;
-    sub_backoff_.reset();
-    if (resumed) {
-      ++reconnects_;
-      auto down = std::chrono::duration_cast<milliseconds>(Clock::now() - down_since_);
-      log_line("info", "subscription to " + pattern_ + " on " + url_text_ + " (" + sub_addr_ +
-                           ") resumed after " + std::to_string(down.count()) + " ms down");
-    } else {
-      log_line("info", "subscribed to " + pattern_ + " on " + url_text_ + " (" + sub_addr_ + ")");
-    }
-    if (cb_.on_subscribed) cb_.on_subscribed(resumed);
-  }
-
-  // Any bytes read count as liveness, even a part of a large message.
-  void sub_read_done() {
-    last_heard_ = Clock::now();
-    if (burst_ == 0) return;
-    burst_ = 0;
-    if (cb_.on_burst_end) cb_.on_burst_end();
-  }
-
-  // Rather than re-arming a timer per message, the timer fires at the
-  // earliest moment the silence could be long enough and checks.
-  void arm_watchdog() {
-    auto limit = opt_.heartbeat_interval * kSilentHeartbeats;
-    auto due = last_heard_ + limit - Clock::now();
-    arm(watchdog_, std::max(milliseconds(1), std::chrono::ceil<milliseconds>(due)), [this, limit] {
-      auto silent = Clock::now() - last_heard_;
-      if (silent < limit) {
-        arm_watchdog();
-        return;
-      }
-      sub_retry("nothing heard for " +
-                std::to_string(std::chrono::duration_cast<milliseconds>(silent).count()) +
-                " ms, not even a heartbeat");
-    });
-  }
-
-  // The subscription (or the attempt at one) is over: drop it and schedule
-  // the next attempt. Safe from any of the connection's own handlers.
-  void sub_retry(const std::string& why) {
-    bool was_up = state_ == State::up;
-    sub_.reset();
-    stop_lookup(sub_lookup_);
-    cancel(watchdog_);
-    burst_ = 0;
-    notices_.clear();
-    finish_syncs(false);
-    state_ = State::waiting;
-    milliseconds delay = sub_backoff_.next(rng_);
-    std::string in = "; reconnecting in " + std::to_string(delay.count()) + " ms";
-    if (was_up) {
-      down_since_ = Clock::now();
-      log_line("warn", "subscription lost (" + why + ")" + in);
-    } else {
-      log_line("warn", why + in);
-    }
-    arm(sub_retry_, delay, [this] { connect_sub(); });
-    // Last: the owner may call stop() from here.
-    if (was_up && cb_.on_down) cb_.on_down();
-  }
-
-  // ---- commands and heartbeat --------------------------------------------
-
-  void connect_cmd() {
-    cmd_ready_ = false;
-    resolve(
-        cmd_lookup_, [this](const RedisUrl& url) { connect_cmd_to(url); },
-        [this](const std::string& why) { cmd_retry("command connection: " + why); });
-  }
-
-  void connect_cmd_to(const RedisUrl& url) {
-    cmd_addr_ = url.unix_path.empty() ? host_port(url.host, url.port) : url.unix_path;
-    detail::HiredisAsio::Events ev;
-    ev.on_connected = [this] { cmd_handshake(); };
-    ev.on_connect_failed = [this](const std::string& why) {
-      cmd_retry("command connection to " + url_text_ + " (" + cmd_addr_ + ") failed (" + why + ")");
-    };
-    ev.on_disconnected = [this](const std::string& why) {
-      cmd_retry("command connection lost (" + why + ")");
-    };
-    cmd_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
-    cmd_->connect(url, opt_.connect_timeout);
-  }
-
-  void cmd_handshake() {
-    if (needs_auth()) {
-      bool sent = send_auth(*cmd_, [this](const redisReply& r) {
-        if (r.type == REDIS_REPLY_ERROR) {
-          cmd_retry("command connection: AUTH refused (" + std::string(reply_text(r)) + ")");
-        } else {
-          cmd_check_role();
-        }
-      });
-      if (!sent) cmd_retry("command connection: cannot send AUTH");
-    } else {
-      cmd_check_role();
-    }
-  }
-
-  void cmd_check_role() {
-    check_role(
-        *cmd_, [this] { cmd_select(); },
-        [this](const std::string& why) { cmd_retry("command connection: " + why); });
-  }
-
-  // The command connection does select the db: durable reads will use it.
-  void cmd_select() {
-    if (opt_.url.db == 0) {
-      cmd_up();
-      return;
-    }
-    std::string db = std::to_string(opt_.url.db);
-    bool sent = cmd_->command({"SELECT", db}, [this](const redisReply& r) {
-      if (r.type == REDIS_REPLY_ERROR) {
-        cmd_retry("command connection: SELECT refused (" + std::string(reply_text(r)) + ")");
-      } else {
-        cmd_up();
-      }
-    });
-    if (!sent) cmd_retry("command connection: cannot send SELECT");
-  }
-
-  void cmd_up() {
-    cmd_ready_ = true;
-    cmd_backoff_.reset();
-    heartbeats_unanswered_ = 0;
-    // Before any read: commands run in order, so reads sent from here on
-    // find the functions (unless the load fails: Redis before 7). In a
-    // cluster this node may be a replica; the functions are loaded on
-    // every master by cluster_.
-    if (!cluster_) load_library();
-    send_heartbeat();
-    if (cb_.on_command_ready) cb_.on_command_ready();
-  }
-
-  // FUNCTION LOAD of deploy/redis/comet.lua when missing: the library name
-  // carries its version, so "already exists" means it is there as needed.
-  void load_library() {
-    if (!cmd_ready_) return;
-    cmd_->command({"FUNCTION", "LOAD", kRedisLibrary}, [this](const redisReply& r) {
-      if (r.type != REDIS_REPLY_ERROR) {
-        log_line("info",
-                 "loaded the durable-channel functions (" + std::string(reply_text(r)) + ")");
-      } else if (reply_text(r).find("already exists") == std::string_view::npos) {
-        log_line("error", "cannot load the durable-channel functions (" +
-                              std::string(reply_text(r)) +
-                              "): durable channels need Redis 7; their gaps are reported");
-      }
-    });
-  }
-
-  bool read_stream(std::string_view channel, StreamId after, std::size_t count,
-                   std::function<void(std::optional<StreamRead>)> done) {
-    const std::string key = stream_key(opt_.prefix, channel);
-    const std::string from = after.text();
-    const std::string n = std::to_string(count);
-    bool sent =
-        send_command(key, {"FCALL_RO", "comet_read_v1", "1", key, from, n},
-                     [this, after, count, done = std::move(done)](const redisReply* r) mutable {
-                       std::optional<StreamRead> result;
-                       if (r != nullptr) result = parse_read(*r, after, count);
-                       if (!result) {
-                         note_read_failure(r);
-                         // A Redis that restarted without persistence lost the functions
-                         // (in a cluster, ClusterCommands loads them again itself).
-                         if (!cluster_ && r != nullptr && r->type == REDIS_REPLY_ERROR &&
-                             reply_text(*r).find("unction") != std::string_view::npos) {
-                           load_library();
-                         }
-                       }
-                       finish_read(std::move(done), std::move(result));
-                     });
-    if (sent) ++reads_total_;
-    return sent;
-  }
-
-  // PUBLISH, or with `durable` comet_publish_v1 (as Comet::publishDurable).
-  bool publish(std::string_view channel, std::string_view payload, bool durable,
-               std::function<void(PublishResult)> done) {
-    const std::string key = opt_.prefix + std::string(channel);
-    std::vector<std::string> args;
-    std::string route;  // the key that picks a cluster node (none: any node)
-    if (durable) {
-      route = stream_key(opt_.prefix, channel);
-      args = {"FCALL",
-              "comet_publish_v1",
-              "1",
-              route,
-              key,
-              opt_.prefix + std::string(kDurableNotice) + std::string(channel),
-              std::string(payload),
-              std::to_string(opt_.stream_max_len),
-              std::to_string(opt_.stream_ttl_seconds)};
-    } else {
-      args = {"PUBLISH", key, std::string(payload)};
-    }
-    return send_command(
-        route, std::move(args), [this, durable, done = std::move(done)](const redisReply* r) {
-          PublishResult result;
-          result.answered = r != nullptr;
-          if (r == nullptr) {
-            result.error = "no answer from Redis";
-          } else if (r->type == REDIS_REPLY_ERROR) {
-            result.error = std::string(reply_text(*r));
-            if (!cluster_ && result.error.find("unction") != std::string::npos) load_library();
-          } else if (!durable && r->type == REDIS_REPLY_INTEGER) {
-            result.ok = true;
-            result.receivers = r->integer;
-          } else if (durable && r->type == REDIS_REPLY_STRING) {
-            result.ok = true;
-            result.receivers = 1;
-            result.id = std::string(reply_text(*r));
-          } else {
-            result.error = "an unexpected reply";
-          }
-          boost::asio::post(io_, [life = std::weak_ptr<int>(life_), done = std::move(done),
-                                  result = std::move(result)]() mutable {
-            if (!life.expired()) done(std::move(result));
-          });
-        });
-  }
-
-  // Sends a command on the command connection, or in a cluster with a
-  // `route` key to the master of its slot. False (and `on_reply` never
-  // runs) when the command connection is not ready.
-  bool send_command(std::string_view route, std::vector<std::string> args,
-                    std::function<void(const redisReply*)> on_reply) {
-    if (!cmd_ready_ || !cmd_) return false;
-    if (cluster_ && !route.empty()) {
-      cluster_->send(route, std::move(args), std::move(on_reply));
-      return true;
-    }
-    const std::uint64_t id = ++next_command_;
-    bool sent = cmd_->command(args, [this, id](const redisReply& r) { on_command_reply(id, r); });
-    if (!sent) return false;
-    commands_.emplace(id, PendingCommand{std::move(on_reply), Clock::now() + opt_.read_timeout});
-    if (commands_.size() == 1) arm_command_timer();
-    return true;
-  }
-
-  void on_command_reply(std::uint64_t id, const redisReply& r) {
-    auto it = commands_.find(id);
-    if (it == commands_.end()) return;
-    auto on_reply = std::move(it->second.on_reply);
-    commands_.erase(it);
-    on_reply(&r);
-    arm_command_timer();
-  }
-
-  // `r`: the reply that was not a read's answer, nullptr for none at all.
-  void note_read_failure(const redisReply* r) {
-    if (read_failures_++ % 100 != 0) return;
-    std::string why = r == nullptr                   ? "no answer"
-                      : r->type == REDIS_REPLY_ERROR ? std::string(reply_text(*r))
-                                                     : "unexpected reply";
-    log_line("warn", "stream read failed (" + why + "; 1 in 100 logged)");
-  }
-
-  // From a fresh stack: the caller may be inside a hiredis callback, and
-  // `done` may do anything (answer requests, send more reads).
-  void finish_read(std::function<void(std::optional<StreamRead>)> done,
-                   std::optional<StreamRead> result) {
-    boost::asio::post(io_, [life = std::weak_ptr<int>(life_), done = std::move(done),
-                            result = std::move(result)]() mutable {
-      if (!life.expired()) done(std::move(result));
-    });
-  }
-
-  void fail_commands() {
-    auto pending = std::move(commands_);
-    commands_.clear();
-    cancel(command_timer_);
-    for (auto& [id, command] : pending) command.on_reply(nullptr);
-  }
-
-  // Replies come in order: the oldest read is the first to be late.
-  void arm_command_timer() {
-    if (commands_.empty()) {
-      cancel(command_timer_);
-      return;
-    }
-    auto due = commands_.begin()->second.deadline - Clock::now();
-    arm(command_timer_, std::max(milliseconds(1), std::chrono::ceil<milliseconds>(due)), [this] {
-      if (commands_.empty()) return;
-      if (commands_.begin()->second.deadline > Clock::now()) {
-        arm_command_timer();
-        return;
-      }
-      cmd_retry("a command went unanswered for " + std::to_string(opt_.read_timeout.count()) +
-                " ms");
-    });
-  }
-
-  void send_heartbeat() {
-    if (!cmd_ready_) return;
-    // The command connection can go half-open too; its heartbeats going
-    // unanswered is how that shows.
-    if (heartbeats_unanswered_ >= kSilentHeartbeats) {
-      cmd_retry("command connection silent: " + std::to_string(heartbeats_unanswered_) +
-                " heartbeats unanswered");
-      return;
-    }
-    ++heartbeats_unanswered_;
-    bool sent = cmd_->command({"PUBLISH", heartbeat_channel_, ""}, [this](const redisReply& r) {
-      heartbeats_unanswered_ = 0;
-      if (r.type == REDIS_REPLY_ERROR && !cmd_publish_refused_logged_) {
-        cmd_publish_refused_logged_ = true;
-        log_line("error", "heartbeat PUBLISH refused (" + std::string(reply_text(r)) +
-                              "); the subscription will be taken for dead");
-      }
-    });
-    if (!sent) {
-      cmd_retry("command connection: cannot send PUBLISH");
-      return;
-    }
-    arm(heartbeat_, opt_.heartbeat_interval, [this] { send_heartbeat(); });
-  }
-
-  void cmd_retry(const std::string& why) {
-    cmd_.reset();
-    stop_lookup(cmd_lookup_);
-    cmd_ready_ = false;
-    cancel(heartbeat_);
-    fail_commands();
-    finish_syncs(false);
-    milliseconds delay = cmd_backoff_.next(rng_);
-    log_line("warn", why + "; reconnecting in " + std::to_string(delay.count()) + " ms");
-    arm(cmd_retry_, delay, [this] { connect_cmd(); });
-  }
-};
+  arm(sub_retry_, delay, [this] { connect_sub(); });
+  // Last: the owner may call stop() from here.
+  if (was_up && cb_.on_down) cb_.on_down();
+}
 
 RedisClient::RedisClient(boost::asio::io_context& io, RedisClientOptions options,
                          RedisClientCallbacks callbacks)

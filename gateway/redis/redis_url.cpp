@@ -1,5 +1,7 @@
 #include "gateway/redis/redis_url.hpp"
 
+#include "gateway/redis/host_port.hpp"
+
 #include <charconv>
 #include <stdexcept>
 #include <string>
@@ -287,14 +289,11 @@ std::string RedisUrl::redacted() const {
   if (!username.empty() || !password.empty()) {
     credentials = percent_encode(username) + ":" + (password.empty() ? "" : "***") + "@";
   }
-  auto host_text = [](const std::string& h, int p) {
-    return (h.find(':') == std::string::npos ? h : "[" + h + "]") + ":" + std::to_string(p);
-  };
   if (cluster()) {
     std::string out = "redis-cluster://" + credentials;
     for (std::size_t i = 0; i < cluster_nodes.size(); ++i) {
       if (i > 0) out += ",";
-      out += host_text(cluster_nodes[i].host, cluster_nodes[i].port);
+      out += host_port(cluster_nodes[i].host, cluster_nodes[i].port);
     }
     return out;
   }
@@ -302,7 +301,7 @@ std::string RedisUrl::redacted() const {
     std::string out = "redis-sentinel://" + credentials;
     for (std::size_t i = 0; i < sentinels.size(); ++i) {
       if (i > 0) out += ",";
-      out += host_text(sentinels[i].host, sentinels[i].port);
+      out += host_port(sentinels[i].host, sentinels[i].port);
     }
     out += "/" + master_name;
     if (db != 0) out += "/" + std::to_string(db);
@@ -320,8 +319,7 @@ std::string RedisUrl::redacted() const {
     return out;
   }
   std::string out = "redis://" + credentials;
-  out += host.find(':') == std::string::npos ? host : "[" + host + "]";
-  out += ":" + std::to_string(port);
+  out += host_port(host, port);
   if (db != 0) out += "/" + std::to_string(db);
   return out;
 }

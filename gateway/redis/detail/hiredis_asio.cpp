@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gateway/redis/redis_url.hpp"
+#include "gateway/util/log.hpp"
 
 namespace comet::detail {
 
@@ -48,36 +49,57 @@ struct HiredisAsio::Core : std::enable_shared_from_this<Core> {
   std::unordered_map<std::uint64_t, Pending> pending;
 
   // --- hooks called by hiredis; ev.data is a heap shared_ptr<Core> that
-  // keeps the Core alive for as long as hiredis may call them.
+  // keeps the Core alive for as long as hiredis may call them. All are
+  // noexcept: nothing may unwind through hiredis' C frames (only a failed
+  // allocation could, and that ends the process rather than corrupting
+  // hiredis' state); the owner's handlers are caught in on_reply.
   static Core& from(void* data) { return **static_cast<std::shared_ptr<Core>*>(data); }
-  static void add_read(void* data) {
+  static void add_read(void* data) noexcept {
     Core& c = from(data);
     c.want_read = true;
     c.arm_read();
   }
-  static void del_read(void* data) { from(data).want_read = false; }
-  static void add_write(void* data) {
+  static void del_read(void* data) noexcept { from(data).want_read = false; }
+  static void add_write(void* data) noexcept {
     Core& c = from(data);
     c.want_write = true;
     c.arm_write();
   }
-  static void del_write(void* data) { from(data).want_write = false; }
-  static void cleanup(void* data) {
+  static void del_write(void* data) noexcept { from(data).want_write = false; }
+  static void cleanup(void* data) noexcept {
     auto* holder = static_cast<std::shared_ptr<Core>*>(data);
     // Moved out first: detach() may drop the last other reference.
     std::shared_ptr<Core> self = std::move(*holder);
     delete holder;
     self->detach();
   }
-  static void on_connect(const redisAsyncContext* ac, int status) {
+  static void on_connect(const redisAsyncContext* ac, int status) noexcept {
     auto* c = static_cast<Core*>(ac->data);
     // A failure is reported by the cleanup hook that follows, with errstr.
     if (c != nullptr && status == REDIS_OK) c->handle_connected();
   }
-  static void on_reply(redisAsyncContext* ac, void* reply, void* privdata) {
+  static void on_reply(redisAsyncContext* ac, void* reply, void* privdata) noexcept {
     auto* c = static_cast<Core*>(ac->data);
-    if (c != nullptr) {
+    if (c == nullptr) return;
+    try {
       c->dispatch(reinterpret_cast<std::uintptr_t>(privdata), static_cast<redisReply*>(reply));
+    } catch (const std::exception& e) {
+      c->handler_failed(e.what());
+    } catch (...) {
+      c->handler_failed("an unknown exception");
+    }
+  }
+
+  // An owner's reply handler threw: its state is unknown, so the
+  // connection ends as a broken one would, and the owner reconnects.
+  void handler_failed(const char* what) noexcept {
+    try {
+      const std::string why = std::string("a reply handler failed (") + what + ")";
+      log(LogLevel::error, "redis", why + "; closing the connection");
+      finish(why);
+      free_context();  // deferred: we are inside redisAsyncHandleRead
+    } catch (...) {
+      // Out of memory while reporting it: the connection stays as it is.
     }
   }
 

@@ -1,4 +1,4 @@
-#include "gateway/redis/cluster_commands.hpp"
+#include "gateway/redis/cluster_slots.hpp"
 
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>

@@ -1,0 +1,40 @@
+// The one reconnect backoff of the Redis room: the n-th wait since the last
+// reset() is min * 2^n, capped at max; with full jitter it is drawn
+// uniformly from [0, that], so gateways that lost Redis together do not
+// come back together. Pure: the random source is injected, no clock.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+
+namespace comet {
+
+class Backoff {
+ public:
+  enum class Jitter { none, full };
+  // A uniform draw from [0, bound]; only called with Jitter::full.
+  using Random = std::function<std::uint64_t(std::uint64_t bound)>;
+
+  // A `min` below 1 ms is taken as 1 ms (a zero wait would spin); a `max`
+  // below `min` is taken as `min`.
+  Backoff(std::chrono::milliseconds min, std::chrono::milliseconds max,
+          Jitter jitter = Jitter::none, Random random = {});
+
+  // The wait before the next attempt; counts that attempt.
+  std::chrono::milliseconds next();
+  // The ceiling the next() after this one draws from (for logs and tests).
+  std::chrono::milliseconds ceiling() const;
+  // After a success: the next wait is the shortest again.
+  void reset() { attempt_ = 0; }
+  // Waits handed out since the last reset().
+  int attempts() const { return attempt_; }
+
+ private:
+  std::chrono::milliseconds min_, max_;
+  Jitter jitter_;
+  Random random_;
+  int attempt_ = 0;
+};
+
+}  // namespace comet

@@ -1,0 +1,84 @@
+#include "gateway/redis/link_handshake.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <utility>
+
+#include "gateway/redis/reply.hpp"
+
+namespace comet {
+
+LinkHandshake::Action LinkHandshake::start() {
+  return advance_from(Step::idle);
+}
+
+// The first step after `step` that applies.
+LinkHandshake::Action LinkHandshake::advance_from(Step step) {
+  switch (step) {
+    case Step::idle:
+      if (!opt_.auth.empty()) return send(Step::auth, opt_.auth);
+      [[fallthrough]];
+    case Step::auth:
+      if (opt_.require_master) return send(Step::role, {"ROLE"});
+      [[fallthrough]];
+    case Step::role:
+      if (opt_.db != 0) return send(Step::select, {"SELECT", std::to_string(opt_.db)});
+      [[fallthrough]];
+    case Step::select:
+      step_ = Step::ready;
+      return Action{Action::Type::ready, {}, {}};
+    case Step::ready:
+    case Step::failed:
+      break;
+  }
+  return fail("handshake resumed after its end");
+}
+
+LinkHandshake::Action LinkHandshake::on_reply(const redisReply& r) {
+  const std::string text(reply_text(r));
+  switch (step_) {
+    case Step::auth:
+      if (r.type == REDIS_REPLY_ERROR) return fail("AUTH refused (" + text + ")");
+      return advance_from(Step::auth);
+    case Step::role: {
+      const bool named = r.type == REDIS_REPLY_ARRAY && r.elements >= 1;
+      const std::string role = named ? std::string(reply_text(*r.element[0])) : "?";
+      if (named && role == "master") return advance_from(Step::role);
+      if (r.type == REDIS_REPLY_ERROR) return fail("ROLE refused (" + text + ")");
+      return fail("the server named by the sentinels is not a master (ROLE: " + role + ")");
+    }
+    case Step::select:
+      if (r.type == REDIS_REPLY_ERROR) return fail("SELECT refused (" + text + ")");
+      return advance_from(Step::select);
+    case Step::idle:
+    case Step::ready:
+    case Step::failed:
+      break;
+  }
+  return fail("a reply nothing was asked for");
+}
+
+LinkHandshake::Action LinkHandshake::on_send_failed() {
+  switch (step_) {
+    case Step::auth:
+      return fail("cannot send AUTH");
+    case Step::role:
+      return fail("cannot send ROLE");
+    case Step::select:
+      return fail("cannot send SELECT");
+    default:
+      return fail("cannot send");
+  }
+}
+
+LinkHandshake::Action LinkHandshake::send(Step step, std::vector<std::string> command) {
+  step_ = step;
+  return Action{Action::Type::send, std::move(command), {}};
+}
+
+LinkHandshake::Action LinkHandshake::fail(std::string why) {
+  step_ = Step::failed;
+  return Action{Action::Type::failed, {}, std::move(why)};
+}
+
+}  // namespace comet
