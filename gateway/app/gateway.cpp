@@ -32,8 +32,9 @@ RedisClientOptions redis_options(const Config& c) {
 
 }  // namespace
 
-Gateway::Gateway(boost::asio::io_context& io, Config config)
+Gateway::Gateway(boost::asio::io_context& io, Config config, Logger& log)
     : io_(io),
+      log_(log),
       config_(std::move(config)),
       hub_(seeded(config_.hub), random_epoch(), encoder_),
       access_(config_.token_secrets),
@@ -47,11 +48,12 @@ Gateway::Gateway(boost::asio::io_context& io, Config config)
                                     schedule_wakeup();
                                   },
                                   [this](bool resumed) { on_subscribed(resumed); },
-                                  [this] { hub_.link_down(); }, [this] { placement_.resync(); }}),
+                                  [this] { hub_.link_down(); }, [this] { placement_.resync(); }},
+             log_),
       placement_(io, *this, redis_),
       poll_(*this, placement_, access_, config_.poll),
       sse_(*this, placement_, access_, config_.poll, config_.sse_lifetime),
-      publish_(*this, publish_access_, *this, config_.prefix),
+      publish_(*this, publish_access_, *this, config_.prefix, log_),
       stats_endpoint_(*this, stats_, *this),
       router_(responder_, poll_, sse_, publish_, stats_endpoint_),
       server_(io, router_, config_.fcgi),
@@ -63,7 +65,7 @@ Gateway::~Gateway() = default;
 void Gateway::start() {
   // Connections the FastCGI server closes on its own (protocol errors,
   // timeouts, limits) are worth a line each.
-  server_.set_log_sink([](std::string_view text) { log(LogLevel::warn, "fcgi", text); });
+  server_.set_log_sink([this](std::string_view text) { log_.log(LogLevel::warn, "fcgi", text); });
   // Requests fcgi/ answers itself (413, 503) count among the responses too.
   server_.set_reject_sink([this](int status) { stats_.count_response(status); });
   // fcgi/ words nothing itself: its 413s and 503s take the API's JSON error form.
@@ -72,10 +74,10 @@ void Gateway::start() {
     server_.listen(addr);
   }
   for (std::size_t i = 0; i < config_.listen.size(); ++i) {
-    log(LogLevel::info, "fcgi", "listening on " + server_.local_endpoint(i));
+    log_.log(LogLevel::info, "fcgi", "listening on " + server_.local_endpoint(i));
   }
-  log(LogLevel::info, "redis",
-      "subscribing to " + config_.prefix + "* at " + config_.redis.redacted());
+  log_.log(LogLevel::info, "redis",
+           "subscribing to " + config_.prefix + "* at " + config_.redis.redacted());
   redis_.start();
 
   signals_.add(SIGTERM);
@@ -92,8 +94,8 @@ void Gateway::wait_signal() {
       wait_signal();
       return;
     }
-    log(LogLevel::info, "main",
-        std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": shutting down");
+    log_.log(LogLevel::info, "main",
+             std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": shutting down");
     shutdown();
   });
 }
@@ -104,13 +106,14 @@ void Gateway::reload() {
     std::vector<const char*> argv;
     for (const auto& a : config_.args) argv.push_back(a.c_str());
     const auto cl = parse_command_line(static_cast<int>(argv.size()), argv.data());
-    set_log_level(cl.config.log_level);
+    log_.set_level(cl.config.log_level);
     config_.log_level = cl.config.log_level;
-    log(LogLevel::info, "main",
-        "SIGHUP: configuration read again; log level applied, other settings apply at the "
-        "next start");
+    log_.log(LogLevel::info, "main",
+             "SIGHUP: configuration read again; log level applied, other settings apply at the "
+             "next start");
   } catch (const std::exception& e) {
-    log(LogLevel::error, "main", std::string("SIGHUP: configuration not reloaded: ") + e.what());
+    log_.log(LogLevel::error, "main",
+             std::string("SIGHUP: configuration not reloaded: ") + e.what());
   }
 }
 
@@ -124,12 +127,12 @@ void Gateway::shutdown() {
   // Polls still reading their streams: answered unchanged.
   placement_.stop();
   redis_.cancel_syncs();  // polls waiting on a barrier: answered unchanged
-  log(LogLevel::info, "main", "answered " + std::to_string(parked) + " parked requests");
+  log_.log(LogLevel::info, "main", "answered " + std::to_string(parked) + " parked requests");
   wakeup_timer_.cancel();
   server_.shutdown(config_.shutdown_grace, [this] {
     redis_.stop();
     signals_.cancel();
-    log(LogLevel::info, "main", "stopped");
+    log_.log(LogLevel::info, "main", "stopped");
     io_.stop();
   });
 }
@@ -139,8 +142,8 @@ void Gateway::on_redis_message(std::string_view channel, std::string_view payloa
   if (!is_valid_channel_name(channel)) {
     // Published by something else under our prefix: no client can name it.
     if (invalid_channel_messages_++ % 1000 == 0) {
-      log(LogLevel::warn, "redis",
-          "ignoring a message on a channel name clients cannot use (1 in 1000 logged)");
+      log_.log(LogLevel::warn, "redis",
+               "ignoring a message on a channel name clients cannot use (1 in 1000 logged)");
     }
     return;
   }
@@ -153,9 +156,9 @@ void Gateway::on_subscribed(bool resumed) {
   // first time too, for polls that came in before Redis answered); durable
   // ones read their streams from where they were.
   if (resumed || hub_.parked() > 0) {
-    log(LogLevel::warn, "hub",
-        "subscription (re)established: reporting a gap on plain channels to " +
-            std::to_string(hub_.parked()) + " parked requests");
+    log_.log(LogLevel::warn, "hub",
+             "subscription (re)established: reporting a gap on plain channels to " +
+                 std::to_string(hub_.parked()) + " parked requests");
   }
   hub_.link_up();
   hub_.gap_all(Clock::now());

@@ -27,12 +27,14 @@
 #include "gateway/http/stats.hpp"
 #include "gateway/http/stats_endpoint.hpp"
 #include "gateway/redis/redis_client.hpp"
+#include "gateway/util/log.hpp"
 
 namespace comet {
 
 class Gateway final : private Delivery, private Publisher, private GaugeSource {
  public:
-  Gateway(boost::asio::io_context& io, Config config);
+  // `log` outlives the gateway; SIGHUP sets its level.
+  Gateway(boost::asio::io_context& io, Config config, Logger& log);
   ~Gateway();
 
   // Binds every listener (throws on failure), connects to Redis, installs
@@ -61,6 +63,7 @@ class Gateway final : private Delivery, private Publisher, private GaugeSource {
   void on_subscribed(bool resumed);
 
   boost::asio::io_context& io_;
+  Logger& log_;
   Config config_;
   PollJson encoder_;
   Hub hub_;

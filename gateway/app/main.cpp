@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
     std::cout << cl.text;
     return 0;
   }
-  comet::set_log_level(cl.config.log_level);
+  comet::Logger logger(cl.config.log_level);
   // Each parked request holds a socket: lift the soft open-files limit to
   // the hard one (a systemd unit sets LimitNOFILE for both).
   if (rlimit rl{}; getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &rl);
   }
   if (rlimit rl{}; getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-    comet::log(comet::LogLevel::info, "main",
+    logger.log(comet::LogLevel::info, "main",
                "open files limit " + std::to_string(rl.rlim_cur) + " (about " +
                    std::to_string(rl.rlim_cur > 64 ? rl.rlim_cur - 64 : 0) +
                    " FastCGI connections)");
@@ -40,11 +40,11 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   try {
     boost::asio::io_context io(1);
-    comet::Gateway gateway(io, std::move(cl.config));
+    comet::Gateway gateway(io, std::move(cl.config), logger);
     gateway.start();
     io.run();
   } catch (const std::exception& e) {
-    comet::log(comet::LogLevel::error, "main", e.what());
+    logger.log(comet::LogLevel::error, "main", e.what());
     return 1;
   }
   return 0;

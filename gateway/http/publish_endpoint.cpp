@@ -6,8 +6,12 @@
 namespace comet {
 
 PublishEndpoint::PublishEndpoint(Delivery& delivery, const PublishAccess& access,
-                                 Publisher& publisher, std::string prefix)
-    : delivery_(delivery), access_(access), publisher_(publisher), prefix_(std::move(prefix)) {}
+                                 Publisher& publisher, std::string prefix, const Logger& log)
+    : delivery_(delivery),
+      access_(access),
+      publisher_(publisher),
+      prefix_(std::move(prefix)),
+      log_(log) {}
 
 void PublishEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
   Responder& respond = delivery_.responder();
@@ -45,7 +49,7 @@ void PublishEndpoint::handle(const fcgi::RequestPtr& request, const Query& query
           respond.simple(*request, 202, "application/json",
                          publish_accepted_body(r.receivers, r.id));
         } else {
-          log(LogLevel::warn, "publish", "HTTP publish failed: " + r.error);
+          log_.log(LogLevel::warn, "publish", "HTTP publish failed: " + r.error);
           respond.error(*request,
                         {503, "redis_unavailable",
                          r.answered ? "Redis refused the message (" + r.error + ")"

@@ -9,6 +9,7 @@
 #include "gateway/http/publish_access.hpp"
 #include "gateway/http/publisher.hpp"
 #include "gateway/http/query.hpp"
+#include "gateway/util/log.hpp"
 
 namespace comet {
 
@@ -17,7 +18,7 @@ class PublishEndpoint {
   // `prefix`: the Redis channel prefix, named in the answer when
   // publishing over HTTP is off.
   PublishEndpoint(Delivery& delivery, const PublishAccess& access, Publisher& publisher,
-                  std::string prefix);
+                  std::string prefix, const Logger& log);
 
   void handle(const fcgi::RequestPtr& request, const Query& query);
 
@@ -26,6 +27,7 @@ class PublishEndpoint {
   const PublishAccess& access_;
   Publisher& publisher_;
   std::string prefix_;
+  const Logger& log_;
 };
 
 }  // namespace comet

@@ -31,10 +31,6 @@ using std::chrono::milliseconds;
 constexpr milliseconds kDownMapInterval{500};
 constexpr milliseconds kMaxDownMapInterval{5000};
 
-void log_line(LogLevel level, std::string_view text) {
-  log(level, "redis", text);
-}
-
 }  // namespace
 
 // ---- ClusterCommands ------------------------------------------------------
@@ -60,10 +56,18 @@ struct ClusterCommands::Impl {
     std::vector<std::pair<std::vector<std::string>, std::function<void()>>> broadcasts;
   };
 
-  Impl(boost::asio::io_context& io, ClusterCommandsOptions options)
-      : io_(io), opt_(std::move(options)), down_timer_(io), timeout_timer_(io), lookup_timer_(io) {}
+  Impl(boost::asio::io_context& io, ClusterCommandsOptions options, const Logger& log)
+      : io_(io),
+        log_(log),
+        opt_(std::move(options)),
+        down_timer_(io),
+        timeout_timer_(io),
+        lookup_timer_(io) {}
+
+  void log_line(LogLevel level, std::string_view text) const { log_.log(level, "redis", text); }
 
   boost::asio::io_context& io_;
+  const Logger& log_;
   ClusterCommandsOptions opt_;
   std::shared_ptr<int> life_ = std::make_shared<int>(0);
   bool running_ = false;
@@ -197,7 +201,7 @@ struct ClusterCommands::Impl {
       drop_node(name, "connect failed (" + why + ")");
     };
     ev.on_disconnected = [this, name](const std::string& why) { drop_node(name, why); };
-    n.conn = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
+    n.conn = std::make_unique<detail::HiredisAsio>(io_, std::move(ev), log_);
     n.conn->connect(url_of(at), opt_.connect_timeout);
     return n;
   }
@@ -239,15 +243,19 @@ struct ClusterCommands::Impl {
   void load_library(Node& n, std::function<void(const redisReply&)> then = nullptr) {
     if (opt_.library.empty()) return;
     const std::string name = host_port(n.at);
-    n.conn->command(function_load_command(opt_.library), [name, then](const redisReply& r) {
-      if (then) then(r);
-      if (r.type != REDIS_REPLY_ERROR) {
-        log_line(LogLevel::info, "cluster: loaded the durable-channel functions on " + name);
-      } else if (!library_already_loaded(reply_text(r))) {
-        log_line(LogLevel::error, "cluster: cannot load the durable-channel functions on " + name +
-                                      " (" + std::string(reply_text(r)) + ")");
-      }
-    });
+    // The Logger outlives every connection (and so this handler).
+    n.conn->command(function_load_command(opt_.library),
+                    [&log = log_, name, then](const redisReply& r) {
+                      if (then) then(r);
+                      if (r.type != REDIS_REPLY_ERROR) {
+                        log.log(LogLevel::info, "redis",
+                                "cluster: loaded the durable-channel functions on " + name);
+                      } else if (!library_already_loaded(reply_text(r))) {
+                        log.log(LogLevel::error, "redis",
+                                "cluster: cannot load the durable-channel functions on " + name +
+                                    " (" + std::string(reply_text(r)) + ")");
+                      }
+                    });
   }
 
   bool resting(const std::string& name) const { return health_.resting(name, Clock::now()); }
@@ -433,7 +441,7 @@ struct ClusterCommands::Impl {
           drive_lookup(lookup_fsm_.on_error(why));
         };
         ev.on_disconnected = ev.on_connect_failed;
-        lookup_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
+        lookup_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev), log_);
         lookup_->connect(url_of(a.node), opt_.connect_timeout);
         arm(lookup_timer_, opt_.connect_timeout,
             [this] { drive_lookup(lookup_fsm_.on_error("no answer in time")); });
@@ -508,8 +516,9 @@ struct ClusterCommands::Impl {
   }
 };
 
-ClusterCommands::ClusterCommands(boost::asio::io_context& io, ClusterCommandsOptions options)
-    : impl_(std::make_unique<Impl>(io, std::move(options))) {}
+ClusterCommands::ClusterCommands(boost::asio::io_context& io, ClusterCommandsOptions options,
+                                 const Logger& log)
+    : impl_(std::make_unique<Impl>(io, std::move(options), log)) {}
 
 ClusterCommands::~ClusterCommands() {
   impl_->stop();

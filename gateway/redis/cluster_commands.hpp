@@ -25,6 +25,7 @@
 
 #include "gateway/redis/cluster_slots.hpp"
 #include "gateway/redis/redis_url.hpp"
+#include "gateway/util/log.hpp"
 
 struct redisReply;
 
@@ -49,7 +50,8 @@ class ClusterCommands {
   // is never passed on, other error replies are.
   using Done = std::function<void(const redisReply* reply)>;
 
-  ClusterCommands(boost::asio::io_context& io, ClusterCommandsOptions options);
+  // `log` outlives the object.
+  ClusterCommands(boost::asio::io_context& io, ClusterCommandsOptions options, const Logger& log);
   ~ClusterCommands();
   ClusterCommands(const ClusterCommands&) = delete;
   ClusterCommands& operator=(const ClusterCommands&) = delete;

@@ -11,8 +11,9 @@
 namespace comet {
 
 RedisClient::Impl::Impl(boost::asio::io_context& io, RedisClientOptions options,
-                        RedisClientCallbacks callbacks)
+                        RedisClientCallbacks callbacks, const Logger& log)
     : io_(io),
+      log_(log),
       opt_(std::move(options)),
       cb_(std::move(callbacks)),
       url_text_(opt_.url.redacted()),
@@ -41,18 +42,18 @@ RedisClient::Impl::Impl(boost::asio::io_context& io, RedisClientOptions options,
     co.connect_timeout = opt_.connect_timeout;
     co.timeout = opt_.read_timeout;
     co.library = std::string(kRedisLibrary);
-    cluster_ = std::make_unique<ClusterCommands>(io_, std::move(co));
+    cluster_ = std::make_unique<ClusterCommands>(io_, std::move(co), log_);
   }
   if (opt_.url.sentinel()) {
     sub_lookup_.sentinel =
-        std::make_unique<detail::SentinelLookup>(io_, opt_.url, opt_.connect_timeout);
+        std::make_unique<detail::SentinelLookup>(io_, opt_.url, opt_.connect_timeout, log_);
     cmd_lookup_.sentinel =
-        std::make_unique<detail::SentinelLookup>(io_, opt_.url, opt_.connect_timeout);
+        std::make_unique<detail::SentinelLookup>(io_, opt_.url, opt_.connect_timeout, log_);
     // The next sentinel after a pause: the watch is a shortcut (the
     // heartbeat and ROLE catch a stale master too), so no hurry.
     watch_ = std::make_unique<detail::FailoverWatch>(
         io_, opt_.url, opt_.connect_timeout, opt_.backoff_max,
-        [this](const std::string& text) { on_failover(text); });
+        [this](const std::string& text) { on_failover(text); }, log_);
   }
 }
 
@@ -108,8 +109,8 @@ void RedisClient::Impl::stop_lookup(Lookup& lk) {
 }
 
 void RedisClient::Impl::on_failover(const std::string& text) {
-  log_line("warn", "sentinel: failover of master " + opt_.url.master_name + " (" + text +
-                       "); reconnecting to the new master");
+  log_line(LogLevel::warn, "sentinel: failover of master " + opt_.url.master_name + " (" + text +
+                               "); reconnecting to the new master");
   // Connections still on the old master are moved; one already
   // resolving or waiting will ask the sentinels afresh anyway.
   if (cmd_) cmd_retry("failover announced by a sentinel");
@@ -142,7 +143,7 @@ void RedisClient::Impl::halt() {
 void RedisClient::Impl::stop() {
   bool was_running = running_;
   halt();
-  if (was_running) log_line("info", "stopped");
+  if (was_running) log_line(LogLevel::info, "stopped");
 }
 
 void RedisClient::Impl::connect_sub() {
@@ -161,7 +162,7 @@ void RedisClient::Impl::connect_sub_to(const RedisUrl& url) {
   };
   ev.on_disconnected = [this](const std::string& why) { sub_retry(why); };
   ev.on_read_done = [this] { sub_read_done(); };
-  sub_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
+  sub_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev), log_);
   sub_->connect(url, opt_.connect_timeout);
 }
 
@@ -260,7 +261,7 @@ void RedisClient::Impl::post_bool(std::function<void(bool)> done, bool ok) {
 
 void RedisClient::Impl::unpaired_notice() {
   if ((demux_.notices_dropped() - 1) % 1000 == 0) {
-    log_line("warn", "a durable notice without its message (1 in 1000 logged)");
+    log_line(LogLevel::warn, "a durable notice without its message (1 in 1000 logged)");
   }
 }
 
@@ -272,10 +273,11 @@ void RedisClient::Impl::on_subscribed() {
   if (resumed) {
     ++reconnects_;
     auto down = std::chrono::duration_cast<milliseconds>(Clock::now() - down_since_);
-    log_line("info", "subscription to " + pattern_ + " on " + url_text_ + " (" + sub_addr_ +
-                         ") resumed after " + std::to_string(down.count()) + " ms down");
+    log_line(LogLevel::info, "subscription to " + pattern_ + " on " + url_text_ + " (" + sub_addr_ +
+                                 ") resumed after " + std::to_string(down.count()) + " ms down");
   } else {
-    log_line("info", "subscribed to " + pattern_ + " on " + url_text_ + " (" + sub_addr_ + ")");
+    log_line(LogLevel::info,
+             "subscribed to " + pattern_ + " on " + url_text_ + " (" + sub_addr_ + ")");
   }
   if (cb_.on_subscribed) cb_.on_subscribed(resumed);
 }
@@ -314,9 +316,9 @@ void RedisClient::Impl::sub_retry(const std::string& why) {
   std::string in = "; reconnecting in " + std::to_string(delay.count()) + " ms";
   if (was_up) {
     down_since_ = Clock::now();
-    log_line("warn", "subscription lost (" + why + ")" + in);
+    log_line(LogLevel::warn, "subscription lost (" + why + ")" + in);
   } else {
-    log_line("warn", why + in);
+    log_line(LogLevel::warn, why + in);
   }
   arm(sub_retry_, delay, [this] { connect_sub(); });
   // Last: the owner may call stop() from here.
@@ -324,8 +326,8 @@ void RedisClient::Impl::sub_retry(const std::string& why) {
 }
 
 RedisClient::RedisClient(boost::asio::io_context& io, RedisClientOptions options,
-                         RedisClientCallbacks callbacks)
-    : impl_(std::make_unique<Impl>(io, std::move(options), std::move(callbacks))) {}
+                         RedisClientCallbacks callbacks, const Logger& log)
+    : impl_(std::make_unique<Impl>(io, std::move(options), std::move(callbacks), log)) {}
 
 RedisClient::~RedisClient() = default;
 

@@ -24,6 +24,7 @@
 #include "gateway/core/stream_id.hpp"
 #include "gateway/core/stream_read.hpp"
 #include "gateway/redis/redis_url.hpp"
+#include "gateway/util/log.hpp"
 
 namespace comet {
 
@@ -66,8 +67,9 @@ struct RedisClientCallbacks {
 
 class RedisClient {
  public:
+  // `log` outlives the client.
   RedisClient(boost::asio::io_context& io, RedisClientOptions options,
-              RedisClientCallbacks callbacks);
+              RedisClientCallbacks callbacks, const Logger& log);
   ~RedisClient();
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;

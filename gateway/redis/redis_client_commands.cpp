@@ -28,7 +28,7 @@ void RedisClient::Impl::connect_cmd_to(const RedisUrl& url) {
   ev.on_disconnected = [this](const std::string& why) {
     cmd_retry("command connection lost (" + why + ")");
   };
-  cmd_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev));
+  cmd_ = std::make_unique<detail::HiredisAsio>(io_, std::move(ev), log_);
   cmd_->connect(url, opt_.connect_timeout);
 }
 
@@ -56,10 +56,12 @@ void RedisClient::Impl::load_library() {
   if (!cmd_ready_) return;
   cmd_->command(function_load_command(kRedisLibrary), [this](const redisReply& r) {
     if (r.type != REDIS_REPLY_ERROR) {
-      log_line("info", "loaded the durable-channel functions (" + std::string(reply_text(r)) + ")");
+      log_line(LogLevel::info,
+               "loaded the durable-channel functions (" + std::string(reply_text(r)) + ")");
     } else if (!library_already_loaded(reply_text(r))) {
-      log_line("error", "cannot load the durable-channel functions (" + std::string(reply_text(r)) +
-                            "): durable channels need Redis 7; their gaps are reported");
+      log_line(LogLevel::error, "cannot load the durable-channel functions (" +
+                                    std::string(reply_text(r)) +
+                                    "): durable channels need Redis 7; their gaps are reported");
     }
   });
 }
@@ -151,7 +153,7 @@ void RedisClient::Impl::note_read_failure(const redisReply* r) {
   std::string why = r == nullptr                   ? "no answer"
                     : r->type == REDIS_REPLY_ERROR ? std::string(reply_text(*r))
                                                    : "unexpected reply";
-  log_line("warn", "stream read failed (" + why + "; 1 in 100 logged)");
+  log_line(LogLevel::warn, "stream read failed (" + why + "; 1 in 100 logged)");
 }
 
 void RedisClient::Impl::finish_read(std::function<void(std::optional<StreamRead>)> done,
@@ -199,8 +201,8 @@ void RedisClient::Impl::send_heartbeat() {
     heartbeats_unanswered_ = 0;
     if (r.type == REDIS_REPLY_ERROR && !cmd_publish_refused_logged_) {
       cmd_publish_refused_logged_ = true;
-      log_line("error", "heartbeat PUBLISH refused (" + std::string(reply_text(r)) +
-                            "); the subscription will be taken for dead");
+      log_line(LogLevel::error, "heartbeat PUBLISH refused (" + std::string(reply_text(r)) +
+                                    "); the subscription will be taken for dead");
     }
   });
   if (!sent) {
@@ -218,7 +220,7 @@ void RedisClient::Impl::cmd_retry(const std::string& why) {
   fail_commands();
   finish_syncs(false);
   milliseconds delay = cmd_backoff_.next();
-  log_line("warn", why + "; reconnecting in " + std::to_string(delay.count()) + " ms");
+  log_line(LogLevel::warn, why + "; reconnecting in " + std::to_string(delay.count()) + " ms");
   arm(cmd_retry_, delay, [this] { connect_cmd(); });
 }
 

@@ -9,11 +9,8 @@
 #include <string>
 
 namespace comet {
-namespace {
 
-LogLevel g_level = LogLevel::info;
-
-const char* level_name(LogLevel level) {
+const char* log_level_name(LogLevel level) {
   switch (level) {
     case LogLevel::debug:
       return "debug";
@@ -27,18 +24,6 @@ const char* level_name(LogLevel level) {
   return "?";
 }
 
-}  // namespace
-
-void set_log_level(LogLevel level) {
-  g_level = level;
-}
-LogLevel log_level() {
-  return g_level;
-}
-bool log_enabled(LogLevel level) {
-  return level >= g_level;
-}
-
 LogLevel parse_log_level(std::string_view name) {
   if (name == "debug") return LogLevel::debug;
   if (name == "info") return LogLevel::info;
@@ -48,8 +33,10 @@ LogLevel parse_log_level(std::string_view name) {
                               "' (debug, info, warn, error)");
 }
 
-void log(LogLevel level, std::string_view component, std::string_view text) {
-  if (!log_enabled(level)) return;
+Logger::Logger(LogLevel level, Sink sink) : level_(level), sink_(std::move(sink)) {}
+
+void Logger::log(LogLevel level, std::string_view component, std::string_view text) const {
+  if (!enabled(level)) return;
   const auto now = std::chrono::system_clock::now();
   const auto secs = std::chrono::system_clock::to_time_t(now);
   const auto ms =
@@ -64,7 +51,7 @@ void log(LogLevel level, std::string_view component, std::string_view text) {
   char frac[8];
   std::snprintf(frac, sizeof frac, ".%03dZ ", static_cast<int>(ms));
   line.append(frac);
-  line.append(level_name(level));
+  line.append(log_level_name(level));
   line.push_back(' ');
   line.append(component);
   line.append(": ");
@@ -72,7 +59,10 @@ void log(LogLevel level, std::string_view component, std::string_view text) {
   // flattened so an event never spans lines.
   for (char c : text) line.push_back(static_cast<unsigned char>(c) < ' ' || c == 0x7f ? ' ' : c);
   line.push_back('\n');
-  // One write per line so that lines from a crash or a signal don't interleave.
+  if (sink_) {
+    sink_(line);
+    return;
+  }
   [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
 }
 

@@ -129,50 +129,35 @@ bool run_dry(boost::asio::io_context& io, milliseconds limit = 5s) {
   return io.stopped();
 }
 
-// Everything written to stderr (the log) while it lives, readable at any
-// moment: tests wait for the log line of an event instead of sleeping.
-// What it took is passed on to the real stderr at the end.
-class StderrTap {
+// The log lines of the clients given its logger(), readable at any moment:
+// tests wait for the log line of an event instead of sleeping. Each line is
+// passed on to stderr too.
+class LogRecorder {
  public:
-  StderrTap() {
-    char path[] = "/tmp/comet-stderr-XXXXXX";
-    fd_ = ::mkstemp(path);
-    ::unlink(path);
-    saved_ = ::dup(STDERR_FILENO);
-    ::dup2(fd_, STDERR_FILENO);
-  }
-  ~StderrTap() {
-    const std::string all = text();
-    ::dup2(saved_, STDERR_FILENO);
-    [[maybe_unused]] auto n = ::write(STDERR_FILENO, all.data(), all.size());
-    ::close(saved_);
-    ::close(fd_);
-  }
-  StderrTap(const StderrTap&) = delete;
-  StderrTap& operator=(const StderrTap&) = delete;
+  LogRecorder()
+      : logger_(LogLevel::info, [this](std::string_view line) {
+          text_.append(line);
+          [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
+        }) {}
+  LogRecorder(const LogRecorder&) = delete;
+  LogRecorder& operator=(const LogRecorder&) = delete;
 
-  std::string text() const {
-    std::string out;
-    char buf[4096];
-    for (off_t at = 0;;) {
-      ssize_t n = ::pread(fd_, buf, sizeof buf, at);
-      if (n <= 0) break;
-      out.append(buf, static_cast<std::size_t>(n));
-      at += n;
-    }
-    return out;
-  }
+  const Logger& logger() const { return logger_; }
+  const std::string& text() const { return text_; }
   int count(std::string_view needle) const {
-    const std::string all = text();
     int n = 0;
-    for (auto at = all.find(needle); at != std::string::npos; at = all.find(needle, at + 1)) ++n;
+    for (auto at = text_.find(needle); at != std::string::npos; at = text_.find(needle, at + 1))
+      ++n;
     return n;
   }
 
  private:
-  int fd_ = -1;
-  int saved_ = -1;
+  std::string text_;
+  Logger logger_;
 };
+
+// For the tests that read no log line.
+const Logger kLog;
 
 // Records every callback, in order, as a compact event list:
 // "m:<channel>", "burst", "up", "resumed", "down".
@@ -217,7 +202,7 @@ TEST(RedisClient, DeliversUtf8BinaryAndLargeMessagesByteForByte) {
   ASSERT_TRUE(server.start());
   boost::asio::io_context io;
   Recorder rec;
-  RedisClient sub(io, fast_options(tcp_url(server.port())), rec.callbacks());
+  RedisClient sub(io, fast_options(tcp_url(server.port())), rec.callbacks(), kLog);
   sub.start();
   ASSERT_TRUE(run_until(
       io, [&] { return rec.count("up") == 1; }, 5s));
@@ -270,7 +255,7 @@ TEST(RedisClient, HeartbeatKeepsAQuietSubscriptionUp) {
   ASSERT_TRUE(server.start());
   boost::asio::io_context io;
   Recorder rec;
-  RedisClient sub(io, fast_options(tcp_url(server.port())), rec.callbacks());
+  RedisClient sub(io, fast_options(tcp_url(server.port())), rec.callbacks(), kLog);
   sub.start();
   ASSERT_TRUE(run_until(
       io, [&] { return rec.count("up") == 1; }, 5s));
@@ -290,10 +275,10 @@ TEST(RedisClient, HeartbeatKeepsAQuietSubscriptionUp) {
 TEST(RedisClient, ResubscribesAfterRedisIsKilledAndRestarted) {
   RedisServer server(free_port());
   ASSERT_TRUE(server.start());
-  StderrTap log;
+  LogRecorder log;
   boost::asio::io_context io;
   Recorder rec;
-  RedisClient sub(io, fast_options(tcp_url(server.port())), rec.callbacks());
+  RedisClient sub(io, fast_options(tcp_url(server.port())), rec.callbacks(), log.logger());
   sub.start();
   ASSERT_TRUE(run_until(
       io, [&] { return rec.count("up") == 1; }, 5s));
@@ -328,10 +313,10 @@ TEST(RedisClient, ResubscribesAfterRedisIsKilledAndRestarted) {
 TEST(RedisClient, SilentSubscriptionIsTakenForDeadAndResumed) {
   RedisServer server(free_port());
   ASSERT_TRUE(server.start());
-  StderrTap log;
+  LogRecorder log;
   boost::asio::io_context io;
   Recorder rec;
-  RedisClient sub(io, fast_options(tcp_url(server.port())), rec.callbacks());
+  RedisClient sub(io, fast_options(tcp_url(server.port())), rec.callbacks(), log.logger());
   sub.start();
   ASSERT_TRUE(run_until(
       io, [&] { return rec.count("up") == 1; }, 5s));
@@ -353,10 +338,11 @@ TEST(RedisClient, SilentSubscriptionIsTakenForDeadAndResumed) {
 
 TEST(RedisClient, StopWithRedisDownReturnsAndNothingRunsAfterwards) {
   int port = free_port();  // nobody listens here
-  StderrTap log;
+  LogRecorder log;
   boost::asio::io_context io;
   Recorder rec;
-  auto sub = std::make_unique<RedisClient>(io, fast_options(tcp_url(port)), rec.callbacks());
+  auto sub =
+      std::make_unique<RedisClient>(io, fast_options(tcp_url(port)), rec.callbacks(), log.logger());
   sub->start();
   // A few failed attempts of each connection, retry timers armed.
   EXPECT_TRUE(run_until(
@@ -388,7 +374,7 @@ TEST(RedisClient, StopFromInsideOnMessageEndsDelivery) {
     rec.events.push_back("m:" + std::string(ch));
     self->stop();
   };
-  RedisClient sub(io, fast_options(tcp_url(server.port())), cb);
+  RedisClient sub(io, fast_options(tcp_url(server.port())), cb, kLog);
   self = &sub;
   sub.start();
   ASSERT_TRUE(run_until(
@@ -417,7 +403,7 @@ TEST(RedisClient, StopFromInsideOnMessageEndsDelivery) {
 TEST(RedisClient, AThrowingHandlerEndsTheConnectionNotTheProcess) {
   RedisServer server(free_port());
   ASSERT_TRUE(server.start());
-  StderrTap log;
+  LogRecorder log;
   boost::asio::io_context io;
   Recorder rec;
   RedisClientCallbacks cb = rec.callbacks();
@@ -425,7 +411,7 @@ TEST(RedisClient, AThrowingHandlerEndsTheConnectionNotTheProcess) {
     rec.messages.emplace_back(std::string(ch), std::string(payload));
     if (payload == "throw") throw std::runtime_error("boom");
   };
-  RedisClient sub(io, fast_options(tcp_url(server.port())), cb);
+  RedisClient sub(io, fast_options(tcp_url(server.port())), cb, log.logger());
   sub.start();
   ASSERT_TRUE(run_until(
       io, [&] { return rec.count("up") == 1; }, 5s));
@@ -445,13 +431,13 @@ TEST(RedisClient, DestroyedInAnyState) {
   ASSERT_TRUE(server.start());
   boost::asio::io_context io;
   Recorder rec;
-  { RedisClient never_started(io, fast_options(tcp_url(server.port())), rec.callbacks()); }
+  { RedisClient never_started(io, fast_options(tcp_url(server.port())), rec.callbacks(), kLog); }
   {
-    RedisClient connecting(io, fast_options(tcp_url(server.port())), rec.callbacks());
+    RedisClient connecting(io, fast_options(tcp_url(server.port())), rec.callbacks(), kLog);
     connecting.start();
   }
   {
-    RedisClient subscribed(io, fast_options(tcp_url(server.port())), rec.callbacks());
+    RedisClient subscribed(io, fast_options(tcp_url(server.port())), rec.callbacks(), kLog);
     subscribed.start();
     ASSERT_TRUE(run_until(
         io, [&] { return rec.count("up") == 1; }, 5s));
@@ -469,12 +455,12 @@ TEST(RedisClient, AuthenticatesWithPercentEncodedPasswordAndNeverLogsIt) {
   RedisServer server(free_port(), password);
   ASSERT_TRUE(server.start());
   boost::asio::io_context io;
-  std::optional<StderrTap> tap(std::in_place);
+  std::optional<LogRecorder> tap(std::in_place);
   {
     Recorder rec;
     RedisClient sub(
         io, fast_options("redis://:wrongpass123@127.0.0.1:" + std::to_string(server.port())),
-        rec.callbacks());
+        rec.callbacks(), tap->logger());
     sub.start();
     // Refused, and refused again on the next attempt: never up.
     EXPECT_TRUE(run_until(
@@ -485,7 +471,7 @@ TEST(RedisClient, AuthenticatesWithPercentEncodedPasswordAndNeverLogsIt) {
   RedisClient sub(
       io,
       fast_options("redis://:p%40ss%3Aw%2Frd%25@127.0.0.1:" + std::to_string(server.port()) + "/2"),
-      rec.callbacks());
+      rec.callbacks(), tap->logger());
   sub.start();
   bool up = run_until(
       io, [&] { return rec.count("up") == 1; }, 5s);
@@ -494,7 +480,6 @@ TEST(RedisClient, AuthenticatesWithPercentEncodedPasswordAndNeverLogsIt) {
       io, [&] { return rec.messages.size() == 1; }, 5s);
   sub.stop();
   const std::string log = tap->text();
-  tap.reset();
   EXPECT_TRUE(up);
   EXPECT_TRUE(got);
   EXPECT_NE(log.find("AUTH refused"), std::string::npos) << log;
@@ -513,7 +498,7 @@ TEST(RedisClient, ResolvesAHostName) {
   boost::asio::io_context io;
   Recorder rec;
   RedisClient sub(io, fast_options("redis://localhost:" + std::to_string(server.port())),
-                  rec.callbacks());
+                  rec.callbacks(), kLog);
   sub.start();
   ASSERT_TRUE(run_until(
       io, [&] { return rec.count("up") == 1; }, 5s));
@@ -528,7 +513,7 @@ TEST(RedisClient, SubscribesOverAUnixSocket) {
   ASSERT_TRUE(server.start());
   boost::asio::io_context io;
   Recorder rec;
-  RedisClient sub(io, fast_options("unix:" + path + "?db=3"), rec.callbacks());
+  RedisClient sub(io, fast_options("unix:" + path + "?db=3"), rec.callbacks(), kLog);
   sub.start();
   ASSERT_TRUE(run_until(
       io, [&] { return rec.count("up") == 1; }, 5s));

@@ -10,8 +10,9 @@ namespace comet::detail {
 
 FailoverWatch::FailoverWatch(boost::asio::io_context& io, RedisUrl url,
                              std::chrono::milliseconds timeout, std::chrono::milliseconds pause,
-                             std::function<void(const std::string&)> on_failover)
+                             std::function<void(const std::string&)> on_failover, const Logger& log)
     : io_(io),
+      log_(log),
       url_(std::move(url)),
       timeout_(timeout),
       pause_(pause),
@@ -50,7 +51,7 @@ void FailoverWatch::start() {
   };
   ev.on_connect_failed = [this](const std::string&) { again(); };
   ev.on_disconnected = [this](const std::string&) { again(); };
-  conn_ = std::make_unique<HiredisAsio>(io_, std::move(ev));
+  conn_ = std::make_unique<HiredisAsio>(io_, std::move(ev), log_);
   conn_->connect(at, timeout_);
 }
 

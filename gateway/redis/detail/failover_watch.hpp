@@ -23,7 +23,7 @@ class FailoverWatch {
   // from there, not destroy it). `pause`: before trying the next sentinel.
   FailoverWatch(boost::asio::io_context& io, RedisUrl url, std::chrono::milliseconds timeout,
                 std::chrono::milliseconds pause,
-                std::function<void(const std::string&)> on_failover);
+                std::function<void(const std::string&)> on_failover, const Logger& log);
   ~FailoverWatch();
   FailoverWatch(const FailoverWatch&) = delete;
   FailoverWatch& operator=(const FailoverWatch&) = delete;
@@ -35,6 +35,7 @@ class FailoverWatch {
   void again();
 
   boost::asio::io_context& io_;
+  const Logger& log_;
   const RedisUrl url_;
   const std::chrono::milliseconds timeout_, pause_;
   std::function<void(const std::string&)> on_failover_;

@@ -26,10 +26,11 @@ struct HiredisAsio::Core : std::enable_shared_from_this<Core> {
     bool persistent = false;  // (P)SUBSCRIBE: one callback for many replies
   };
 
-  Core(asio::io_context& io, Events ev)
-      : io(io), fd(io), timer(io), resolver(io), events(std::move(ev)) {}
+  Core(asio::io_context& io, Events ev, const Logger& log)
+      : io(io), log(log), fd(io), timer(io), resolver(io), events(std::move(ev)) {}
 
   asio::io_context& io;
+  const Logger& log;
   asio::posix::stream_descriptor fd;
   asio::steady_timer timer;
   asio::ip::tcp::resolver resolver;
@@ -95,7 +96,7 @@ struct HiredisAsio::Core : std::enable_shared_from_this<Core> {
   void handler_failed(const char* what) noexcept {
     try {
       const std::string why = std::string("a reply handler failed (") + what + ")";
-      log(LogLevel::error, "redis", why + "; closing the connection");
+      log.log(LogLevel::error, "redis", why + "; closing the connection");
       finish(why);
       free_context();  // deferred: we are inside redisAsyncHandleRead
     } catch (...) {
@@ -259,8 +260,8 @@ struct HiredisAsio::Core : std::enable_shared_from_this<Core> {
   }
 };
 
-HiredisAsio::HiredisAsio(asio::io_context& io, Events events)
-    : core_(std::make_shared<Core>(io, std::move(events))) {}
+HiredisAsio::HiredisAsio(asio::io_context& io, Events events, const Logger& log)
+    : core_(std::make_shared<Core>(io, std::move(events), log)) {}
 
 HiredisAsio::~HiredisAsio() {
   close();

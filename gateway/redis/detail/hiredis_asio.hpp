@@ -27,6 +27,8 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/util/log.hpp"
+
 struct redisReply;
 
 namespace comet {
@@ -55,7 +57,8 @@ class HiredisAsio {
     std::function<void()> on_read_done;
   };
 
-  HiredisAsio(boost::asio::io_context& io, Events events);
+  // `log` outlives the object (a failing reply handler is logged).
+  HiredisAsio(boost::asio::io_context& io, Events events, const Logger& log);
   ~HiredisAsio();  // close()
   HiredisAsio(const HiredisAsio&) = delete;
   HiredisAsio& operator=(const HiredisAsio&) = delete;

@@ -47,19 +47,19 @@ struct RedisClient::Impl {
   static constexpr std::string_view kDurableNotice = SubscriptionDemux::kDurableNotice;
   static constexpr std::string_view kSyncPrefix = SubscriptionDemux::kSyncPrefix;
 
-  static void log_line(const char* level, std::string_view text) {
-    log(parse_log_level(level), "redis", text);
-  }
+  void log_line(LogLevel level, std::string_view text) const { log_.log(level, "redis", text); }
 
   using Timer = detail::GuardedTimer;
 
   enum class State { idle, connecting, handshaking, up, waiting };
 
-  Impl(boost::asio::io_context& io, RedisClientOptions options, RedisClientCallbacks callbacks);
+  Impl(boost::asio::io_context& io, RedisClientOptions options, RedisClientCallbacks callbacks,
+       const Logger& log);
 
   ~Impl() { halt(); }
 
   boost::asio::io_context& io_;
+  const Logger& log_;
   RedisClientOptions opt_;
   RedisClientCallbacks cb_;
   const std::string url_text_;  // redacted: the only form that is logged

@@ -10,8 +10,9 @@ namespace comet::detail {
 using Type = SentinelResolve::Action::Type;
 
 SentinelLookup::SentinelLookup(boost::asio::io_context& io, RedisUrl url,
-                               std::chrono::milliseconds timeout)
+                               std::chrono::milliseconds timeout, const Logger& log)
     : io_(io),
+      log_(log),
       url_(std::move(url)),
       timeout_(timeout),
       resolve_(url_.sentinels, url_.master_name, sentinel_auth_command(url_)),
@@ -52,7 +53,7 @@ void SentinelLookup::drive(SentinelResolve::Action a) {
       ev.on_connected = [this] { drive(resolve_.on_connected()); };
       ev.on_connect_failed = [this](const std::string& why) { drive(resolve_.on_error(why)); };
       ev.on_disconnected = [this](const std::string& why) { drive(resolve_.on_error(why)); };
-      conn_ = std::make_unique<HiredisAsio>(io_, std::move(ev));
+      conn_ = std::make_unique<HiredisAsio>(io_, std::move(ev), log_);
       conn_->connect(at, timeout_);
       // Covers the connect and the answer.
       timer_.arm(timeout_, life_, [this] { drive(resolve_.on_error("no answer in time")); });

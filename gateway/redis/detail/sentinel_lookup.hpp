@@ -20,7 +20,8 @@ class SentinelLookup {
  public:
   // `url`: a redis-sentinel:// URL; what resolve() finds is this URL with
   // the master's host and port.
-  SentinelLookup(boost::asio::io_context& io, RedisUrl url, std::chrono::milliseconds timeout);
+  SentinelLookup(boost::asio::io_context& io, RedisUrl url, std::chrono::milliseconds timeout,
+                 const Logger& log);
   ~SentinelLookup();
   SentinelLookup(const SentinelLookup&) = delete;
   SentinelLookup& operator=(const SentinelLookup&) = delete;
@@ -37,6 +38,7 @@ class SentinelLookup {
   void drive(SentinelResolve::Action a);
 
   boost::asio::io_context& io_;
+  const Logger& log_;
   const RedisUrl url_;
   const std::chrono::milliseconds timeout_;
   std::shared_ptr<int> life_ = std::make_shared<int>(0);
