@@ -19,6 +19,7 @@
 #include "gateway/redis/reply.hpp"
 #include "gateway/redis/slot_map_lookup.hpp"
 #include "gateway/redis/slot_map_refresh.hpp"
+#include "gateway/util/lifetime.hpp"
 #include "gateway/util/log.hpp"
 
 namespace comet {
@@ -69,7 +70,7 @@ struct ClusterCommands::Impl {
   boost::asio::io_context& io_;
   const Logger& log_;
   ClusterCommandsOptions opt_;
-  std::shared_ptr<int> life_ = std::make_shared<int>(0);
+  Lifetime life_;
   bool running_ = false;
   // Commands in flight, wherever they went; the oldest is the first late.
   PendingCommands<Pending> pending_;
@@ -92,7 +93,7 @@ struct ClusterCommands::Impl {
 
   template <class F>
   void arm(Timer& timer, milliseconds after, F f) {
-    timer.arm(after, life_, std::move(f));
+    timer.arm(after, life_.watch(), std::move(f));
   }
   static void cancel(Timer& timer) { timer.cancel(); }
 
@@ -117,7 +118,7 @@ struct ClusterCommands::Impl {
 
   void stop() {
     running_ = false;
-    life_ = std::make_shared<int>(0);  // queued completions see a dead life
+    life_.renew();  // queued completions see a dead life
     refresh_.reset();
     cancel(timeout_timer_);
     cancel(lookup_timer_);
@@ -165,8 +166,8 @@ struct ClusterCommands::Impl {
     auto p = pending_.take(id);
     if (!p) return;
     Done done = std::move(p->done);
-    boost::asio::post(io_, [life = std::weak_ptr<int>(life_), done = std::move(done)] {
-      if (!life.expired()) done(nullptr);
+    boost::asio::post(io_, [life = life_.watch(), done = std::move(done)] {
+      if (life.alive()) done(nullptr);
     });
   }
 

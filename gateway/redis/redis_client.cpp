@@ -254,8 +254,8 @@ void RedisClient::Impl::finish_syncs(bool ok) {
 }
 
 void RedisClient::Impl::post_bool(std::function<void(bool)> done, bool ok) {
-  boost::asio::post(io_, [life = std::weak_ptr<int>(life_), done = std::move(done), ok] {
-    if (!life.expired()) done(ok);
+  boost::asio::post(io_, [life = life_.watch(), done = std::move(done), ok] {
+    if (life.alive()) done(ok);
   });
 }
 

@@ -110,18 +110,18 @@ bool RedisClient::Impl::publish(std::string_view channel, std::string_view paylo
   } else {
     args = {"PUBLISH", key, std::string(payload)};
   }
-  return send_command(
-      route, std::move(args), [this, durable, done = std::move(done)](const redisReply* r) {
-        PublishResult result = parse_publish(r, durable);
-        if (!cluster_ && r != nullptr && r->type == REDIS_REPLY_ERROR &&
-            function_missing(result.error)) {
-          load_library();
-        }
-        boost::asio::post(io_, [life = std::weak_ptr<int>(life_), done = std::move(done),
-                                result = std::move(result)]() mutable {
-          if (!life.expired()) done(std::move(result));
-        });
-      });
+  return send_command(route, std::move(args),
+                      [this, durable, done = std::move(done)](const redisReply* r) {
+                        PublishResult result = parse_publish(r, durable);
+                        if (!cluster_ && r != nullptr && r->type == REDIS_REPLY_ERROR &&
+                            function_missing(result.error)) {
+                          load_library();
+                        }
+                        boost::asio::post(io_, [life = life_.watch(), done = std::move(done),
+                                                result = std::move(result)]() mutable {
+                          if (life.alive()) done(std::move(result));
+                        });
+                      });
 }
 
 bool RedisClient::Impl::send_command(std::string_view route, std::vector<std::string> args,
@@ -158,10 +158,10 @@ void RedisClient::Impl::note_read_failure(const redisReply* r) {
 
 void RedisClient::Impl::finish_read(std::function<void(std::optional<StreamRead>)> done,
                                     std::optional<StreamRead> result) {
-  boost::asio::post(io_, [life = std::weak_ptr<int>(life_), done = std::move(done),
-                          result = std::move(result)]() mutable {
-    if (!life.expired()) done(std::move(result));
-  });
+  boost::asio::post(
+      io_, [life = life_.watch(), done = std::move(done), result = std::move(result)]() mutable {
+        if (life.alive()) done(std::move(result));
+      });
 }
 
 void RedisClient::Impl::fail_commands() {

@@ -66,7 +66,7 @@ void FailoverWatch::stop() {
 void FailoverWatch::again() {
   conn_.reset();  // deferred by HiredisAsio when inside its handler
   if (!running_) return;
-  retry_.arm(pause_, life_, [this] { start(); });
+  retry_.arm(pause_, life_.watch(), [this] { start(); });
 }
 
 }  // namespace comet::detail

@@ -13,6 +13,7 @@
 #include "gateway/redis/detail/hiredis_asio.hpp"
 #include "gateway/redis/redis_url.hpp"
 #include "gateway/redis/switch_master_watch.hpp"
+#include "gateway/util/lifetime.hpp"
 
 namespace comet::detail {
 
@@ -39,7 +40,7 @@ class FailoverWatch {
   const RedisUrl url_;
   const std::chrono::milliseconds timeout_, pause_;
   std::function<void(const std::string&)> on_failover_;
-  std::shared_ptr<int> life_ = std::make_shared<int>(0);
+  Lifetime life_;
   SwitchMasterWatch watch_;
   std::unique_ptr<HiredisAsio> conn_;
   GuardedTimer retry_;

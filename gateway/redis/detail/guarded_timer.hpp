@@ -1,7 +1,7 @@
 // A steady_timer for objects that re-arm and cancel timers from their own
 // handlers and may be destroyed with completions still queued: a completion
 // runs `f` only if the timer was not re-armed or cancelled since (its
-// generation still matches) and its owner's `life` token has not expired.
+// generation still matches) and its owner is still alive (util/lifetime.hpp).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <memory>
 #include <utility>
+
+#include "gateway/util/lifetime.hpp"
 
 namespace comet::detail {
 
@@ -20,12 +22,12 @@ class GuardedTimer {
   // `life` is checked before anything of this timer is touched: the owner
   // (and this timer with it) may be gone by the time the completion runs.
   template <class F>
-  void arm(std::chrono::milliseconds after, std::weak_ptr<int> life, F f) {
+  void arm(std::chrono::milliseconds after, Lifetime::Watch life, F f) {
     const std::uint64_t gen = ++gen_;
     timer_.expires_after(after);
     timer_.async_wait([this, gen, life = std::move(life),
                        f = std::move(f)](const boost::system::error_code& ec) mutable {
-      if (ec || life.expired() || gen_ != gen) return;
+      if (ec || !life.alive() || gen_ != gen) return;
       f();
     });
   }

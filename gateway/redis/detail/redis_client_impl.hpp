@@ -36,6 +36,7 @@
 #include "gateway/redis/redis_client.hpp"
 #include "gateway/redis/subscription_demux.hpp"
 #include "gateway/redis/sync_barrier.hpp"
+#include "gateway/util/lifetime.hpp"
 #include "gateway/util/log.hpp"
 
 namespace comet {
@@ -67,7 +68,7 @@ struct RedisClient::Impl {
   const std::string heartbeat_channel_;
   // Timer handlers hold a weak_ptr to this: they may be queued after the
   // Impl is gone (a cancel cannot recall a completion already queued).
-  std::shared_ptr<int> life_ = std::make_shared<int>(0);
+  Lifetime life_;
   std::mt19937_64 rng_;
   const std::string sync_suffix_;   // "#sync:<random>": this instance's barriers
   const std::string sync_channel_;  // with the prefix
@@ -130,7 +131,7 @@ struct RedisClient::Impl {
 
   template <class F>
   void arm(Timer& timer, milliseconds after, F f) {
-    timer.arm(after, life_, std::move(f));
+    timer.arm(after, life_.watch(), std::move(f));
   }
   static void cancel(Timer& timer) { timer.cancel(); }
 

@@ -56,7 +56,8 @@ void SentinelLookup::drive(SentinelResolve::Action a) {
       conn_ = std::make_unique<HiredisAsio>(io_, std::move(ev), log_);
       conn_->connect(at, timeout_);
       // Covers the connect and the answer.
-      timer_.arm(timeout_, life_, [this] { drive(resolve_.on_error("no answer in time")); });
+      timer_.arm(timeout_, life_.watch(),
+                 [this] { drive(resolve_.on_error("no answer in time")); });
       return;
     }
     case Type::send: {
@@ -78,9 +79,9 @@ void SentinelLookup::drive(SentinelResolve::Action a) {
       master.port = a.master.port;
       auto found = std::move(found_);
       failed_ = nullptr;
-      boost::asio::post(io_, [life = std::weak_ptr<int>(life_), this, gen = gen_,
-                              found = std::move(found), master = std::move(master)] {
-        if (!life.expired() && gen_ == gen && found) found(master);
+      boost::asio::post(io_, [life = life_.watch(), this, gen = gen_, found = std::move(found),
+                              master = std::move(master)] {
+        if (life.alive() && gen_ == gen && found) found(master);
       });
       return;
     }

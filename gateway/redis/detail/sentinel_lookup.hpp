@@ -13,6 +13,7 @@
 #include "gateway/redis/detail/hiredis_asio.hpp"
 #include "gateway/redis/redis_url.hpp"
 #include "gateway/redis/sentinel_resolve.hpp"
+#include "gateway/util/lifetime.hpp"
 
 namespace comet::detail {
 
@@ -41,7 +42,7 @@ class SentinelLookup {
   const Logger& log_;
   const RedisUrl url_;
   const std::chrono::milliseconds timeout_;
-  std::shared_ptr<int> life_ = std::make_shared<int>(0);
+  Lifetime life_;
   SentinelResolve resolve_;
   std::unique_ptr<HiredisAsio> conn_;
   GuardedTimer timer_;
