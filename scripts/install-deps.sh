@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build
   libboost-dev libboost-program-options-dev libhiredis-dev libfcgi-dev
   libssl-dev libgtest-dev nlohmann-json3-dev
-  libfcgi-bin redis-server redis-sentinel nginx-light php-cli php-redis curl
+  libfcgi-bin redis-server redis-sentinel nginx-light php-cli php-redis curl strace
 )
 # The browser test of the demo (tests/browser) drives Debian's Chromium
 # with playwright-core from npm; `--no-browser` skips both (scripts/up.sh

@@ -1,0 +1,25 @@
+# Runs the unit tests under strace and fails if any of them opened a socket
+# or started a process: the unit tier is pure logic (README, "Layout").
+execute_process(
+  COMMAND strace -f -qq -e trace=socket,connect,bind,listen,execve,fork,vfork -o ${TRACE}
+          ${UNIT_TESTS} --gtest_brief=1
+  RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "unit_tests failed under strace (exit ${rc})")
+endif()
+file(STRINGS ${TRACE} calls)
+set(bad "")
+foreach(line ${calls})
+  # The one execve that starts unit_tests itself is expected.
+  if(line MATCHES "execve\\(\"${UNIT_TESTS}\"")
+    continue()
+  endif()
+  if(line MATCHES "(socket|connect|bind|listen|execve|fork|vfork)\\(")
+    list(APPEND bad "${line}")
+  endif()
+endforeach()
+if(bad)
+  string(REPLACE ";" "\n" bad "${bad}")
+  message(FATAL_ERROR "the unit tier opened a socket or started a process:\n${bad}")
+endif()
+message(STATUS "unit tier: no socket, no process (${TRACE})")
