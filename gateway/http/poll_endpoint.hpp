@@ -6,6 +6,7 @@
 #include "fcgi/request.hpp"
 #include "gateway/http/access_control.hpp"
 #include "gateway/http/delivery.hpp"
+#include "gateway/http/owner.hpp"
 #include "gateway/http/placement.hpp"
 #include "gateway/http/poll_params.hpp"
 #include "gateway/http/poll_waiter.hpp"
@@ -32,8 +33,8 @@ class PollEndpoint {
   Placement& placement_;
   const AccessControl& access_;
   PollLimits limits_;
-  // The parked polls; destroyed with the endpoint, which unparks them.
-  OwnerList<PollWaiter> waiters_;
+  // The parked polls (owner.hpp).
+  Owner<PollWaiter> waiters_;
 };
 
 }  // namespace comet

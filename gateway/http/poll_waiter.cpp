@@ -4,6 +4,14 @@
 
 namespace comet {
 
+// A parked poll's own memory, on LP64: Waiter 96 (vptr and the Hub's
+// links), AbortListener 8, owner 8, request 16, callback and origin 32 each.
+// Measured, not only counted: at 208 bytes it no longer shared a malloc size
+// class with fcgi's write queue items, whose allocation for its response
+// then missed the chunk the previous waiter had just freed, and the fan-out
+// to 100,000 parked polls took 10 % longer.
+static_assert(sizeof(void*) != 8 || sizeof(PollWaiter) == 192);
+
 PollWaiter::PollWaiter(PollEndpoint& owner, fcgi::RequestPtr request, std::string callback,
                        std::string origin)
     : owner_(owner),

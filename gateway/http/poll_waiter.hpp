@@ -7,13 +7,12 @@
 
 #include "fcgi/request.hpp"
 #include "gateway/core/waiter.hpp"
-#include "gateway/http/owner_list.hpp"
 
 namespace comet {
 
 class PollEndpoint;
 
-class PollWaiter final : public Waiter, public fcgi::AbortListener, public OwnedHook {
+class PollWaiter final : public Waiter, public fcgi::AbortListener {
  public:
   PollWaiter(PollEndpoint& owner, fcgi::RequestPtr request, std::string callback,
              std::string origin);

@@ -9,6 +9,7 @@
 #include "fcgi/request.hpp"
 #include "gateway/http/access_control.hpp"
 #include "gateway/http/delivery.hpp"
+#include "gateway/http/owner.hpp"
 #include "gateway/http/placement.hpp"
 #include "gateway/http/poll_params.hpp"
 #include "gateway/http/query.hpp"
@@ -35,8 +36,8 @@ class SseEndpoint {
   PollLimits limits_;
   std::chrono::milliseconds lifetime_;
   std::minstd_rand rng_{std::random_device{}()};
-  // The open streams; destroyed with the endpoint, which unparks them.
-  OwnerList<SseWaiter> streams_;
+  // The open streams (owner.hpp).
+  Owner<SseWaiter> streams_;
 };
 
 }  // namespace comet

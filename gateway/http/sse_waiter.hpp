@@ -12,14 +12,13 @@
 #include "gateway/core/cursor.hpp"
 #include "gateway/core/hub.hpp"
 #include "gateway/core/waiter.hpp"
-#include "gateway/http/owner_list.hpp"
 
 namespace comet {
 
 class Delivery;
 class SseEndpoint;
 
-class SseWaiter final : public Waiter, public fcgi::AbortListener, public OwnedHook {
+class SseWaiter final : public Waiter, public fcgi::AbortListener {
  public:
   // The stream's head is written; its first events are not.
   SseWaiter(SseEndpoint& owner, fcgi::RequestPtr request, std::vector<std::string> channels,
