@@ -51,9 +51,11 @@ void CursorPlacement::arm_reader_timer() {
   if (!next || reader_timer_armed_) return;
   reader_timer_armed_ = true;
   reader_timer_.expires_at(*next);
+  // Cancelled (stop) or not, nothing of this object is touched on an
+  // error: the completion may run after it is gone.
   reader_timer_.async_wait([this](const boost::system::error_code& ec) {
-    reader_timer_armed_ = false;
     if (ec) return;
+    reader_timer_armed_ = false;
     reader_.expire(Clock::now());
     arm_reader_timer();
   });
@@ -79,8 +81,9 @@ void CursorPlacement::arm_resync_timer() {
   resync_armed_ = true;
   resync_timer_.expires_after(std::chrono::milliseconds(500));
   resync_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // as above
     resync_armed_ = false;
-    if (!ec) resync();
+    resync();
   });
 }
 

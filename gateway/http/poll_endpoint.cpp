@@ -62,13 +62,13 @@ void PollEndpoint::run(const fcgi::RequestPtr& request, PollParams& p, std::stri
       respond.batch(*request, *r.batch, waiter->callback(), waiter->origin());
       break;
     case PollStatus::bad_cursor:
-      respond.error(*request, errors::cursor_ahead);
+      respond.error_after_inputs(*request, errors::cursor_ahead, waiter->origin());
       break;
     case PollStatus::no_channel:  // parse_poll_params has refused it already
-      respond.error(*request, errors::missing_channel);
+      respond.error_after_inputs(*request, errors::missing_channel, waiter->origin());
       break;
     case PollStatus::full:  // filled up while this poll read its streams
-      respond.error(*request, errors::overloaded);
+      respond.error_after_inputs(*request, errors::overloaded, waiter->origin());
       break;
   }
 }

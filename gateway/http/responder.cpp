@@ -104,21 +104,36 @@ void Responder::cors_headers(std::string& head, const std::string& origin) const
 }
 
 void Responder::error(fcgi::Request& request, const HttpError& error, std::string_view extra) {
+  answer_error(request, error, extra, allowed_origin(request));
+}
+
+void Responder::error_after_inputs(fcgi::Request& request, const HttpError& error,
+                                   const std::string& origin) {
+  answer_error(request, error, {}, origin);
+}
+
+void Responder::answer_error(fcgi::Request& request, const HttpError& error, std::string_view extra,
+                             const std::string& origin) {
   if (error.retry_after <= 0) {
-    simple(request, error.status, "application/json", error_body(error), extra);
+    answer(request, error.status, "application/json", error_body(error), extra, origin);
     return;
   }
   std::string headers = "Retry-After: " + std::to_string(error.retry_after) + "\r\n";
   headers += extra;
-  simple(request, error.status, "application/json", error_body(error), headers);
+  answer(request, error.status, "application/json", error_body(error), headers, origin);
 }
 
 void Responder::simple(fcgi::Request& request, int status, std::string_view content_type,
                        std::string body, std::string_view extra) {
+  answer(request, status, content_type, std::move(body), extra, allowed_origin(request));
+}
+
+void Responder::answer(fcgi::Request& request, int status, std::string_view content_type,
+                       std::string body, std::string_view extra, const std::string& origin) {
   fcgi::Response r;
   r.head = response_head(status, content_type, body.size());
   r.head += extra;
-  cors_headers(r.head, allowed_origin(request));
+  cors_headers(r.head, origin);
   r.head += "\r\n";
   r.body = std::make_shared<const std::string>(std::move(body));
   stats_.count_response(status);

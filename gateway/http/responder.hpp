@@ -28,6 +28,10 @@ class Responder {
   // {"error":..,"message":..} with `error.status`; `extra` is more header
   // lines ("Retry-After: 1\r\n").
   void error(fcgi::Request& request, const HttpError& error, std::string_view extra = {});
+  // The same for a request whose inputs are dropped (Request::drop_inputs):
+  // its Origin, checked before, is `origin`.
+  void error_after_inputs(fcgi::Request& request, const HttpError& error,
+                          const std::string& origin);
   void simple(fcgi::Request& request, int status, std::string_view content_type, std::string body,
               std::string_view extra = {});
   // 204 to an OPTIONS request, with the CORS preflight answer for allowed
@@ -45,6 +49,11 @@ class Responder {
   void count(int status) { stats_.count_response(status); }
 
  private:
+  void answer_error(fcgi::Request& request, const HttpError& error, std::string_view extra,
+                    const std::string& origin);
+  void answer(fcgi::Request& request, int status, std::string_view content_type, std::string body,
+              std::string_view extra, const std::string& origin);
+
   Stats& stats_;
   std::vector<std::string> cors_origins_;
   // The last batch body and its complete JSON response (head + body),

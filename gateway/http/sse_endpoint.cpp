@@ -43,7 +43,8 @@ void SseEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
   std::string head =
       "Status: 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
       "X-Accel-Buffering: no\r\n";
-  respond.cors_headers(head, respond.allowed_origin(*request));
+  std::string origin = respond.allowed_origin(*request);
+  respond.cors_headers(head, origin);
   head += "\r\nretry: 2000\n\n";
   request->drop_inputs();
   // Streams end after their lifetime, with jitter so that a restart's
@@ -55,10 +56,10 @@ void SseEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
   const Since since = p.since;
   placement_.place(
       request, std::move(channels), since,
-      [this, request, p = std::move(p), head = std::move(head),
+      [this, request, p = std::move(p), head = std::move(head), origin = std::move(origin),
        end_at](const PollReads* reads) mutable {
         if (delivery_.draining()) {
-          delivery_.responder().error(*request, errors::shutting_down);
+          delivery_.responder().error_after_inputs(*request, errors::shutting_down, origin);
           return;
         }
         // Counted only now: it could still have been a 503.

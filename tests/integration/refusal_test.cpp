@@ -44,5 +44,25 @@ TEST(Refusals, PublishWithRedisDownCarriesRetryAfter) {
   EXPECT_NE(r.body.find("\"redis_unavailable\""), std::string::npos) << r.body;
 }
 
+// A poll refused after its parameters were read and its inputs dropped
+// still carries the CORS header of its allowed Origin.
+TEST(Refusals, ARefusedPollKeepsItsCorsHeader) {
+  StackOptions o;
+  o.gateway_args = {"--cors-origin", "https://site.example"};
+  Stack stack(o);
+  const HttpResponse first = stack.get("/comet/poll?channel=c&timeout=0");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const json j = json::parse(first.body);
+  const std::string cursor = j["cursor"];  // "1.<epoch>.<seq>"
+  const auto dot = cursor.rfind('.');
+  ASSERT_NE(dot, std::string::npos) << cursor;
+  const std::string ahead = cursor.substr(0, dot + 1) + "ffff";  // no gateway issued it yet
+  const HttpResponse r = stack.get("/comet/poll?channel=c&timeout=5&since=" + ahead,
+                                   {{"Origin", "https://site.example"}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("\"bad_cursor\""), std::string::npos) << r.body;
+  EXPECT_EQ(r.header("access-control-allow-origin"), "https://site.example");
+}
+
 }  // namespace
 }  // namespace comet::test
