@@ -147,7 +147,7 @@ void Gateway::on_redis_message(std::string_view channel, std::string_view payloa
     }
     return;
   }
-  hub_.publish(channel, payload, Clock::now(), id);
+  hub_.receive(channel, payload, Clock::now(), id);
 }
 
 void Gateway::on_subscribed(bool resumed) {

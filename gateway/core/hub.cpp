@@ -172,9 +172,9 @@ void Hub::forget_idle_channels() {
   candidates_.clear();
 }
 
-// ---- Publish and the release passes -----------------------------------------
+// ---- Receiving and the release passes ---------------------------------------
 
-MessagePtr Hub::publish(std::string_view channel, std::string_view payload, Clock::time_point now,
+MessagePtr Hub::receive(std::string_view channel, std::string_view payload, Clock::time_point now,
                         const StreamId* id) {
   see(now);
   ++counters_.messages_received;

@@ -91,13 +91,13 @@ class Hub {
   // The cursor after the newest message.
   Cursor head() const;
 
-  // The ordering point: numbers the message, encodes it once and
+  // A message from Redis, at the ordering point: numbers it, encodes it once and
   // appends it to its channel's buffer. Completes no waiter: call flush()
   // after a burst, so one response carries the whole burst.
   // With `id`, the message is durable (its stream entry id): it extends the
   // channel's window, or waits while the window is not synced, or is a
   // duplicate of what a stream read already brought; nullptr then.
-  MessagePtr publish(std::string_view channel, std::string_view payload, Clock::time_point now,
+  MessagePtr receive(std::string_view channel, std::string_view payload, Clock::time_point now,
                      const StreamId* id = nullptr);
   // Releases every parked waiter that has messages now. Completes waiters.
   std::size_t flush(Clock::time_point now);
@@ -169,7 +169,7 @@ class Hub {
   const HubCounters& counters() const;
 
   // Destroying the Hub detaches parked waiters without answering them.
-  // Calling into the Hub from on_release: poll, cancel, publish and flush
+  // Calling into the Hub from on_release: poll, cancel, receive and flush
   // are fine; destroying the Hub is not.
 
  private:
@@ -196,7 +196,7 @@ class Hub {
   };
 
   Channel& get_or_create(std::string_view name);
-  // Numbers, encodes and buffers one message (publish and stream reads).
+  // Numbers, encodes and buffers one message (receive and stream reads).
   MessagePtr append(Channel& c, std::string_view payload, Clock::time_point now,
                     const StreamId* id);
   // Evicts past the buffer bounds. Durable messages not yet flushed stay:

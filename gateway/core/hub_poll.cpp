@@ -1,7 +1,7 @@
 // The Hub's polls: placing a poll's cursor on its channels, answering it
 // at once or parking it (wait queues, deadline wheel), and the batches that
 // poll and release share. The Hub's other parts are hub.cpp (channels,
-// publish, release passes) and hub_durable.cpp (durable windows).
+// receiving, release passes) and hub_durable.cpp (durable windows).
 #include <algorithm>
 #include <map>
 

@@ -83,14 +83,14 @@ ReadToken live_token(const Hub& hub, std::string_view channel) {
 }
 
 void publish(Hub& hub, std::string_view channel, StreamId id, std::string_view payload = "x") {
-  hub.publish(channel, payload, kT0, &id);
+  hub.receive(channel, payload, kT0, &id);
 }
 
 TEST(HubDurableTest, DurableMessageIdIsTheStreamIdAndTheCursorCarriesIt) {
   Hub hub(options(), kEpoch, kJson);
   hub.link_up();
   const StreamId id = sid(1700000000000, 3);
-  auto m = hub.publish("d", "hi", kT0, &id);
+  auto m = hub.receive("d", "hi", kT0, &id);
   ASSERT_TRUE(m);
   EXPECT_TRUE(m->durable);
   EXPECT_EQ(m->encoded, "{\"channel\":\"d\",\"id\":\"1700000000000-3\",\"data\":\"hi\"}");
@@ -105,7 +105,7 @@ TEST(HubDurableTest, DurableMessageIdIsTheStreamIdAndTheCursorCarriesIt) {
 
 TEST(HubDurableTest, PlainChannelsKeepV1Cursors) {
   Hub hub(options(), kEpoch, kJson);
-  hub.publish("p", "x", kT0);
+  hub.receive("p", "x", kT0);
   FakeWaiter w;
   auto b = hub.poll(w, chans({"p"}), Since{Since::Kind::earliest, {}}, 0s, kT0).batch;
   EXPECT_TRUE(b->cursor.positions.empty());
@@ -157,9 +157,9 @@ TEST(HubDurableTest, RestartReadsTheStreamFromThePosition) {
   EXPECT_EQ(ids(*b), (std::vector<StreamId>{sid(201), sid(202)}));
   EXPECT_EQ(position(b->cursor, "d"), sid(202));
   // The window is synced: the live copy of 202 is a duplicate, 203 is new.
-  EXPECT_EQ(hub.publish("d", "b", kT0, &needs[0].from), nullptr);
+  EXPECT_EQ(hub.receive("d", "b", kT0, &needs[0].from), nullptr);
   const StreamId again = sid(202);
-  EXPECT_EQ(hub.publish("d", "b", kT0, &again), nullptr);
+  EXPECT_EQ(hub.receive("d", "b", kT0, &again), nullptr);
   EXPECT_EQ(hub.counters().durable_duplicates, 2u);
   publish(hub, "d", sid(203));
   FakeWaiter w2;
@@ -263,7 +263,7 @@ TEST(HubDurableTest, ResyncAfterALossDeliversWhatWasMissedOnceWithoutAGap) {
   Hub hub(options(), kEpoch, kJson);
   hub.link_up();
   publish(hub, "d", sid(101));
-  hub.publish("p", "plain", kT0);
+  hub.receive("p", "plain", kT0);
   FakeWaiter w;
   auto first = hub.poll(w, chans({"d", "p"}), Since{Since::Kind::earliest, {}}, 0s, kT0).batch;
   const Cursor c = first->cursor;
@@ -275,7 +275,7 @@ TEST(HubDurableTest, ResyncAfterALossDeliversWhatWasMissedOnceWithoutAGap) {
   // Live messages before the resync read returns wait.
   const ReadToken token = hub.read_token("d");
   const StreamId late = sid(104);
-  EXPECT_EQ(hub.publish("d", "late", kT0, &late), nullptr);
+  EXPECT_EQ(hub.receive("d", "late", kT0, &late), nullptr);
   hub.apply_read("d", sid(101), read_ok(sid(101), {{sid(102), ""}, {sid(103), ""}}), token, kT0);
   EXPECT_TRUE(hub.resyncs_needed().empty());
 
@@ -380,7 +380,7 @@ TEST(HubDurableTest, PlainMessageOnADurableChannelEndsItsWindow) {
   Hub hub(options(), kEpoch, kJson);
   hub.link_up();
   publish(hub, "d", sid(101));
-  hub.publish("d", "plain", kT0);
+  hub.receive("d", "plain", kT0);
   EXPECT_EQ(hub.counters().durable_windows_dropped, 1u);
   // A position there cannot be placed without the stream.
   EXPECT_FALSE(hub.reads_needed(chans({"d"}), at(foreign("d", sid(101)))).empty());

@@ -76,13 +76,13 @@ TEST(HubTest, StartsIdle) {
 
 TEST(HubTest, MessageJsonIsEncodedOnce) {
   Hub hub(HubOptions{}, kEpoch, kJson);
-  auto m = hub.publish("chat.1", "h\xc3\xa9\"llo\n", kT0);
+  auto m = hub.receive("chat.1", "h\xc3\xa9\"llo\n", kT0);
   EXPECT_EQ(m->seq, 1u);
   EXPECT_EQ(m->channel, "chat.1");
   EXPECT_EQ(m->received, kT0);
   EXPECT_EQ(m->encoded, "{\"channel\":\"chat.1\",\"id\":\"" + format_cursor({kEpoch, 1}) +
                             "\",\"data\":\"h\xc3\xa9\\\"llo\\n\"}");
-  auto bin = hub.publish("chat.1", std::string_view("\xff\x00\x01", 3), kT0);
+  auto bin = hub.receive("chat.1", std::string_view("\xff\x00\x01", 3), kT0);
   EXPECT_EQ(bin->encoded, "{\"channel\":\"chat.1\",\"id\":\"" + format_cursor({kEpoch, 2}) +
                               "\",\"data_base64\":\"/wAB\"}");
   EXPECT_EQ(hub.counters().messages_received, 2u);
@@ -90,8 +90,8 @@ TEST(HubTest, MessageJsonIsEncodedOnce) {
 
 TEST(HubTest, BatchBodyFormat) {
   Hub hub(HubOptions{}, kEpoch, kJson);
-  auto m1 = hub.publish("a", "x", kT0);
-  auto m2 = hub.publish("a", "y", kT0);
+  auto m1 = hub.receive("a", "x", kT0);
+  auto m2 = hub.receive("a", "y", kT0);
   FakeWaiter w;
   auto b = hub.poll(w, chans({"a"}), since_earliest(), 0s, kT0).batch;
   ASSERT_TRUE(b);
@@ -104,7 +104,7 @@ TEST(HubTest, BatchBodyFormat) {
 
 TEST(HubTest, WithoutSinceOnlyLaterMessages) {
   Hub hub(small_options(), kEpoch, kJson);
-  hub.publish("a", "old", kT0);
+  hub.receive("a", "old", kT0);
   FakeWaiter w;
   EXPECT_EQ(hub.poll(w, chans({"a"}), since_now(), 25s, kT0).status, PollStatus::parked);
   EXPECT_TRUE(w.parked());
@@ -112,7 +112,7 @@ TEST(HubTest, WithoutSinceOnlyLaterMessages) {
   hub.flush(kT0);  // "old" is dirty, but not after w's position
   EXPECT_TRUE(w.parked());
   EXPECT_TRUE(w.got.empty());
-  auto m = hub.publish("a", "new", kT0 + 1s);
+  auto m = hub.receive("a", "new", kT0 + 1s);
   EXPECT_TRUE(w.got.empty());  // publish completes nothing
   EXPECT_EQ(hub.flush(kT0 + 1s), 1u);
   ASSERT_EQ(w.got.size(), 1u);
@@ -128,9 +128,9 @@ TEST(HubTest, EarliestGetsEverythingBufferedWithoutGaps) {
   HubOptions o = small_options();
   o.buffer_max_messages = 2;
   Hub hub(o, kEpoch, kJson);
-  hub.publish("a", "1", kT0);
-  hub.publish("a", "2", kT0);
-  hub.publish("a", "3", kT0);  // drops 1
+  hub.receive("a", "1", kT0);
+  hub.receive("a", "2", kT0);
+  hub.receive("a", "3", kT0);  // drops 1
   FakeWaiter w;
   auto b = hub.poll(w, chans({"a"}), since_earliest(), 25s, kT0).batch;
   ASSERT_TRUE(b);
@@ -139,7 +139,7 @@ TEST(HubTest, EarliestGetsEverythingBufferedWithoutGaps) {
   EXPECT_EQ(b->cursor, hub.head());
   // Earliest with nothing buffered parks like a poll without since.
   EXPECT_EQ(hub.poll(w, chans({"b"}), since_earliest(), 25s, kT0).status, PollStatus::parked);
-  hub.publish("b", "x", kT0);
+  hub.receive("b", "x", kT0);
   hub.flush(kT0);
   ASSERT_EQ(w.got.size(), 1u);
   EXPECT_EQ(seqs(w.last()), std::vector<std::uint64_t>{4});
@@ -150,7 +150,7 @@ TEST(HubTest, ParkedAfterPublishBeforeFlushStaysParked) {
   Hub hub(small_options(), kEpoch, kJson);
   FakeWaiter before, after;
   hub.poll(before, chans({"a"}), since_now(), 25s, kT0);
-  hub.publish("a", "x", kT0);
+  hub.receive("a", "x", kT0);
   hub.poll(after, chans({"a"}), since_now(), 25s, kT0);
   EXPECT_EQ(hub.flush(kT0), 1u);
   EXPECT_EQ(before.got.size(), 1u);
@@ -190,7 +190,7 @@ TEST(HubTest, CursorContinuityAcrossRandomFlushes) {
   for (int i = 0; i < 1000; ++i) {
     now += 1ms;
     const std::string& c = all[rng() % all.size()];
-    auto m = hub.publish(c, "m" + std::to_string(i), now);
+    auto m = hub.receive(c, "m" + std::to_string(i), now);
     if (c != "b") expected.push_back(m->seq);
     if (rng() % 4 == 0) hub.flush(now);
     // Sometimes the client's poll lands between publish and flush.
@@ -212,7 +212,7 @@ TEST(HubTest, BufferOverrunByCountNamesGapAndDeliversTheRest) {
   FakeWaiter w;
   const Cursor start = hub.head();
   hub.poll(w, chans({"a", "b"}), since_cursor(start), 25s, kT0);
-  for (int i = 0; i < 5; ++i) hub.publish("a", std::to_string(i), kT0);  // burst > buffer
+  for (int i = 0; i < 5; ++i) hub.receive("a", std::to_string(i), kT0);  // burst > buffer
   hub.flush(kT0);
   ASSERT_EQ(w.got.size(), 1u);
   EXPECT_EQ(w.last().gaps, chans({"a"}));
@@ -236,10 +236,10 @@ TEST(HubTest, BufferOverrunByCountNamesGapAndDeliversTheRest) {
 TEST(HubTest, BufferOverrunByBytes) {
   HubOptions o = small_options();
   Hub probe(o, kEpoch, kJson);
-  const std::size_t one = probe.publish("a", "0123456789", kT0)->encoded.size();
+  const std::size_t one = probe.receive("a", "0123456789", kT0)->encoded.size();
   o.buffer_max_bytes = 2 * one + one / 2;  // two fit
   Hub hub(o, kEpoch, kJson);
-  for (int i = 0; i < 4; ++i) hub.publish("a", "012345678" + std::to_string(i), kT0);
+  for (int i = 0; i < 4; ++i) hub.receive("a", "012345678" + std::to_string(i), kT0);
   FakeWaiter w;
   auto b = hub.poll(w, chans({"a"}), since_cursor({kEpoch, 0}), 0s, kT0).batch;
   EXPECT_EQ(b->gaps, chans({"a"}));
@@ -247,8 +247,8 @@ TEST(HubTest, BufferOverrunByBytes) {
   // A message alone over the bound is kept (it has not been delivered).
   o.buffer_max_bytes = 1;
   Hub tiny(o, kEpoch, kJson);
-  tiny.publish("a", "x", kT0);
-  tiny.publish("a", "y", kT0);
+  tiny.receive("a", "x", kT0);
+  tiny.receive("a", "y", kT0);
   b = tiny.poll(w, chans({"a"}), since_earliest(), 0s, kT0).batch;
   EXPECT_EQ(seqs(*b), std::vector<std::uint64_t>{2});
 }
@@ -257,8 +257,8 @@ TEST(HubTest, AgeEvictionAndForgettingChannels) {
   HubOptions o = small_options();
   o.buffer_max_age = 10s;
   Hub hub(o, kEpoch, kJson);
-  hub.publish("a", "1", kT0);
-  hub.publish("a", "2", kT0 + 4s);
+  hub.receive("a", "1", kT0);
+  hub.receive("a", "2", kT0 + 4s);
   EXPECT_EQ(hub.channels(), 1u);
   ASSERT_TRUE(hub.next_wakeup());
   EXPECT_EQ(*hub.next_wakeup(), kT0 + 10s);
@@ -281,7 +281,7 @@ TEST(HubTest, AgeEvictionAndForgettingChannels) {
   b = hub.poll(w, chans({"a"}), since_cursor(hub.head()), 0s, kT0 + 15s).batch;
   EXPECT_TRUE(b->gaps.empty());
   // Coming back on publish, it still remembers conservatively.
-  hub.publish("a", "3", kT0 + 16s);
+  hub.receive("a", "3", kT0 + 16s);
   b = hub.poll(w, chans({"a"}), since_cursor({kEpoch, 1}), 0s, kT0 + 16s).batch;
   EXPECT_EQ(b->gaps, chans({"a"}));
   EXPECT_EQ(seqs(*b), std::vector<std::uint64_t>{3});
@@ -293,7 +293,7 @@ TEST(HubTest, TimeoutReleasesEmptyBatchWithUsableCursor) {
   Hub hub(o, kEpoch, kJson);
   FakeWaiter w;
   ASSERT_EQ(hub.poll(w, chans({"a"}), since_now(), 10s, kT0).status, PollStatus::parked);
-  hub.publish("b", "elsewhere", kT0 + 1s);
+  hub.receive("b", "elsewhere", kT0 + 1s);
   hub.flush(kT0 + 1s);
   ASSERT_TRUE(hub.next_wakeup());
   const Clock::time_point due = *hub.next_wakeup();
@@ -309,7 +309,7 @@ TEST(HubTest, TimeoutReleasesEmptyBatchWithUsableCursor) {
   EXPECT_EQ(*w.last().body, "{\"cursor\":\"" + format_cursor(hub.head()) + "\",\"messages\":[]}");
   EXPECT_EQ(hub.parked(), 0u);
   // Continuing from it: exactly what came later.
-  auto m = hub.publish("a", "x", due + 1s);
+  auto m = hub.receive("a", "x", due + 1s);
   auto b = hub.poll(w, chans({"a"}), since_cursor(w.last().cursor), 10s, due + 1s).batch;
   ASSERT_TRUE(b);
   EXPECT_EQ(seqs(*b), std::vector<std::uint64_t>{m->seq});
@@ -361,12 +361,12 @@ TEST(HubTest, MultiChannelMergeOrderAndTruncationWithoutLoss) {
   HubOptions o = small_options();
   o.batch_max_messages = 3;
   Hub hub(o, kEpoch, kJson);
-  hub.publish("b", "1", kT0);
-  hub.publish("a", "2", kT0);
-  hub.publish("c", "3", kT0);  // not asked for
-  hub.publish("b", "4", kT0);
-  hub.publish("a", "5", kT0);
-  hub.publish("a", "6", kT0);
+  hub.receive("b", "1", kT0);
+  hub.receive("a", "2", kT0);
+  hub.receive("c", "3", kT0);  // not asked for
+  hub.receive("b", "4", kT0);
+  hub.receive("a", "5", kT0);
+  hub.receive("a", "6", kT0);
   FakeWaiter w;
   auto b = hub.poll(w, chans({"b", "a", "b"}), since_cursor({kEpoch, 0}), 25s, kT0).batch;
   ASSERT_TRUE(b);
@@ -384,7 +384,7 @@ TEST(HubTest, ByteCapIsSoftAndLosesNothing) {
   HubOptions o = small_options();
   o.batch_max_bytes = 1;  // every batch carries exactly one message
   Hub hub(o, kEpoch, kJson);
-  for (int i = 0; i < 5; ++i) hub.publish(i % 2 ? "a" : "b", "payload", kT0);
+  for (int i = 0; i < 5; ++i) hub.receive(i % 2 ? "a" : "b", "payload", kT0);
   FakeWaiter w;
   Cursor c{kEpoch, 0};
   std::vector<std::uint64_t> got;
@@ -404,11 +404,11 @@ TEST(HubTest, FanOutSharesOneBatch) {
     ws.push_back(std::make_unique<FakeWaiter>());
     ASSERT_EQ(hub.poll(*ws.back(), chans({"x"}), since_now(), 25s, kT0).status, PollStatus::parked);
     // Parked at different heads: they must still share.
-    if (i % 1000 == 0) hub.publish("other", "noise", kT0);
+    if (i % 1000 == 0) hub.receive("other", "noise", kT0);
   }
   hub.flush(kT0);
   EXPECT_EQ(hub.parked(), 10000u);
-  hub.publish("x", "hello", kT0 + 1s);
+  hub.receive("x", "hello", kT0 + 1s);
   EXPECT_EQ(hub.flush(kT0 + 1s), 10000u);
   const Batch& first = ws[0]->last();
   std::set<const Batch*> batches;
@@ -432,16 +432,16 @@ TEST(HubTest, MultiChannelWaiterReleasedOnceAndUnlinkedFromAll) {
   hub.poll(on_a, chans({"a"}), since_now(), 25s, kT0);
   hub.poll(on_b, chans({"b"}), since_now(), 25s, kT0);
   EXPECT_EQ(hub.parked(), 3u);
-  hub.publish("a", "1", kT0);
-  hub.publish("b", "2", kT0);
+  hub.receive("a", "1", kT0);
+  hub.receive("b", "2", kT0);
   hub.flush(kT0);
   ASSERT_EQ(w.got.size(), 1u);
   EXPECT_EQ(seqs(w.last()), (std::vector<std::uint64_t>{1, 2}));
   EXPECT_EQ(seqs(on_a.last()), std::vector<std::uint64_t>{1});
   EXPECT_EQ(seqs(on_b.last()), std::vector<std::uint64_t>{2});
   EXPECT_EQ(hub.parked(), 0u);
-  hub.publish("a", "3", kT0);
-  hub.publish("b", "4", kT0);
+  hub.receive("a", "3", kT0);
+  hub.receive("b", "4", kT0);
   hub.flush(kT0);
   EXPECT_EQ(w.got.size(), 1u);
   EXPECT_EQ(hub.counters().messages_delivered, 4u);
@@ -453,7 +453,7 @@ TEST(HubTest, MultiChannelWaitersWithSameSetShare) {
   hub.poll(w1, chans({"a", "b"}), since_now(), 25s, kT0);
   hub.poll(w2, chans({"b", "a"}), since_now(), 25s, kT0);
   hub.poll(w3, chans({"a"}), since_now(), 25s, kT0);
-  hub.publish("a", "1", kT0);
+  hub.receive("a", "1", kT0);
   hub.flush(kT0);
   EXPECT_EQ(w1.got[0], w2.got[0]);
   EXPECT_EQ(seqs(*w3.got[0]), std::vector<std::uint64_t>{1});
@@ -473,7 +473,7 @@ TEST(HubTest, CancelAndDestructorUnlink) {
   EXPECT_EQ(hub.parked(), 1u);
   d.reset();
   EXPECT_EQ(hub.parked(), 0u);
-  hub.publish("a", "x", kT0);
+  hub.receive("a", "x", kT0);
   hub.flush(kT0);
   EXPECT_TRUE(w.got.empty());
   EXPECT_FALSE(hub.next_wakeup() && hub.parked() > 0);
@@ -483,7 +483,7 @@ TEST(HubTest, CancelAndDestructorUnlink) {
 
 TEST(HubTest, GapAllReleasesParkedAndMarksOldCursors) {
   Hub hub(small_options(), kEpoch, kJson);
-  hub.publish("a", "1", kT0);
+  hub.receive("a", "1", kT0);
   const Cursor old = hub.head();
   FakeWaiter w, v;
   hub.poll(w, chans({"a", "b"}), since_cursor(old), 25s, kT0);
@@ -502,7 +502,7 @@ TEST(HubTest, GapAllReleasesParkedAndMarksOldCursors) {
   EXPECT_EQ(b->gaps, chans({"a"}));
   EXPECT_EQ(hub.poll(w, chans({"a"}), since_cursor(b->cursor), 25s, kT0).status,
             PollStatus::parked);
-  hub.publish("a", "2", kT0);
+  hub.receive("a", "2", kT0);
   hub.flush(kT0);
   EXPECT_TRUE(w.last().gaps.empty());
   EXPECT_EQ(w.last().messages.size(), 1u);
@@ -510,7 +510,7 @@ TEST(HubTest, GapAllReleasesParkedAndMarksOldCursors) {
 
 TEST(HubTest, ForeignEpochAnswersGapsAtOnce) {
   Hub hub(small_options(), kEpoch, kJson);
-  hub.publish("a", "1", kT0);
+  hub.receive("a", "1", kT0);
   FakeWaiter w;
   auto b = hub.poll(w, chans({"b", "a", "b"}), since_cursor({kEpoch ^ 1, 0}), 25s, kT0).batch;
   ASSERT_TRUE(b);
@@ -522,7 +522,7 @@ TEST(HubTest, ForeignEpochAnswersGapsAtOnce) {
 
 TEST(HubTest, RejectsFutureCursorAndNoChannels) {
   Hub hub(small_options(), kEpoch, kJson);
-  hub.publish("a", "1", kT0);
+  hub.receive("a", "1", kT0);
   FakeWaiter w;
   EXPECT_EQ(hub.poll(w, chans({"a"}), since_cursor({kEpoch, 2}), 25s, kT0).status,
             PollStatus::bad_cursor);
@@ -563,7 +563,7 @@ TEST(HubTest, AThrowingCallbackDoesNotEndTheReleasePass) {
   // w3 is still pending in the pass when w2 throws: it is answered all the
   // same, and the failure reaches the caller afterwards.
   w1.hook = [&](FakeWaiter&, const BatchPtr&) { EXPECT_FALSE(w3.got.size()); };
-  hub.publish("a", "m", kT0);
+  hub.receive("a", "m", kT0);
   EXPECT_THROW(hub.flush(kT0), std::runtime_error);
   for (FakeWaiter* w : {&w1, &w2, &w3}) {
     ASSERT_EQ(w->got.size(), 1u);
@@ -574,7 +574,7 @@ TEST(HubTest, AThrowingCallbackDoesNotEndTheReleasePass) {
   // The Hub is still sound: the next poll parks and is released.
   w2.hook = nullptr;
   hub.poll(w2, chans({"a"}), since_cursor(w2.last().cursor), 25s, kT0);
-  hub.publish("a", "n", kT0);
+  hub.receive("a", "n", kT0);
   hub.flush(kT0);
   EXPECT_EQ(w2.got.size(), 2u);
 }
@@ -588,12 +588,12 @@ TEST(HubTest, RepollFromInsideFlushReparks) {
     EXPECT_EQ(hub.poll(self, c, since_cursor(b->cursor), 25s, kT0).status, PollStatus::parked);
   };
   hub.poll(w, c, since_now(), 25s, kT0);
-  hub.publish("a", "1", kT0);
+  hub.receive("a", "1", kT0);
   hub.flush(kT0);
   EXPECT_EQ(w.got.size(), 1u);
   EXPECT_TRUE(w.parked());
   EXPECT_EQ(hub.parked(), 1u);
-  hub.publish("a", "2", kT0);
+  hub.receive("a", "2", kT0);
   hub.flush(kT0);
   EXPECT_EQ(w.got.size(), 2u);
   EXPECT_EQ(seqs(w.last()), std::vector<std::uint64_t>{2});
@@ -611,7 +611,7 @@ TEST(HubTest, OnReleaseMayDestroyOrCancelOthersStillPending) {
     victim.reset();
     hub.cancel(cancelled);
   };
-  hub.publish("a", "1", kT0);
+  hub.receive("a", "1", kT0);
   hub.flush(kT0);
   EXPECT_EQ(killer.got.size(), 1u);
   EXPECT_FALSE(victim);
@@ -649,7 +649,7 @@ TEST(HubTest, ChannelsCountsWaitersOrBufferedAndIdleSleeps) {
   FakeWaiter w;
   hub.poll(w, chans({"a", "b"}), since_now(), 25s, kT0);
   EXPECT_EQ(hub.channels(), 2u);
-  hub.publish("c", "x", kT0);
+  hub.receive("c", "x", kT0);
   EXPECT_EQ(hub.channels(), 3u);
   hub.cancel(w);
   EXPECT_EQ(hub.channels(), 1u);
@@ -684,7 +684,7 @@ TEST(HubTest, AWaiterDetachedByADestroyedHubParksInAnother) {
   }
   Hub hub(small_options(), kEpoch, kJson);
   EXPECT_EQ(hub.poll(w, chans({"b", "c"}), since_now(), 25s, kT0).status, PollStatus::parked);
-  hub.publish("c", "1", kT0);
+  hub.receive("c", "1", kT0);
   EXPECT_EQ(hub.flush(kT0), 1u);
   ASSERT_EQ(w.got.size(), 1u);
   EXPECT_EQ(seqs(w.last()), (std::vector<std::uint64_t>{1}));
