@@ -21,31 +21,12 @@ AssemblerCore::AssemblerCore(const Limits& limits, ServerInput* server)
   // One legitimate request never trips the connection's budget; a
   // connection that may use it all never trips the server's.
   const std::size_t one_request = 2 * (limits.max_params_bytes + limits.max_stdin_bytes);
-  per_connection_budget_ = limits.max_pending_input_bytes == 0
-                               ? 0
-                               : std::max(limits.max_pending_input_bytes, one_request);
-  total_budget_ = limits.max_pending_input_bytes_total == 0
-                      ? 0
-                      : std::max(limits.max_pending_input_bytes_total, per_connection_budget_);
-}
-
-bool AssemblerCore::stays_failed(Action& a) {
-  if (failure_ == 0) return false;
-  fail(static_cast<errc>(failure_), a);
-  return true;
-}
-
-std::size_t AssemblerCore::parse(const std::uint8_t* data, std::size_t size,
-                                 const RecordParser::Fragment*& f, Action& a) {
-  std::error_code ec;
-  const std::size_t used = parser_.put(data, size, ec);
-  if (ec) {
-    // The parser's errors are all errc.
-    fail(static_cast<errc>(ec.value()), a);
-    return used;
-  }
-  if (parser_.has_fragment()) f = &parser_.fragment();
-  return used;
+  const std::size_t per_connection = limits.max_pending_input_bytes == 0
+                                         ? 0
+                                         : std::max(limits.max_pending_input_bytes, one_request);
+  if (per_connection != 0) per_connection_budget_ = per_connection;
+  if (limits.max_pending_input_bytes_total != 0)
+    total_budget_ = std::max(limits.max_pending_input_bytes_total, per_connection);
 }
 
 void AssemblerCore::fail(errc e, Action& a) {
@@ -136,24 +117,18 @@ bool AssemblerCore::take_complete(Input& in) {
   return true;
 }
 
-bool AssemblerCore::charge(Input& in, std::size_t n, Action& a) {
-  in.charged += n;
-  pending_input_ += n;
-  if (server_ != nullptr) server_->bytes += n;
-  if (per_connection_budget_ != 0 && pending_input_ > per_connection_budget_) {
+bool AssemblerCore::over_budget(Action& a) {
+  if (pending_input_ > per_connection_budget_) {
     // Only a multiplexing peer gets here, with more unfinished requests
     // than it has any use for.
     fail(errc::input_budget_exceeded, a);
     return false;
   }
-  if (total_budget_ != 0 && server_ != nullptr && server_->bytes > total_budget_) {
-    // Too many peers are sending at once: shed this request, as a 503 that
-    // nginx passes on (an early END_REQUEST would be a 502).
-    refuse(503, "Service Unavailable", "overloaded",
-           "the server is receiving too many requests at once", a, "Retry-After: 1\r\n");
-    return false;
-  }
-  return true;
+  // Too many peers are sending at once: shed this request, as a 503 that
+  // nginx passes on (an early END_REQUEST would be a 502).
+  refuse(503, "Service Unavailable", "overloaded",
+         "the server is receiving too many requests at once", a, "Retry-After: 1\r\n");
+  return false;
 }
 
 void AssemblerCore::refuse(int status, std::string_view reason, std::string_view code,

@@ -125,11 +125,26 @@ class AssemblerCore {
   ~AssemblerCore() = default;
 
   // True, with the close in `a`, once failed: put() consumes nothing more.
-  bool stays_failed(Action& a);
+  // Inline, as parse() and charge(): they run for every record.
+  bool stays_failed(Action& a) {
+    if (failure_ == 0) return false;
+    fail(static_cast<errc>(failure_), a);
+    return true;
+  }
   // Parses up to the next fragment, which it points `f` at, or the end of
   // `data`. A parse error is stored in `a` as a close.
   std::size_t parse(const std::uint8_t* data, std::size_t size, const RecordParser::Fragment*& f,
-                    Action& a);
+                    Action& a) {
+    std::error_code ec;
+    const std::size_t used = parser_.put(data, size, ec);
+    if (ec) {
+      // The parser's errors are all errc.
+      fail(static_cast<errc>(ec.value()), a);
+    } else if (parser_.has_fragment()) {
+      f = &parser_.fragment();
+    }
+    return used;
+  }
   void on_management(const RecordParser::Fragment& f, Action& a);
   // False, with `a` set to END_REQUEST, when a request can not begin: an
   // unknown role, or `active` requests already.
@@ -141,7 +156,14 @@ class AssemblerCore {
   void add_stdin(Input* in, const RecordParser::Fragment& f, Action& a);
   // Charges `n` more bytes of `in` to the budgets. False when that closes
   // the connection or rejects the request (then `a` is set).
-  bool charge(Input& in, std::size_t n, Action& a);
+  bool charge(Input& in, std::size_t n, Action& a) {
+    in.charged += n;
+    pending_input_ += n;
+    if (server_ == nullptr) return pending_input_ <= per_connection_budget_ || over_budget(a);
+    server_->bytes += n;
+    return (pending_input_ <= per_connection_budget_ && server_->bytes <= total_budget_) ||
+           over_budget(a);
+  }
   // True, with `in`'s budget given back, when `in` is complete (then the
   // caller dispatches it).
   bool take_complete(Input& in);
@@ -155,11 +177,15 @@ class AssemblerCore {
   void refuse(int status, std::string_view reason, std::string_view code, std::string message,
               Action& a, std::string_view extra_headers = {});
 
+  // A budget of charge() is passed: sets `a` (a close, or a reject) and
+  // returns false.
+  bool over_budget(Action& a);
+
   ServerInput* server_;
-  // The budgets of charge(), worked out once from limits_: charge() runs
-  // for every record of a request.
-  std::size_t per_connection_budget_ = 0;
-  std::size_t total_budget_ = 0;
+  // The budgets of charge(), worked out once from limits_ (SIZE_MAX when
+  // unlimited): charge() runs for every record of a request.
+  std::size_t per_connection_budget_ = SIZE_MAX;
+  std::size_t total_budget_ = SIZE_MAX;
   RecordParser parser_;
   std::size_t pending_input_ = 0;
   std::uint8_t failure_ = 0;  // an errc once failed
