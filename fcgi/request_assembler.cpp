@@ -17,25 +17,16 @@ std::size_t param_bytes(const NameValueDecoder& d, const Params& p) {
 }  // namespace
 
 AssemblerCore::AssemblerCore(const Limits& limits, ServerInput* server)
-    : limits_(&limits), server_(server) {}
-
-bool AssemblerCore::stays_failed(Action& a) {
-  if (failure_ == 0) return false;
-  fail(static_cast<errc>(failure_), a);
-  return true;
-}
-
-std::size_t AssemblerCore::parse(const std::uint8_t* data, std::size_t size,
-                                 const RecordParser::Fragment*& f, Action& a) {
-  std::error_code ec;
-  const std::size_t used = parser_.put(data, size, ec);
-  if (ec) {
-    // The parser's errors are all errc.
-    fail(static_cast<errc>(ec.value()), a);
-    return used;
-  }
-  if (parser_.has_fragment()) f = &parser_.fragment();
-  return used;
+    : limits_(&limits), server_(server) {
+  // One legitimate request never trips the connection's budget; a
+  // connection that may use it all never trips the server's.
+  const std::size_t one_request = 2 * (limits.max_params_bytes + limits.max_stdin_bytes);
+  const std::size_t per_connection = limits.max_pending_input_bytes == 0
+                                         ? 0
+                                         : std::max(limits.max_pending_input_bytes, one_request);
+  if (per_connection != 0) per_connection_budget_ = per_connection;
+  if (limits.max_pending_input_bytes_total != 0)
+    total_budget_ = std::max(limits.max_pending_input_bytes_total, per_connection);
 }
 
 void AssemblerCore::fail(errc e, Action& a) {
@@ -71,10 +62,6 @@ bool AssemblerCore::admit(std::uint16_t id, const BeginRequest& begin, std::size
   a.keep_conn = begin.keep_conn();
   a.protocol_status = begin.role != FCGI_RESPONDER ? FCGI_UNKNOWN_ROLE : FCGI_OVERLOADED;
   return false;
-}
-
-std::unique_ptr<AssemblerCore::Input> AssemblerCore::new_input() const {
-  return std::make_unique<Input>(limits_->max_params_bytes);
 }
 
 void AssemblerCore::add_params(Input* in, const RecordParser::Fragment& f, Action& a) {
@@ -123,43 +110,25 @@ void AssemblerCore::add_stdin(Input* in, const RecordParser::Fragment& f, Action
   in->body.append(f.data);
 }
 
-bool AssemblerCore::take_complete(Input& in, Action& a) {
+bool AssemblerCore::take_complete(Input& in) {
   if (!in.params_done || !in.stdin_done) return false;
-  a.step = Step::dispatch;
-  a.params = std::move(in.params);
-  a.body = std::move(in.body);
   // A dispatched request holds no input budget: it may be parked for long.
   release(in);
   return true;
 }
 
-bool AssemblerCore::charge(Input& in, std::size_t n, Action& a) {
-  in.charged += n;
-  pending_input_ += n;
-  if (server_ != nullptr) server_->bytes += n;
-  // One legitimate request never trips the connection's budget; a
-  // connection that may use it all never trips the server's.
-  const std::size_t one_request = 2 * (limits_->max_params_bytes + limits_->max_stdin_bytes);
-  const std::size_t per_connection = limits_->max_pending_input_bytes == 0
-                                         ? 0
-                                         : std::max(limits_->max_pending_input_bytes, one_request);
-  const std::size_t total = limits_->max_pending_input_bytes_total == 0
-                                ? 0
-                                : std::max(limits_->max_pending_input_bytes_total, per_connection);
-  if (per_connection != 0 && pending_input_ > per_connection) {
+bool AssemblerCore::over_budget(Action& a) {
+  if (pending_input_ > per_connection_budget_) {
     // Only a multiplexing peer gets here, with more unfinished requests
     // than it has any use for.
     fail(errc::input_budget_exceeded, a);
     return false;
   }
-  if (total != 0 && server_ != nullptr && server_->bytes > total) {
-    // Too many peers are sending at once: shed this request, as a 503 that
-    // nginx passes on (an early END_REQUEST would be a 502).
-    refuse(503, "Service Unavailable", "overloaded",
-           "the server is receiving too many requests at once", a, "Retry-After: 1\r\n");
-    return false;
-  }
-  return true;
+  // Too many peers are sending at once: shed this request, as a 503 that
+  // nginx passes on (an early END_REQUEST would be a 502).
+  refuse(503, "Service Unavailable", "overloaded",
+         "the server is receiving too many requests at once", a, "Retry-After: 1\r\n");
+  return false;
 }
 
 void AssemblerCore::refuse(int status, std::string_view reason, std::string_view code,

@@ -8,12 +8,17 @@
 // put() consumes bytes up to and including the next action, Beast-style: the
 // driver performs the action, then calls put() again with the rest of its
 // input. The action is the driver's (on its stack: an idle connection holds
-// none) and may be moved from.
+// none) and may be moved from. put() resets only its step: each step sets
+// every field it names, and a dispatch hands over the request's input
+// object whole, so no string is built, moved or cleared for an action that
+// does not need it.
 //
 // The assembler's table of active requests also holds the driver's state of
-// each (Payload: for Connection, the Request and its input deadline), so that
-// a connection keeps one table, not two: a web server opens a connection per
-// parked request, and each costs the bytes of its tables.
+// each (Payload: for Connection, its Request), so that a connection keeps one
+// table, not two: a web server opens a connection per parked request, and
+// each costs the bytes of its tables. What the driver keeps only while a
+// request's input arrives (InputPayload: Connection's input deadline) goes in
+// the same allocation as the assembler's input state.
 #pragma once
 
 #include <cstddef>
@@ -54,7 +59,8 @@ class AssemblerCore {
     // Request `id` began (BEGIN_REQUEST accepted): its input phase, which the
     // driver times, starts. Its payload is there from now on.
     begin,
-    // Request `id` is complete: hand `params` and `body` to the application.
+    // Request `id` is complete: hand `input`'s params and body to the
+    // application.
     dispatch,
     // Answer request `id` with `reject` and end it; the application never
     // sees it, and its later records are ignored.
@@ -78,11 +84,21 @@ class AssemblerCore {
     // after its END_REQUEST.
     bool keep_conn = false;
     std::uint8_t protocol_status = 0;
-    Params params;
-    std::string body;
+    std::error_code error;
     Reject reject;
     std::string bytes;
-    std::error_code error;
+  };
+
+  // Input state of a request whose params or STDIN are still arriving.
+  struct Input {
+    explicit Input(std::size_t max_params) : decoder(max_params) {}
+    NameValueDecoder decoder;
+    Params params;
+    std::string body;
+    // Bytes charged to the connection's and the server's input budgets.
+    std::size_t charged = 0;
+    bool params_done = false;
+    bool stdin_done = false;
   };
 
   // What an undispatched request costs besides its params and STDIN bytes:
@@ -103,34 +119,36 @@ class AssemblerCore {
   std::uint64_t records() const { return parser_.records(); }
 
  protected:
-  // Input state of a request whose params or STDIN are still arriving.
-  struct Input {
-    explicit Input(std::size_t max_params) : decoder(max_params) {}
-    NameValueDecoder decoder;
-    Params params;
-    std::string body;
-    // Bytes charged to the connection's and the server's input budgets.
-    std::size_t charged = 0;
-    bool params_done = false;
-    bool stdin_done = false;
-  };
-
   // `limits` must outlive the assembler; `server` may be null (no
   // server-wide budget) and must outlive it unless detach()ed.
   AssemblerCore(const Limits& limits, ServerInput* server);
   ~AssemblerCore() = default;
 
   // True, with the close in `a`, once failed: put() consumes nothing more.
-  bool stays_failed(Action& a);
+  // Inline, as parse() and charge(): they run for every record.
+  bool stays_failed(Action& a) {
+    if (failure_ == 0) return false;
+    fail(static_cast<errc>(failure_), a);
+    return true;
+  }
   // Parses up to the next fragment, which it points `f` at, or the end of
   // `data`. A parse error is stored in `a` as a close.
   std::size_t parse(const std::uint8_t* data, std::size_t size, const RecordParser::Fragment*& f,
-                    Action& a);
+                    Action& a) {
+    std::error_code ec;
+    const std::size_t used = parser_.put(data, size, ec);
+    if (ec) {
+      // The parser's errors are all errc.
+      fail(static_cast<errc>(ec.value()), a);
+    } else if (parser_.has_fragment()) {
+      f = &parser_.fragment();
+    }
+    return used;
+  }
   void on_management(const RecordParser::Fragment& f, Action& a);
   // False, with `a` set to END_REQUEST, when a request can not begin: an
   // unknown role, or `active` requests already.
   bool admit(std::uint16_t id, const BeginRequest& begin, std::size_t active, Action& a);
-  std::unique_ptr<Input> new_input() const;
   // A PARAMS or STDIN fragment of a request whose input is `in` (null once
   // dispatched). May set a close, or a reject that the caller completes
   // (id, keep_conn, payload) and erases the request for.
@@ -138,10 +156,17 @@ class AssemblerCore {
   void add_stdin(Input* in, const RecordParser::Fragment& f, Action& a);
   // Charges `n` more bytes of `in` to the budgets. False when that closes
   // the connection or rejects the request (then `a` is set).
-  bool charge(Input& in, std::size_t n, Action& a);
-  // True, with `a` set to dispatch (but for id and keep_conn) and `in`'s
-  // budget given back, when `in` is complete.
-  bool take_complete(Input& in, Action& a);
+  bool charge(Input& in, std::size_t n, Action& a) {
+    in.charged += n;
+    pending_input_ += n;
+    if (server_ == nullptr) return pending_input_ <= per_connection_budget_ || over_budget(a);
+    server_->bytes += n;
+    return (pending_input_ <= per_connection_budget_ && server_->bytes <= total_budget_) ||
+           over_budget(a);
+  }
+  // True, with `in`'s budget given back, when `in` is complete (then the
+  // caller dispatches it).
+  bool take_complete(Input& in);
   void fail(errc e, Action& a);
   // Gives back what `in` charged to the budgets.
   void release(Input& in);
@@ -152,7 +177,15 @@ class AssemblerCore {
   void refuse(int status, std::string_view reason, std::string_view code, std::string message,
               Action& a, std::string_view extra_headers = {});
 
+  // A budget of charge() is passed: sets `a` (a close, or a reject) and
+  // returns false.
+  bool over_budget(Action& a);
+
   ServerInput* server_;
+  // The budgets of charge(), worked out once from limits_ (SIZE_MAX when
+  // unlimited): charge() runs for every record of a request.
+  std::size_t per_connection_budget_ = SIZE_MAX;
+  std::size_t total_budget_ = SIZE_MAX;
   RecordParser parser_;
   std::size_t pending_input_ = 0;
   std::uint8_t failure_ = 0;  // an errc once failed
@@ -163,10 +196,28 @@ class AssemblerCore {
 // Payload: the driver's state of each active request, default-constructible
 // and move-assignable; created empty as the request begins, destroyed as it
 // ends (finished, clear), or handed back with the action that ends it.
-template <class Payload>
+// InputPayload: the driver's state of a request's input phase,
+// default-constructible; created with the request, destroyed with its input
+// (at dispatch, in the driver's hands, or as the request ends).
+struct NoInputPayload {};
+
+template <class Payload, class InputPayload = NoInputPayload>
 class RequestAssembler : public detail::AssemblerCore {
  public:
+  struct RequestInput : Input {
+    explicit RequestInput(std::size_t max_params) : Input(max_params) {}
+    [[no_unique_address]] InputPayload payload{};
+  };
+
   struct Action : detail::AssemblerCore::Action {
+    // begin, dispatch: the payload of request `id`, valid until the driver
+    // ends the request or calls put() again (it saves a lookup).
+    Payload* active = nullptr;
+    // begin: the input payload of request `id`, valid as long as its input.
+    InputPayload* input_payload = nullptr;
+    // dispatch: the complete input of request `id` (params, body), the
+    // driver's now; the assembler keeps none of it.
+    std::unique_ptr<RequestInput> input;
     // The payload of request `id` when this action ends it (abort, reject):
     // the assembler has forgotten the request.
     Payload payload{};
@@ -203,7 +254,7 @@ class RequestAssembler : public detail::AssemblerCore {
 
  private:
   struct Entry {
-    std::unique_ptr<Input> input;  // null once dispatched
+    std::unique_ptr<RequestInput> input;  // null once dispatched
     // keep_conn goes in the payload's tail padding, if it has some.
     [[no_unique_address]] Payload payload{};
     bool keep_conn = false;
@@ -223,9 +274,12 @@ class RequestAssembler : public detail::AssemblerCore {
   detail::RequestTable<Entry> requests_;
 };
 
-template <class Payload>
-std::size_t RequestAssembler<Payload>::put(const std::uint8_t* data, std::size_t size, Action& a) {
-  if (a.step != Step::none) a = {};
+template <class Payload, class InputPayload>
+std::size_t RequestAssembler<Payload, InputPayload>::put(const std::uint8_t* data, std::size_t size,
+                                                         Action& a) {
+  // Only the step: the rest is what the last action handed over, which the
+  // driver may have moved from, and the next action sets what it names.
+  a.step = Step::none;
   if (stays_failed(a)) return 0;
   std::size_t used = 0;
   while (used < size) {
@@ -240,8 +294,9 @@ std::size_t RequestAssembler<Payload>::put(const std::uint8_t* data, std::size_t
   return used;
 }
 
-template <class Payload>
-void RequestAssembler<Payload>::on_fragment(const RecordParser::Fragment& f, Action& a) {
+template <class Payload, class InputPayload>
+void RequestAssembler<Payload, InputPayload>::on_fragment(const RecordParser::Fragment& f,
+                                                          Action& a) {
   const std::uint16_t id = f.header.request_id;
   if (id == FCGI_NULL_REQUEST_ID) {
     on_management(f, a);
@@ -271,17 +326,17 @@ void RequestAssembler<Payload>::on_fragment(const RecordParser::Fragment& f, Act
   // FCGI_DATA belongs to the filter role, which is refused at BEGIN_REQUEST.
 }
 
-template <class Payload>
-void RequestAssembler<Payload>::on_begin(std::uint16_t id, const BeginRequest& begin, Action& a) {
+template <class Payload, class InputPayload>
+void RequestAssembler<Payload, InputPayload>::on_begin(std::uint16_t id, const BeginRequest& begin,
+                                                       Action& a) {
   if (requests_.contains(id)) {
     fail(errc::duplicate_request, a);
     return;
   }
   if (!admit(id, begin, requests_.size(), a)) return;
-  Entry entry;
-  entry.input = new_input();
-  entry.keep_conn = begin.keep_conn();
-  Entry& e = requests_.insert(id, std::move(entry));
+  Entry& e = requests_.emplace(id);
+  e.input = std::make_unique<RequestInput>(limits_->max_params_bytes);
+  e.keep_conn = begin.keep_conn();
   if (!charge(*e.input, kRequestCost, a)) {
     if (a.step == Step::reject) end_rejected(id, a);
     return;
@@ -289,10 +344,12 @@ void RequestAssembler<Payload>::on_begin(std::uint16_t id, const BeginRequest& b
   a.step = Step::begin;
   a.id = id;
   a.keep_conn = begin.keep_conn();
+  a.active = &e.payload;
+  a.input_payload = &e.input->payload;
 }
 
-template <class Payload>
-void RequestAssembler<Payload>::on_abort(std::uint16_t id, Action& a) {
+template <class Payload, class InputPayload>
+void RequestAssembler<Payload, InputPayload>::on_abort(std::uint16_t id, Action& a) {
   Entry* e = requests_.find(id);
   if (e == nullptr) return;
   a.step = Step::abort;
@@ -302,38 +359,42 @@ void RequestAssembler<Payload>::on_abort(std::uint16_t id, Action& a) {
   erase(id);
 }
 
-template <class Payload>
-void RequestAssembler<Payload>::after_input(std::uint16_t id, Entry& e, Action& a) {
+template <class Payload, class InputPayload>
+void RequestAssembler<Payload, InputPayload>::after_input(std::uint16_t id, Entry& e, Action& a) {
   if (a.step == Step::reject) {
     end_rejected(id, a);
     return;
   }
-  if (a.step != Step::none || !take_complete(*e.input, a)) return;
+  if (a.step != Step::none || !take_complete(*e.input)) return;
+  a.step = Step::dispatch;
   a.id = id;
   a.keep_conn = e.keep_conn;
-  // A dispatched request holds no input: it may be parked for long.
-  e.input.reset();
+  a.active = &e.payload;
+  // A dispatched request holds no input: it may be parked for long. The
+  // driver takes params and body from it, without a copy or a move here.
+  a.input = std::move(e.input);
 }
 
-template <class Payload>
-void RequestAssembler<Payload>::end_rejected(std::uint16_t id, Action& a) {
+template <class Payload, class InputPayload>
+void RequestAssembler<Payload, InputPayload>::end_rejected(std::uint16_t id, Action& a) {
   Entry* e = requests_.find(id);
   a.id = id;
   a.keep_conn = e != nullptr && e->keep_conn;
-  if (e != nullptr) a.payload = std::move(e->payload);
+  // Never the payload of an earlier action.
+  a.payload = e != nullptr ? std::move(e->payload) : Payload{};
   erase(id);
 }
 
-template <class Payload>
-void RequestAssembler<Payload>::erase(std::uint16_t id) {
+template <class Payload, class InputPayload>
+void RequestAssembler<Payload, InputPayload>::erase(std::uint16_t id) {
   Entry* e = requests_.find(id);
   if (e == nullptr) return;
   if (e->input) release(*e->input);
   requests_.erase(id);
 }
 
-template <class Payload>
-void RequestAssembler<Payload>::clear() {
+template <class Payload, class InputPayload>
+void RequestAssembler<Payload, InputPayload>::clear() {
   requests_.for_each([this](std::uint16_t, Entry& e) {
     if (e.input) release(*e.input);
   });

@@ -200,21 +200,23 @@ void Connection::send_end_request(std::uint16_t id, std::uint8_t protocol_status
 }
 
 void Connection::on_begin(const Assembler::Action& a) {
-  Slot* slot = assembler_.payload(a.id);
-  slot->input_deadline = std::make_unique<detail::Deadline>(this);
+  detail::Deadline& deadline = a.input_payload->deadline;
+  deadline.connection = this;
   server_->impl_->read_deadlines.arm(
-      *slot->input_deadline, std::chrono::steady_clock::now() + server_->limits().read_timeout);
+      deadline, std::chrono::steady_clock::now() + server_->limits().read_timeout);
   update_idle_deadline();
 }
 
 void Connection::on_dispatch(Assembler::Action& a) {
-  Slot* slot = assembler_.payload(a.id);
-  if (slot == nullptr) return;
-  // Dispatched requests have no deadline: they may be parked for long.
-  slot->input_deadline.reset();
+  Slot* slot = a.active;
   auto request = std::make_shared<Request>(shared_from_this(), a.id, FCGI_RESPONDER, a.keep_conn);
-  request->mutable_params() = std::move(a.params);
-  request->mutable_body() = std::move(a.body);
+  {
+    // Dispatched requests have no input and no deadline: they may be parked
+    // for long. Destroying the input disarms its deadline.
+    const auto input = std::move(a.input);
+    request->mutable_params() = std::move(input->params);
+    request->mutable_body() = std::move(input->body);
+  }
   slot->request = request;
   // The handler may answer at once, which erases the slot.
   server_->handler().on_request(request);

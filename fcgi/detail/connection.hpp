@@ -49,13 +49,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // table. The flag last: the table packs its own bytes after it.
   struct Slot {
     RequestPtr request;  // null until dispatched
-    // Limits::read_timeout of the input phase; null once dispatched.
-    std::unique_ptr<detail::Deadline> input_deadline;
     // Some STDOUT went out without ending the request (a stream): an abort
     // must close the stream before END_REQUEST.
     bool stdout_open = false;
   };
-  using Assembler = RequestAssembler<Slot>;
+  // What the connection keeps of a request in its input phase, in the
+  // assembler's input state: one allocation for both, gone at dispatch.
+  struct InputSlot {
+    // Limits::read_timeout of the input phase; its connection is set as the
+    // request begins.
+    detail::Deadline deadline{nullptr};
+  };
+  using Assembler = RequestAssembler<Slot, InputSlot>;
 
   void wait_read();
   void on_readable(std::error_code ec);

@@ -37,6 +37,16 @@ class RequestTable {
     }
     return rest_.emplace(id, std::move(slot)).first->second;
   }
+  // Adds `id`, which must not be present, with a default Slot: the inline
+  // slot already holds one, so nothing is built or moved.
+  Slot& emplace(std::uint16_t id) {
+    if (!has_first_) {
+      first_id_ = id;
+      has_first_ = true;
+      return first_;
+    }
+    return rest_.try_emplace(id).first->second;
+  }
   // False when `id` was not present.
   bool erase(std::uint16_t id) {
     if (has_first_ && first_id_ == id) {

@@ -177,12 +177,14 @@ TEST(RequestAssembler, RandomInputKeepsTheInvariants) {
           case Step::dispatch: {
             // Only a begun request, once, with input within the limits.
             ASSERT_EQ(in_input.erase(id), 1u) << "round " << round;
+            ASSERT_NE(act.input, nullptr) << "round " << round;
+            const Params& params = act.input->params;
             std::size_t bytes = 0;
-            for (std::size_t i = 0; i < act.params.size(); ++i) {
-              bytes += act.params[i].first.size() + act.params[i].second.size();
+            for (std::size_t i = 0; i < params.size(); ++i) {
+              bytes += params[i].first.size() + params[i].second.size();
             }
             ASSERT_LE(bytes, l.max_params_bytes);
-            ASSERT_LE(act.body.size(), l.max_stdin_bytes);
+            ASSERT_LE(act.input->body.size(), l.max_stdin_bytes);
             ++dispatches;
             if (rng() % 2 == 0) {
               a.finished(id);

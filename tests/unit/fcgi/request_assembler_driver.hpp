@@ -46,12 +46,14 @@ inline std::string describe(const Assembler::Action& a) {
     case Step::begin:
       return "begin " + id + keep;
     case Step::dispatch: {
+      if (!a.input) return "dispatch " + id + " without input";
+      const Params& params = a.input->params;
       std::string s = "dispatch " + id + keep + " [";
-      for (std::size_t i = 0; i < a.params.size(); ++i) {
+      for (std::size_t i = 0; i < params.size(); ++i) {
         if (i != 0) s += ",";
-        s += std::string(a.params[i].first) + "=" + std::string(a.params[i].second);
+        s += std::string(params[i].first) + "=" + std::string(params[i].second);
       }
-      return s + "] body=" + a.body;
+      return s + "] body=" + a.input->body;
     }
     case Step::reject: {
       std::string s = "reject " + id + keep + " " + std::to_string(a.reject.status) + " " +
@@ -118,11 +120,14 @@ struct Driver {
     switch (a.step) {
       case Step::begin:
         ASSERT_NE(p, nullptr) << "no payload at begin " << a.id;
+        EXPECT_EQ(a.active, p);
+        EXPECT_NE(a.input_payload, nullptr);
         EXPECT_EQ(p->begun, "") << "a payload not new at begin " << a.id;
         p->begun = mark;
         return;
       case Step::dispatch:
         ASSERT_NE(p, nullptr) << "no payload at dispatch " << a.id;
+        EXPECT_EQ(a.active, p);
         EXPECT_EQ(p->begun, mark);
         return;
       case Step::abort:
