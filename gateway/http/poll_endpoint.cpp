@@ -14,16 +14,12 @@ void PollEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
     respond.error(*request, errors::shutting_down);
     return;
   }
-  auto parsed = parse_poll_params(query, {}, limits_);
-  if (auto* err = std::get_if<HttpError>(&parsed)) {
+  auto admitted = admit_poll_params(query, {}, limits_, access_);
+  if (auto* err = std::get_if<HttpError>(&admitted)) {
     respond.error(*request, *err);
     return;
   }
-  auto& p = std::get<PollParams>(parsed);
-  if (auto refused = access_.refusal(p.token, p.channels)) {
-    respond.error(*request, *refused);
-    return;
-  }
+  auto& p = std::get<PollParams>(admitted);
   if (p.timeout.count() > 0 && !delivery_.hub().can_park()) {
     respond.error(*request, errors::overloaded);
     return;

@@ -104,4 +104,15 @@ std::variant<PollParams, HttpError> parse_poll_params(const Query& query,
   return p;
 }
 
+std::variant<PollParams, HttpError> admit_poll_params(const Query& query,
+                                                      std::string_view last_event_id,
+                                                      const PollLimits& limits,
+                                                      const AccessControl& access) {
+  auto parsed = parse_poll_params(query, last_event_id, limits);
+  if (auto* p = std::get_if<PollParams>(&parsed)) {
+    if (auto refused = access.refusal(p->token, p->channels)) return *refused;
+  }
+  return parsed;
+}
+
 }  // namespace comet

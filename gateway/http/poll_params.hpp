@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gateway/core/cursor.hpp"
+#include "gateway/http/access_control.hpp"
 #include "gateway/http/http_error.hpp"
 #include "gateway/http/query.hpp"
 
@@ -33,6 +34,13 @@ struct PollParams {
 std::variant<PollParams, HttpError> parse_poll_params(const Query& query,
                                                       std::string_view last_event_id,
                                                       const PollLimits& limits);
+
+// parse_poll_params, then access control's verdict on its channels: what
+// poll and sse both ask before anything else.
+std::variant<PollParams, HttpError> admit_poll_params(const Query& query,
+                                                      std::string_view last_event_id,
+                                                      const PollLimits& limits,
+                                                      const AccessControl& access);
 
 bool is_valid_jsonp_callback(std::string_view name);
 

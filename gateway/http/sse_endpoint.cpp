@@ -21,16 +21,12 @@ void SseEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
     respond.error(*request, errors::shutting_down);
     return;
   }
-  auto parsed = parse_poll_params(query, request->param("HTTP_LAST_EVENT_ID"), limits_);
-  if (auto* err = std::get_if<HttpError>(&parsed)) {
+  auto admitted = admit_poll_params(query, request->param("HTTP_LAST_EVENT_ID"), limits_, access_);
+  if (auto* err = std::get_if<HttpError>(&admitted)) {
     respond.error(*request, *err);
     return;
   }
-  auto& p = std::get<PollParams>(parsed);
-  if (auto refused = access_.refusal(p.token, p.channels)) {
-    respond.error(*request, *refused);
-    return;
-  }
+  auto& p = std::get<PollParams>(admitted);
   if (p.since.kind == Since::Kind::cursor && p.since.cursor.epoch == hub.epoch() &&
       p.since.cursor.seq > hub.head().seq) {
     respond.error(*request, errors::cursor_ahead);

@@ -99,3 +99,24 @@ TEST(PollParams, JsonpCallback) {
 
 }  // namespace
 }  // namespace comet
+
+namespace comet {
+namespace {
+
+TEST(PollParams, AdmittedOnlyWithWhatAccessControlAccepts) {
+  const auto q = Query::parse("channel=a&timeout=5");
+  ASSERT_TRUE(q);
+  // Off: every well-formed poll is admitted.
+  EXPECT_EQ(status(admit_poll_params(*q, {}, {}, AccessControl{})), 200);
+  // On: no token, no admission; a malformed poll is still a 400 first.
+  const AccessControl on({"a-secret-of-at-least-16-chars"});
+  const auto refused = admit_poll_params(*q, {}, {}, on);
+  ASSERT_EQ(status(refused), 403);
+  EXPECT_EQ(std::get<HttpError>(refused).code, "token_required");
+  const auto bad = Query::parse("timeout=5");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(status(admit_poll_params(*bad, {}, {}, on)), 400);
+}
+
+}  // namespace
+}  // namespace comet
