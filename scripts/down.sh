@@ -12,8 +12,12 @@ stop() {
   local pidfile=$1 name=$2 match=$3 sig=$4 pid
   [[ -f $pidfile ]] || return 0
   pid=$(cat "$pidfile")
-  if [[ $pid =~ ^[0-9]+$ ]] && [[ -r /proc/$pid/cmdline ]] &&
-     tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$match"; then
+  # The command line is read whole first: `tr | grep -q` under pipefail
+  # fails whenever grep exits before tr has written (SIGPIPE), and the
+  # process would be left running.
+  local cmd=""
+  [[ $pid =~ ^[0-9]+$ ]] && [[ -r /proc/$pid/cmdline ]] && cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+  if [[ -n $cmd && $cmd == *"$match"* ]]; then
     kill "-$sig" "$pid" 2>/dev/null || true
     for _ in $(seq 100); do
       kill -0 "$pid" 2>/dev/null || break
