@@ -74,8 +74,11 @@ std::variant<PollParams, HttpError> parse_poll_params(const Query& query,
   }
   if (p.channels.empty()) return errors::missing_channel;
 
+  // Last-Event-ID wins: a browser sends it only when its EventSource
+  // reconnects, with the URL (and any since= in it) of the first request,
+  // so it is where the client really is.
   std::string_view since = last_event_id;
-  if (auto s = query.get("since")) since = *s;
+  if (auto s = query.get("since"); s && last_event_id.empty()) since = *s;
   if (since.empty()) {
     p.since.kind = Since::Kind::now;
   } else if (since == "earliest") {

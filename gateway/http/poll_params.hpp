@@ -30,7 +30,8 @@ struct PollParams {
   std::string token;
 };
 
-// `last_event_id` is the SSE header; `since` wins when both are present.
+// `last_event_id` is the SSE header; it wins over `since` when both are
+// present (an EventSource reconnects with the URL it first opened).
 std::variant<PollParams, HttpError> parse_poll_params(const Query& query,
                                                       std::string_view last_event_id,
                                                       const PollLimits& limits);

@@ -56,6 +56,31 @@ TEST(Sse, StreamsEventsAndResumesWithLastEventId) {
   EXPECT_EQ(raw.find("event: gap"), std::string::npos) << raw;
 }
 
+// An EventSource opened with since= in its URL reconnects with that same
+// URL and a Last-Event-ID: it resumes from the id, not from since again.
+TEST(Sse, LastEventIdWinsOverTheSinceOfTheFirstUrl) {
+  Stack stack;
+  const std::string url = "/comet/sse?channel=s2&since=earliest";
+  stack.publish("s2", "one");
+  auto fence = stack.start_get("/comet/poll?channel=s2&since=earliest&timeout=20");
+  ASSERT_TRUE(fence->read_response(std::chrono::seconds(10))) << stack.logs();
+  auto first = stack.start_get(url);
+  ASSERT_TRUE(first->read_until("\"data\":\"one\"", std::chrono::seconds(10)))
+      << first->raw() << stack.logs();
+  const std::string id = event_id(first->raw(), "\"data\":\"one\"");
+  ASSERT_FALSE(id.empty()) << first->raw();
+  first->close();
+  ASSERT_TRUE(stack.wait_parked(0));
+
+  stack.publish("s2", "two");
+  auto again = stack.start_get(url, {{"Last-Event-ID", id}});
+  ASSERT_TRUE(again->read_until("\"data\":\"two\"", std::chrono::seconds(10)))
+      << again->raw() << stack.logs();
+  EXPECT_EQ(again->raw().find("\"data\":\"one\""), std::string::npos)
+      << "replayed from since=earliest\n"
+      << again->raw();
+}
+
 TEST(Sse, ForeignCursorIsAGapEvent) {
   Stack stack;
   auto stream =

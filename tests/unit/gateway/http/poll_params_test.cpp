@@ -65,9 +65,12 @@ TEST(PollParams, Since) {
   EXPECT_EQ(p.since.kind, Since::Kind::cursor);
   EXPECT_EQ(p.since.cursor, (Cursor{0x1234, 0x99}));
   EXPECT_EQ(status(parse("channel=a&since=garbage")), 400);
-  // Last-Event-ID (SSE) is used when since is absent, and since wins.
+  // Last-Event-ID (SSE) is used when since is absent, and wins over it: an
+  // EventSource reconnects with its first URL and the id it got to.
   EXPECT_EQ(ok(parse("channel=a", cursor)).since.cursor, (Cursor{0x1234, 0x99}));
-  EXPECT_EQ(ok(parse("channel=a&since=earliest", cursor)).since.kind, Since::Kind::earliest);
+  EXPECT_EQ(ok(parse("channel=a&since=earliest", cursor)).since.cursor, (Cursor{0x1234, 0x99}));
+  EXPECT_EQ(ok(parse("channel=a&since=", cursor)).since.cursor, (Cursor{0x1234, 0x99}));
+  EXPECT_EQ(ok(parse("channel=a&since=earliest", "")).since.kind, Since::Kind::earliest);
 }
 
 TEST(PollParams, TimeoutDefaultClampAndErrors) {
