@@ -36,9 +36,9 @@ Server::~Server() {
   }
 }
 
-void Server::listen(const std::string& endpoint) {
+void Server::listen(const std::string& endpoint, const ListenOptions& options) {
   if (impl_->shutting_down) throw std::runtime_error("cannot listen: server is shutting down");
-  auto l = std::make_shared<Listener>(*this, endpoint);
+  auto l = std::make_shared<Listener>(*this, endpoint, options);
   l->start();
   impl_->listeners.push_back(std::move(l));
 }

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,6 +21,19 @@ namespace fcgi {
 class Listener;
 class Connection;
 
+// Who may connect to a listener.
+struct ListenOptions {
+  // Unix socket: the permission bits of the socket file (connecting needs
+  // write permission): by default its owner and its group.
+  unsigned unix_mode = 0660;
+  // Unix socket: the group of the socket file, by name; empty keeps the
+  // process's group. The process must be a member of it (or root).
+  std::string unix_group;
+  // TCP: called with each accepted peer's address ("127.0.0.1", "::1");
+  // false closes the connection at once. Unset, every peer is accepted.
+  std::function<bool(std::string_view peer)> admit_peer;
+};
+
 class Server {
  public:
   Server(boost::asio::io_context& io, Handler& handler, Limits limits);
@@ -28,10 +42,9 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // "127.0.0.1:9000", "[::1]:9000", "localhost:9000" or "unix:/path/to.sock"
-  // (a stale socket file is replaced; the file is made world-writable so a
-  // web server running as another user can connect). Throws
-  // std::runtime_error with a readable message on failure (startup only).
-  void listen(const std::string& endpoint);
+  // (a stale socket file is replaced). Throws std::runtime_error with a
+  // readable message on failure (startup only).
+  void listen(const std::string& endpoint, const ListenOptions& options = {});
   // The bound address of the i-th listener ("127.0.0.1:41234" or
   // "unix:/path"), so tests can listen on port 0.
   std::string local_endpoint(std::size_t i) const;
@@ -42,6 +55,9 @@ class Server {
   void shutdown(std::chrono::milliseconds grace, std::function<void()> done);
 
   std::size_t connections() const;
+  // TCP connections closed at accept because ListenOptions::admit_peer
+  // refused their peer.
+  std::uint64_t refused_peers() const { return refused_peers_; }
   // Bytes queued for writing on all connections, a shared body counted once
   // per connection (what Limits::max_write_queue_bytes_total bounds).
   std::size_t queued_write_bytes() const;
@@ -90,6 +106,7 @@ class Server {
   LogSink log_sink_;
   RejectSink reject_sink_;
   RejectWriter reject_writer_;
+  std::uint64_t refused_peers_ = 0;
 };
 
 }  // namespace fcgi

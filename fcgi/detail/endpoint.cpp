@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <charconv>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 namespace fcgi::detail {
@@ -43,6 +44,26 @@ ListenAddress parse_listen_address(const std::string& text) {
   return a;
 }
 
+namespace {
+
+// The TCP endpoint that `ep` holds, if it is one.
+std::optional<boost::asio::ip::tcp::endpoint> as_tcp(
+    const boost::asio::generic::stream_protocol::endpoint& ep) {
+  const sockaddr* sa = ep.data();
+  if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) return std::nullopt;
+  boost::asio::ip::tcp::endpoint tcp;
+  std::memcpy(tcp.data(), sa, std::min<std::size_t>(ep.size(), tcp.capacity()));
+  tcp.resize(ep.size());
+  return tcp;
+}
+
+}  // namespace
+
+std::string ip_address(const boost::asio::generic::stream_protocol::endpoint& ep) {
+  const auto tcp = as_tcp(ep);
+  return tcp ? tcp->address().to_string() : std::string();
+}
+
 std::string format_endpoint(const boost::asio::generic::stream_protocol::endpoint& ep) {
   const sockaddr* sa = ep.data();
   if (sa->sa_family == AF_UNIX) {
@@ -53,13 +74,10 @@ std::string format_endpoint(const boost::asio::generic::stream_protocol::endpoin
                                 : 0;
     return "unix:" + std::string(un.sun_path, strnlen(un.sun_path, max));
   }
-  if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) {
-    boost::asio::ip::tcp::endpoint tcp;
-    std::memcpy(tcp.data(), sa, std::min<std::size_t>(ep.size(), tcp.capacity()));
-    tcp.resize(ep.size());
-    const auto addr = tcp.address();
+  if (const auto tcp = as_tcp(ep)) {
+    const auto addr = tcp->address();
     const std::string host = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
-    return host + ":" + std::to_string(tcp.port());
+    return host + ":" + std::to_string(tcp->port());
   }
   return "unknown";
 }

@@ -18,6 +18,10 @@ struct ListenAddress {
 // Throws std::runtime_error naming the address when it is malformed.
 ListenAddress parse_listen_address(const std::string& text);
 
+// The address of a TCP endpoint without its port ("127.0.0.1", "::1"); ""
+// for any other kind.
+std::string ip_address(const boost::asio::generic::stream_protocol::endpoint& ep);
+
 // "127.0.0.1:41234", "[::1]:41234" or "unix:/path".
 std::string format_endpoint(const boost::asio::generic::stream_protocol::endpoint& ep);
 

@@ -1,5 +1,6 @@
 #include "fcgi/detail/listener.hpp"
 
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 #include "fcgi/detail/connection.hpp"
 #include "fcgi/detail/endpoint.hpp"
@@ -48,9 +50,35 @@ void remove_stale_socket(boost::asio::io_context& io, const std::string& address
   }
 }
 
+// The socket file's group and mode, set before listen() so that no peer
+// connects while the file still has the umask's bits.
+void restrict_socket_file(const std::string& address, const std::string& path,
+                          const ListenOptions& options) {
+  const auto os_error = [] {
+    return boost::system::error_code(errno, boost::system::system_category());
+  };
+  if (!options.unix_group.empty()) {
+    std::vector<char> buf(16384);
+    group g {};
+    group* found = nullptr;
+    const int rc = ::getgrnam_r(options.unix_group.c_str(), &g, buf.data(), buf.size(), &found);
+    if (rc != 0 || found == nullptr) {
+      throw std::runtime_error("cannot listen on " + address + ": no group named \"" +
+                               options.unix_group + "\"");
+    }
+    if (::chown(path.c_str(), static_cast<uid_t>(-1), found->gr_gid) != 0) {
+      fail(address, "chgrp " + options.unix_group + " (the process must be in the group)",
+           os_error());
+    }
+  }
+  if (::chmod(path.c_str(), static_cast<mode_t>(options.unix_mode & 07777)) != 0) {
+    fail(address, "chmod", os_error());
+  }
+}
+
 }  // namespace
 
-Listener::Listener(Server& server, const std::string& address)
+Listener::Listener(Server& server, const std::string& address, const ListenOptions& options)
     : server_(server), acceptor_(server.impl_->io), retry_timer_(server.impl_->io) {
   const detail::ListenAddress a = detail::parse_listen_address(address);
   boost::system::error_code ec;
@@ -62,11 +90,9 @@ Listener::Listener(Server& server, const std::string& address)
     acceptor_.bind(ep, ec);
     if (ec) fail(address, "bind", ec);
     unix_path_ = a.path;
-    // The web server usually runs as another user.
-    if (::chmod(a.path.c_str(), 0666) != 0) {
-      fail(address, "chmod", boost::system::error_code(errno, boost::system::system_category()));
-    }
+    restrict_socket_file(address, a.path, options);
   } else {
+    admit_peer_ = options.admit_peer;
     boost::asio::ip::tcp::resolver resolver(server.impl_->io);
     const auto results = resolver.resolve(
         a.host, std::to_string(a.port),
@@ -126,7 +152,11 @@ void Listener::on_accept(boost::system::error_code ec, Generic::socket socket) {
     accept();
     return;
   }
-  if (impl.shutting_down || impl.connections.size() >= server_.limits().max_connections) {
+  if (!admitted(socket)) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  } else if (impl.shutting_down ||
+             impl.connections.size() >= server_.limits().max_connections) {
     // Closing at once tells the peer to try elsewhere, where leaving it in
     // the backlog would stall it.
     boost::system::error_code ignored;
@@ -147,6 +177,24 @@ void Listener::close() {
     ::unlink(unix_path_.c_str());
     unix_path_.clear();
   }
+}
+
+bool Listener::admitted(const Generic::socket& socket) {
+  if (!admit_peer_) return true;
+  boost::system::error_code ec;
+  const Generic::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) return false;  // already gone
+  const std::string address = detail::ip_address(peer);
+  if (!address.empty() && admit_peer_(address)) return true;
+  ++refused_;
+  ++server_.refused_peers_;
+  std::uint64_t n = refused_;
+  while (n % 10 == 0) n /= 10;
+  if (n == 1) {
+    server_.log("refused a connection from " + address + " on " + endpoint_ +
+                ": not an allowed peer (" + std::to_string(refused_) + " refused so far)");
+  }
+  return false;
 }
 
 }  // namespace fcgi

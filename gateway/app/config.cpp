@@ -1,8 +1,10 @@
 #include "gateway/app/config.hpp"
 
 #include "gateway/http/publish_access.hpp"
+#include "gateway/util/address_range.hpp"
 
 #include <boost/program_options.hpp>
+#include <charconv>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -22,6 +24,17 @@ po::options_description make_options() {
     ("listen", po::value<std::vector<std::string>>()->value_name("ADDR")->composing(),
      "FastCGI address: HOST:PORT, [V6]:PORT or unix:/path.sock; repeatable "
      "(default 127.0.0.1:9000)")
+    ("listen-mode", po::value<std::string>()->value_name("MODE")->default_value("0660"),
+     "permission bits (octal) of a unix: socket: who may connect, with --listen-group "
+     "(0660: the gateway's user and group)")
+    ("listen-group", po::value<std::string>()->value_name("GROUP"),
+     "group of a unix: socket, e.g. the web server's (www-data); the gateway must be a "
+     "member of it (default: the gateway's own group)")
+    ("listen-allow", po::value<std::vector<std::string>>()->value_name("ADDR")->composing(),
+     "a peer address or CIDR block a TCP listener accepts FastCGI connections from; "
+     "repeatable; others are closed at once (default 127.0.0.0/8 and ::1; 0.0.0.0/0 and "
+     "::/0 for any). Whoever connects can publish if --publish-allow admits the "
+     "REMOTE_ADDR it claims")
     ("redis", po::value<std::string>()->value_name("URL")->default_value("redis://127.0.0.1:6379"),
      "Redis URL: redis://[user:password@]host[:port][/db], unix:/path.sock[?db=N], "
      "redis-sentinel://[user:password@]host[:port][,host[:port]...]/MASTER[/db]"
@@ -142,6 +155,26 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   c.args.assign(argv, argv + argc);
   if (vm.count("listen")) c.listen = vm["listen"].as<std::vector<std::string>>();
   if (c.listen.empty()) c.listen.push_back("127.0.0.1:9000");
+  {
+    const auto& text = vm["listen-mode"].as<std::string>();
+    unsigned mode = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), mode, 8);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || mode > 0777) {
+      throw std::runtime_error("--listen-mode must be octal permission bits such as 0660, not \"" +
+                               text + "\"");
+    }
+    c.listen_mode = mode;
+  }
+  if (vm.count("listen-group")) c.listen_group = vm["listen-group"].as<std::string>();
+  if (vm.count("listen-allow")) {
+    c.listen_allow = vm["listen-allow"].as<std::vector<std::string>>();
+    for (const auto& a : c.listen_allow) {
+      if (!AddressRange::parse(a)) {
+        throw std::runtime_error("--listen-allow: \"" + a +
+                                 "\" is not an IP address or CIDR block (e.g. 10.0.0.0/8, ::1)");
+      }
+    }
+  }
   try {
     c.redis = parse_redis_url(vm["redis"].as<std::string>());
   } catch (const std::invalid_argument& e) {

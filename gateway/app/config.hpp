@@ -18,6 +18,11 @@ namespace comet {
 
 struct Config {
   std::vector<std::string> listen;
+  // Who may connect: a Unix socket's mode and group, and the peers a TCP
+  // listener accepts (addresses or CIDR blocks, as AddressRange takes).
+  unsigned listen_mode = 0660;
+  std::string listen_group;
+  std::vector<std::string> listen_allow{"127.0.0.0/8", "::1"};
   RedisUrl redis;
   std::string prefix = "comet:";
   PollLimits poll;

@@ -5,6 +5,7 @@
 
 #include "gateway/core/channel_name.hpp"
 #include "gateway/http/http_response.hpp"
+#include "gateway/util/address_range.hpp"
 #include "gateway/util/log.hpp"
 
 namespace comet {
@@ -70,8 +71,19 @@ void Gateway::start() {
   server_.set_reject_sink([this](int status) { stats_.count_response(status); });
   // fcgi/ words nothing itself: its 413s and 503s take the API's JSON error form.
   server_.set_reject_writer(reject_response);
+  fcgi::ListenOptions who;
+  who.unix_mode = config_.listen_mode;
+  who.unix_group = config_.listen_group;
+  std::vector<AddressRange> peers;
+  for (const auto& a : config_.listen_allow) peers.push_back(*AddressRange::parse(a));
+  who.admit_peer = [peers = std::move(peers)](std::string_view address) {
+    for (const auto& range : peers) {
+      if (range.contains(address)) return true;
+    }
+    return false;
+  };
   for (const auto& addr : config_.listen) {
-    server_.listen(addr);
+    server_.listen(addr, who);
   }
   for (std::size_t i = 0; i < config_.listen.size(); ++i) {
     log_.log(LogLevel::info, "fcgi", "listening on " + server_.local_endpoint(i));
@@ -189,6 +201,7 @@ Gauges Gateway::gauges() const {
   Gauges g;
   g.parked = hub_.parked();
   g.fcgi_connections = server_.connections();
+  g.fcgi_refused_peers = server_.refused_peers();
   g.channels = hub_.channels();
   g.redis_up = redis_.up();
   g.redis_reconnects = redis_.reconnects();

@@ -2,32 +2,10 @@
 
 #include <openssl/crypto.h>
 
-#include <boost/asio/ip/address.hpp>
-#include <charconv>
 #include <stdexcept>
 
 namespace comet {
 namespace {
-
-// The 16 bytes of an IPv6 address, or 4 of an IPv4 one (an IPv4-mapped IPv6
-// address counts as IPv4).
-std::optional<std::pair<bool, std::array<std::uint8_t, 16>>> address_bytes(std::string_view text) {
-  boost::system::error_code ec;
-  auto address = boost::asio::ip::make_address(std::string(text), ec);
-  if (ec) return std::nullopt;
-  std::array<std::uint8_t, 16> out{};
-  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-    address = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6());
-  }
-  if (address.is_v4()) {
-    const auto b = address.to_v4().to_bytes();
-    for (std::size_t i = 0; i < b.size(); ++i) out[i] = b[i];
-    return std::make_pair(true, out);
-  }
-  const auto b = address.to_v6().to_bytes();
-  for (std::size_t i = 0; i < b.size(); ++i) out[i] = b[i];
-  return std::make_pair(false, out);
-}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -41,39 +19,6 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
-
-std::optional<AddressRange> AddressRange::parse(std::string_view text) {
-  const auto slash = text.find('/');
-  auto bytes = address_bytes(text.substr(0, slash));
-  if (!bytes) return std::nullopt;
-  AddressRange out;
-  out.v4_ = bytes->first;
-  out.bytes_ = bytes->second;
-  const int bits = out.v4_ ? 32 : 128;
-  out.prefix_ = bits;
-  if (slash != std::string_view::npos) {
-    const auto p = text.substr(slash + 1);
-    int prefix = -1;
-    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), prefix);
-    if (p.empty() || ec != std::errc() || end != p.data() + p.size() || prefix < 0 ||
-        prefix > bits) {
-      return std::nullopt;
-    }
-    out.prefix_ = prefix;
-  }
-  return out;
-}
-
-bool AddressRange::contains(std::string_view address) const {
-  auto bytes = address_bytes(address);
-  if (!bytes || bytes->first != v4_) return false;
-  int left = prefix_;
-  for (std::size_t i = 0; left > 0; ++i, left -= 8) {
-    const std::uint8_t mask = left >= 8 ? 0xff : static_cast<std::uint8_t>(0xff << (8 - left));
-    if ((bytes->second[i] & mask) != (bytes_[i] & mask)) return false;
-  }
-  return true;
-}
 
 PublishAccess::PublishAccess(std::vector<std::string> secrets,
                              const std::vector<std::string>& allow)

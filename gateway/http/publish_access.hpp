@@ -2,31 +2,18 @@
 // is given publish secrets (the request then carries one as
 // "Authorization: Bearer SECRET") or an allow-list of client addresses
 // (REMOTE_ADDR, as the web server passes it). Either one admits a request.
+// REMOTE_ADDR is whatever the FastCGI peer says: an address list is only as
+// strong as the listener (its socket mode, --listen-allow), since whoever
+// can connect to it can name any address.
 #pragma once
 
-#include <array>
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "gateway/util/address_range.hpp"
+
 namespace comet {
-
-// An address or a CIDR block, IPv4 or IPv6: "127.0.0.1", "10.0.0.0/8",
-// "::1", "fd00::/8". IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) match the
-// IPv4 forms.
-class AddressRange {
- public:
-  // nullopt when `text` is not one.
-  static std::optional<AddressRange> parse(std::string_view text);
-  bool contains(std::string_view address) const;
-
- private:
-  bool v4_ = true;
-  std::array<std::uint8_t, 16> bytes_{};
-  int prefix_ = 0;  // bits that must match
-};
 
 class PublishAccess {
  public:

@@ -60,6 +60,9 @@ std::string Stats::render(const Gauges& g, const HubCounters& hub) const {
   out.reserve(4096);
   metric(out, "comet_parked_requests", "gauge", "Poll requests parked now.", g.parked);
   metric(out, "comet_fcgi_connections", "gauge", "Open FastCGI connections.", g.fcgi_connections);
+  metric(out, "comet_fcgi_refused_peers_total", "counter",
+         "TCP connections closed at once: their peer is not in --listen-allow.",
+         g.fcgi_refused_peers);
   metric(out, "comet_channels", "gauge", "Channels with waiters or buffered messages.", g.channels);
   metric(out, "comet_messages_received_total", "counter", "Messages received from Redis.",
          hub.messages_received);

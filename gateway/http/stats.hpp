@@ -31,6 +31,7 @@ class LatencyHistogram {
 struct Gauges {
   std::size_t parked = 0;
   std::size_t fcgi_connections = 0;
+  std::uint64_t fcgi_refused_peers = 0;  // TCP peers outside --listen-allow
   std::size_t channels = 0;
   bool redis_up = false;
   std::uint64_t redis_reconnects = 0;

@@ -123,9 +123,10 @@ class FcgiServer : public ::testing::Test {
  protected:
   using Socket = asio::generic::stream_protocol::socket;
 
-  void start(Limits limits = {}, const std::string& address = "127.0.0.1:0") {
+  void start(Limits limits = {}, const std::string& address = "127.0.0.1:0",
+             const ListenOptions& options = {}) {
     server.emplace(io, handler, limits);
-    server->listen(address);
+    server->listen(address, options);
   }
 
   // Pumps the server until `pred` holds or two seconds pass.
@@ -166,7 +167,8 @@ class FcgiServer : public ::testing::Test {
     bool eof = false;
   };
 
-  Client connect(std::size_t listener = 0) {
+  // `source`: the local address to connect from (TCP), e.g. "127.0.0.2".
+  Client connect(std::size_t listener = 0, const char* source = nullptr) {
     const std::string ep = server->local_endpoint(listener);
     if (ep.rfind("unix:", 0) == 0) {
       asio::local::stream_protocol::socket s(client_io);
@@ -175,6 +177,11 @@ class FcgiServer : public ::testing::Test {
     }
     const auto colon = ep.rfind(':');
     asio::ip::tcp::socket s(client_io);
+    if (source) {
+      const auto from = asio::ip::make_address(source);
+      s.open(from.is_v4() ? asio::ip::tcp::v4() : asio::ip::tcp::v6());
+      s.bind({from, 0});
+    }
     std::string host = ep.substr(0, colon);
     if (host.front() == '[') host = host.substr(1, host.size() - 2);
     s.connect({asio::ip::make_address(host),

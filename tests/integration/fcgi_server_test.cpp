@@ -7,6 +7,8 @@
 
 #include "tests/integration/fcgi_server_fixture.hpp"
 
+#include <grp.h>
+
 namespace fcgi::test {
 namespace {
 
@@ -372,7 +374,7 @@ TEST_F(FcgiServer, UnixSocketAndShutdown) {
   EXPECT_EQ(server->local_endpoint(0), "unix:" + path);
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0666u);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);  // its owner and group, not every local user
 
   handler.park = true;
   Client idle = connect();
@@ -451,6 +453,72 @@ TEST_F(FcgiServer, ListenFailuresThrow) {
   EXPECT_EQ(server->local_endpoint(1).find("127.0.0.1:") == 0 ||
                 server->local_endpoint(1).find("[::1]:") == 0,
             true);
+}
+
+TEST_F(FcgiServer, UnixSocketTakesTheModeAndGroupAsked) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("fcgi_mode_" + std::to_string(::getpid()) + ".sock"))
+                               .string();
+  const group* nogroup = ::getgrnam("nogroup");
+  ASSERT_NE(nogroup, nullptr);
+  const gid_t gid = nogroup->gr_gid;
+  ListenOptions o;
+  o.unix_mode = 0600;
+  o.unix_group = ::geteuid() == 0 ? "nogroup" : "";
+  start({}, "unix:" + path, o);
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  if (::geteuid() == 0) EXPECT_EQ(st.st_gid, gid);
+  Client c = connect();
+  c.send(request(1, "/mode", false));
+  ASSERT_TRUE(wait_for(c, [](const Client& cl) { return cl.eof; }));
+  EXPECT_EQ(stdout_of(c.in, 1), "Content-Type: text/plain\r\n\r\n/mode|");
+
+  ListenOptions unknown;
+  unknown.unix_group = "no-such-group-here";
+  try {
+    server->listen("unix:" + path + ".2", unknown);
+    ADD_FAILURE() << "an unknown group was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no group named \"no-such-group-here\""),
+              std::string::npos)
+        << e.what();
+  }
+  ::unlink((path + ".2").c_str());
+}
+
+TEST_F(FcgiServer, TcpPeersThatAreNotAdmittedAreClosedAtOnce) {
+  ListenOptions o;
+  std::vector<std::string> asked;
+  o.admit_peer = [&](std::string_view peer) {
+    asked.emplace_back(peer);
+    return peer == "127.0.0.1";
+  };
+  std::vector<std::string> logged;
+  start({}, "127.0.0.1:0", o);
+  server->set_log_sink([&](std::string_view text) { logged.emplace_back(text); });
+
+  for (int i = 0; i < 10; ++i) {
+    Client outside = connect(0, "127.0.0.2");
+    outside.send(request(1, "/stats", false));
+    ASSERT_TRUE(wait_for(outside, [](const Client& cl) { return cl.eof; }));
+    EXPECT_EQ(outside.in, "");
+  }
+  EXPECT_TRUE(handler.requests.empty());
+  EXPECT_EQ(server->refused_peers(), 10u);
+  EXPECT_EQ(server->connections(), 0u);
+  // The 1st and the 10th refusal are logged, not every one.
+  ASSERT_EQ(logged.size(), 2u);
+  EXPECT_NE(logged[0].find("refused a connection from 127.0.0.2"), std::string::npos) << logged[0];
+  EXPECT_NE(logged[1].find("10 refused so far"), std::string::npos) << logged[1];
+
+  Client inside = connect(0, "127.0.0.1");
+  inside.send(request(1, "/ok", false));
+  ASSERT_TRUE(wait_for(inside, [](const Client& cl) { return cl.eof; }));
+  EXPECT_EQ(stdout_of(inside.in, 1), "Content-Type: text/plain\r\n\r\n/ok|");
+  EXPECT_EQ(asked.back(), "127.0.0.1");
+  EXPECT_EQ(server->refused_peers(), 10u);
 }
 
 TEST_F(FcgiServer, Ipv6Loopback) {

@@ -77,6 +77,41 @@ TEST(Config, PublishAccessFlags) {
   }
 }
 
+TEST(Config, ListenersAdmitTheirOwnersAndLoopbackByDefault) {
+  const auto d = parse({});
+  EXPECT_EQ(d.config.listen_mode, 0660u);
+  EXPECT_EQ(d.config.listen_group, "");
+  EXPECT_EQ(d.config.listen_allow, (std::vector<std::string>{"127.0.0.0/8", "::1"}));
+
+  const auto c = parse({"--listen-mode", "600", "--listen-group", "www-data", "--listen-allow",
+                        "10.0.0.0/8", "--listen-allow", "::1"});
+  EXPECT_EQ(c.config.listen_mode, 0600u);
+  EXPECT_EQ(c.config.listen_group, "www-data");
+  EXPECT_EQ(c.config.listen_allow, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+
+  for (const char* bad : {"", "0999", "1000", "rw-rw----", "66 0", "-1"}) {
+    try {
+      parse({"--listen-mode", bad});
+      ADD_FAILURE() << "--listen-mode " << bad << " was accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("--listen-mode must be octal"), std::string::npos)
+          << e.what();
+    }
+  }
+  try {
+    parse({"--listen-allow", "localhost"});
+    ADD_FAILURE() << "--listen-allow localhost was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("--listen-allow: \"localhost\" is not"),
+              std::string::npos)
+        << e.what();
+  }
+  const auto help = parse({"--help"}).text;
+  for (const char* flag : {"--listen-mode", "--listen-group", "--listen-allow"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+  }
+}
+
 TEST(Config, BadInputIsAReadableError) {
   EXPECT_THROW(parse({"--bogus"}), std::runtime_error);
   EXPECT_THROW(parse({"--max-channels", "x"}), std::runtime_error);
