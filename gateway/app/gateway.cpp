@@ -165,12 +165,14 @@ void Gateway::on_redis_message(std::string_view channel, std::string_view payloa
 void Gateway::on_subscribed(bool resumed) {
   // Whatever was published before this subscription was confirmed is
   // unseen: plain channels name a gap to every cursor issued so far (the
-  // first time too, for polls that came in before Redis answered); durable
-  // ones read their streams from where they were.
+  // first time too, for polls that came in before Redis answered), parked
+  // ones in their next answer; durable ones read their streams from where
+  // they were.
   if (resumed || hub_.parked() > 0) {
     log_.log(LogLevel::warn, "hub",
-             "subscription (re)established: reporting a gap on plain channels to " +
-                 std::to_string(hub_.parked()) + " parked requests");
+             "subscription (re)established: plain channels report a gap to cursors issued "
+             "before it (" +
+                 std::to_string(hub_.parked()) + " parked requests, in their next answer)");
   }
   hub_.link_up();
   hub_.gap_all(Clock::now());

@@ -290,11 +290,6 @@ void Hub::gap_all(Clock::time_point now) {
   // A seq of its own: every cursor issued so far is below it, every cursor
   // issued from now on is not.
   gap_seq_ = ++last_seq_;
-  std::vector<detail::DeadlineNode*> nodes;
-  wheel_.drain(nodes);
-  std::vector<Waiter*> out;
-  collect_wheel(nodes, out);
-  release(out, false);
 }
 
 void Hub::expire(Clock::time_point now) {

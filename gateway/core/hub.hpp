@@ -103,8 +103,11 @@ class Hub {
   std::size_t flush(Clock::time_point now);
 
   // Messages for plain channels were lost (the subscription was down): every
-  // cursor issued before this call now names a gap for its channels, and
-  // every parked waiter is released with one. Completes waiters.
+  // cursor issued before this call now names a gap for its channels. Parked
+  // waiters stay parked and carry the gap in their next answer (a message
+  // on one of their channels, or their timeout), so a link that drops and
+  // comes back again and again does not answer every parked poll each
+  // time. Completes no waiter.
   void gap_all(Clock::time_point now);
 
   // ---- Durable channels ----

@@ -28,4 +28,9 @@ milliseconds Backoff::next() {
   return milliseconds(static_cast<milliseconds::rep>(std::min(random_(bound), bound)));
 }
 
+void Backoff::lost(std::chrono::steady_clock::time_point at, milliseconds stable) {
+  if (up_at_ && at - *up_at_ >= stable) reset();
+  up_at_.reset();
+}
+
 }  // namespace comet

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 namespace comet {
 
@@ -30,11 +31,19 @@ class Backoff {
   // Waits handed out since the last reset().
   int attempts() const { return attempt_; }
 
+  // For a link's reconnects: up() when the link came up, lost() when it
+  // went down. The waits start from the shortest again only if it stayed up
+  // for `stable` or longer; one that drops sooner goes on doubling, so a
+  // server that accepts and drops at once is not hammered.
+  void up(std::chrono::steady_clock::time_point at) { up_at_ = at; }
+  void lost(std::chrono::steady_clock::time_point at, std::chrono::milliseconds stable);
+
  private:
   std::chrono::milliseconds min_, max_;
   Jitter jitter_;
   Random random_;
   int attempt_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> up_at_;
 };
 
 }  // namespace comet

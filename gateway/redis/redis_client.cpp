@@ -269,7 +269,7 @@ void RedisClient::Impl::on_subscribed() {
   bool resumed = ever_up_;
   state_ = State::up;
   ever_up_ = true;
-  sub_backoff_.reset();
+  sub_backoff_.up(Clock::now());
   if (resumed) {
     ++reconnects_;
     auto down = std::chrono::duration_cast<milliseconds>(Clock::now() - down_since_);
@@ -312,6 +312,7 @@ void RedisClient::Impl::sub_retry(const std::string& why) {
   demux_.reset();
   finish_syncs(false);
   state_ = State::waiting;
+  if (was_up) sub_backoff_.lost(Clock::now(), opt_.stable_link);
   milliseconds delay = sub_backoff_.next();
   std::string in = "; reconnecting in " + std::to_string(delay.count()) + " ms";
   if (was_up) {

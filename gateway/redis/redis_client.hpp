@@ -34,6 +34,9 @@ struct RedisClientOptions {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{5000};
+  // The subscription's reconnect waits start from backoff_min again only
+  // after it has stayed up this long (Backoff::lost).
+  std::chrono::milliseconds stable_link{10000};
   std::chrono::milliseconds heartbeat_interval{5000};
   // A stream read (or an HTTP publish) not answered in this time takes the
   // command connection down (and fails every command in flight): a poll

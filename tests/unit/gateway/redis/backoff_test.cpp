@@ -31,6 +31,34 @@ TEST(Backoff, ResetStartsAgainAtMin) {
   EXPECT_EQ(waits(b, 2), (std::vector<long>{250, 500}));
 }
 
+TEST(Backoff, ALinkThatDropsSoonGoesOnDoublingOneThatHeldStartsAgain) {
+  using namespace std::chrono_literals;
+  const std::chrono::steady_clock::time_point t0{};
+  Backoff b(milliseconds(100), milliseconds(5000));
+  // Twenty drops, each 400 ms after the link came back: the waits grow to
+  // the cap instead of starting at 100 ms each time.
+  std::vector<long> seen;
+  auto t = t0;
+  for (int i = 0; i < 20; ++i) {
+    b.up(t);
+    t += 400ms;
+    b.lost(t, 10s);
+    seen.push_back(static_cast<long>(b.next().count()));
+    t += milliseconds(seen.back());
+  }
+  EXPECT_EQ(std::vector<long>(seen.begin(), seen.begin() + 7),
+            (std::vector<long>{100, 200, 400, 800, 1600, 3200, 5000}));
+  EXPECT_EQ(seen.back(), 5000);
+  // Up for the whole stable time: the next loss starts from the shortest.
+  b.up(t);
+  b.lost(t + 10s, 10s);
+  EXPECT_EQ(b.next(), milliseconds(100));
+  // A loss without an up() in between (a failed attempt) doubles.
+  EXPECT_EQ(b.next(), milliseconds(200));
+  b.lost(t + 20s, 10s);
+  EXPECT_EQ(b.next(), milliseconds(400));
+}
+
 TEST(Backoff, FullJitterDrawsBelowTheCeiling) {
   std::vector<std::uint64_t> bounds;
   Backoff b(milliseconds(20), milliseconds(200), Backoff::Jitter::full, [&](std::uint64_t bound) {
