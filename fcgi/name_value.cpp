@@ -55,7 +55,7 @@ bool NameValueDecoder::accept_lengths(std::uint32_t name_len, std::uint32_t valu
     fail(errc::bad_name_value_length, ec);
     return false;
   }
-  const std::size_t pair = std::size_t{name_len} + value_len;
+  const std::size_t pair = std::size_t{name_len} + value_len + pair_cost_;
   if (total_ + pair > max_bytes_) {
     fail(errc::params_too_large, ec);
     return false;

@@ -21,9 +21,12 @@ class NameValueDecoder {
  public:
   using Pairs = std::vector<std::pair<std::string, std::string>>;
 
-  // `max_bytes` bounds the sum of all name and value lengths; it is checked
-  // as soon as a pair's lengths are known, before anything is allocated.
-  explicit NameValueDecoder(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+  // `max_bytes` bounds the sum of all name and value lengths, each pair
+  // counting `pair_cost` more (what holding it costs, so that a stream of
+  // empty pairs is bounded too); it is checked as soon as a pair's lengths
+  // are known, before anything is allocated.
+  explicit NameValueDecoder(std::size_t max_bytes, std::size_t pair_cost = 0)
+      : max_bytes_(max_bytes), pair_cost_(pair_cost) {}
 
   // Decodes `data`, appending every completed pair to `out`. On error
   // (errc::bad_name_value_length for a single length over the limit,
@@ -35,8 +38,8 @@ class NameValueDecoder {
   // End of the stream: errc::truncated_params unless between pairs.
   void finish(std::error_code& ec) const;
 
-  // Name and value bytes accepted so far (counted as soon as a pair's
-  // lengths are known).
+  // Name and value bytes accepted so far, with each pair's cost (counted
+  // as soon as a pair's lengths are known).
   std::size_t total() const { return total_; }
   // Bytes allocated for the pair being assembled: grows with the bytes that
   // arrived, not with the lengths announced.
@@ -58,6 +61,7 @@ class NameValueDecoder {
   void fail(errc e, std::error_code& ec);
 
   std::size_t max_bytes_;
+  std::size_t pair_cost_;
   std::size_t total_ = 0;
   std::string name_;
   std::string value_;

@@ -8,14 +8,6 @@
 
 namespace fcgi::detail {
 
-namespace {
-
-std::size_t param_bytes(const NameValueDecoder& d, const Params& p) {
-  return d.total() + p.size() * Params::kPairCost;
-}
-
-}  // namespace
-
 AssemblerCore::AssemblerCore(const Limits& limits, ServerInput* server)
     : limits_(&limits), server_(server) {
   // One legitimate request never trips the connection's budget; a
@@ -70,7 +62,7 @@ void AssemblerCore::add_params(Input* in, const RecordParser::Fragment& f, Actio
     return;
   }
   std::error_code ec;
-  const std::size_t before = param_bytes(in->decoder, in->params);
+  const std::size_t before = in->decoder.total();
   if (f.header.content_length == 0) {
     in->decoder.finish(ec);
     in->params_done = true;
@@ -89,7 +81,7 @@ void AssemblerCore::add_params(Input* in, const RecordParser::Fragment& f, Actio
     fail(static_cast<errc>(ec.value()), a);
     return;
   }
-  charge(*in, param_bytes(in->decoder, in->params) - before, a);
+  charge(*in, in->decoder.total() - before, a);
 }
 
 void AssemblerCore::add_stdin(Input* in, const RecordParser::Fragment& f, Action& a) {

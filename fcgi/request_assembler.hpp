@@ -91,7 +91,7 @@ class AssemblerCore {
 
   // Input state of a request whose params or STDIN are still arriving.
   struct Input {
-    explicit Input(std::size_t max_params) : decoder(max_params) {}
+    explicit Input(std::size_t max_params) : decoder(max_params, Params::kPairCost) {}
     NameValueDecoder decoder;
     Params params;
     std::string body;

@@ -41,7 +41,8 @@ po::options_description make_options() {
      "[?sentinel_password=P] (Sentinel) or "
      "redis-cluster://[user:password@]host[:port][,host[:port]...] (Redis Cluster)")
     ("prefix", po::value<std::string>()->value_name("PREFIX")->default_value("comet:"),
-     "Redis channel prefix: channel NAME is <prefix>NAME")
+     "Redis channel prefix: channel NAME is <prefix>NAME (matched literally, glob "
+     "characters included)")
     ("default-timeout", po::value<double>()->value_name("SECONDS")->default_value(25),
      "seconds a poll parks when it names no timeout")
     ("max-timeout", po::value<double>()->value_name("SECONDS")->default_value(50),
@@ -68,7 +69,8 @@ po::options_description make_options() {
     ("max-requests-per-connection", po::value<std::size_t>()->value_name("N")->default_value(10000),
      "multiplexed requests in flight on one FastCGI connection")
     ("max-params-bytes", po::value<std::size_t>()->value_name("BYTES")->default_value(64 * 1024),
-     "bytes of FastCGI params (HTTP headers and CGI variables) per request")
+     "bytes of FastCGI params (HTTP headers and CGI variables) per request, each name-value "
+     "pair counting 12 bytes more")
     ("max-body-bytes", po::value<std::size_t>()->value_name("BYTES")->default_value(1024 * 1024),
      "bytes of request body (HTTP publish) per request")
     ("read-timeout", po::value<double>()->value_name("SECONDS")->default_value(10),

@@ -38,15 +38,19 @@ PublishAccess::PublishAccess(std::vector<std::string> secrets,
 }
 
 PublishAccess::Verdict PublishAccess::check(std::string_view authorization,
-                                            std::string_view remote_addr) const {
+                                            std::string_view remote_addr,
+                                            bool foreign_page) const {
   if (!enabled()) return Verdict::disabled;
+  bool by_address = false;
   for (const auto& range : allow_) {
-    if (range.contains(remote_addr)) return Verdict::allowed;
+    if (range.contains(remote_addr)) by_address = true;
   }
+  if (by_address && !foreign_page) return Verdict::allowed;
+  const Verdict otherwise = by_address ? Verdict::cross_site : Verdict::denied;
   // "Bearer <secret>": the scheme is case-insensitive (RFC 9110).
   const auto space = authorization.find(' ');
   if (space == std::string_view::npos || !iequals(authorization.substr(0, space), "bearer")) {
-    return Verdict::denied;
+    return otherwise;
   }
   std::string_view given = authorization.substr(space + 1);
   while (!given.empty() && given.front() == ' ') given.remove_prefix(1);
@@ -58,7 +62,7 @@ PublishAccess::Verdict PublishAccess::check(std::string_view authorization,
       match = true;
     }
   }
-  return match ? Verdict::allowed : Verdict::denied;
+  return match ? Verdict::allowed : otherwise;
 }
 
 }  // namespace comet

@@ -23,11 +23,17 @@ class PublishAccess {
 
   bool enabled() const { return !secrets_.empty() || !allow_.empty(); }
 
-  enum class Verdict { disabled, allowed, denied };
+  enum class Verdict { disabled, allowed, denied, cross_site };
   // `authorization`: the Authorization header (HTTP_AUTHORIZATION), empty
-  // when absent; `remote_addr`: REMOTE_ADDR. Secrets are compared in
-  // constant time.
-  Verdict check(std::string_view authorization, std::string_view remote_addr) const;
+  // when absent; `remote_addr`: REMOTE_ADDR; `foreign_page`: the request
+  // comes from a browser page of an origin the gateway does not allow (an
+  // Origin header not on --cors-origin). Such a page may not publish by
+  // address: any site can make a visitor's browser send a simple POST
+  // without a preflight (CSRF), but not with an Authorization header.
+  // Secrets are compared in constant time. cross_site: only the address
+  // would have admitted it.
+  Verdict check(std::string_view authorization, std::string_view remote_addr,
+                bool foreign_page = false) const;
 
  private:
   std::vector<std::string> secrets_;

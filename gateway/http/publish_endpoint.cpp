@@ -15,14 +15,25 @@ PublishEndpoint::PublishEndpoint(Delivery& delivery, const PublishAccess& access
 
 void PublishEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
   Responder& respond = delivery_.responder();
-  const auto verdict =
-      access_.check(request->param("HTTP_AUTHORIZATION"), request->param("REMOTE_ADDR"));
+  const bool foreign_page =
+      !request->param("HTTP_ORIGIN").empty() && respond.allowed_origin(*request).empty();
+  const auto verdict = access_.check(request->param("HTTP_AUTHORIZATION"),
+                                     request->param("REMOTE_ADDR"), foreign_page);
   if (verdict == PublishAccess::Verdict::disabled) {
     respond.error(*request,
                   {403, "publish_disabled",
                    "publishing over HTTP is off (see --publish-secret, --publish-allow); publish "
                    "with Redis PUBLISH " +
                        prefix_ + "NAME"});
+    return;
+  }
+  if (verdict == PublishAccess::Verdict::cross_site) {
+    respond.error(*request,
+                  {403, "forbidden",
+                   "a browser page from Origin " + std::string(request->param("HTTP_ORIGIN")) +
+                       " may not publish by client address (it could be any site's page "
+                       "sending a visitor's browser here); publish with a secret, or add the "
+                       "origin to --cors-origin"});
     return;
   }
   if (verdict == PublishAccess::Verdict::denied) {

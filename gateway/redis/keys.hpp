@@ -16,4 +16,18 @@ inline std::string stream_key(std::string_view prefix, std::string_view channel)
   return k;
 }
 
+// The PSUBSCRIBE pattern for every channel under `prefix`: the prefix with
+// Redis's glob characters (* ? [ ] \\) escaped, then "*". Unescaped, a
+// prefix such as "site[1]:" would match "site1:..." and never itself.
+inline std::string subscription_pattern(std::string_view prefix) {
+  std::string p;
+  p.reserve(prefix.size() * 2 + 1);
+  for (const char c : prefix) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') p.push_back('\\');
+    p.push_back(c);
+  }
+  p.push_back('*');
+  return p;
+}
+
 }  // namespace comet

@@ -5,6 +5,7 @@
 #include "gateway/redis/commands.hpp"
 #include "gateway/redis/detail/redis_client_impl.hpp"
 #include "gateway/redis/host_port.hpp"
+#include "gateway/redis/keys.hpp"
 #include "gateway/redis/redis_library.hpp"
 #include "gateway/redis/reply.hpp"
 
@@ -17,7 +18,7 @@ RedisClient::Impl::Impl(boost::asio::io_context& io, RedisClientOptions options,
       opt_(std::move(options)),
       cb_(std::move(callbacks)),
       url_text_(opt_.url.redacted()),
-      pattern_(opt_.prefix + "*"),
+      pattern_(subscription_pattern(opt_.prefix)),
       heartbeat_channel_(opt_.prefix + std::string(kHeartbeatSuffix)),
       rng_(std::random_device{}()),
       sync_suffix_(std::string(kSyncPrefix) + std::to_string(rng_())),

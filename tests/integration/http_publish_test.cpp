@@ -110,5 +110,34 @@ TEST(HttpPublish, AllowListAdmitsWithoutASecretAndRedisDownIs503) {
       << "refused before sending: nothing was published";
 }
 
+// Any site can make a visitor's browser POST here (a simple request needs
+// no preflight); a browser on an allowed address must not publish for it.
+TEST(HttpPublish, AnotherSitesPageIsNotAdmittedByAddress) {
+  StackOptions o;
+  o.gateway_args = {"--publish-allow", "127.0.0.1", "--publish-allow", "::1",
+                    "--publish-secret", kSecret, "--cors-origin", "https://site.example"};
+  Stack stack(o);
+  auto parked = stack.start_get("/comet/poll?channel=csrf&timeout=20");
+  ASSERT_TRUE(stack.wait_parked(1)) << stack.logs();
+
+  const Headers evil = {{"Origin", "https://evil.example"},
+                        {"Content-Type", "text/plain"}};
+  json refused = expect_json(post(stack, "channel=csrf", "forged", evil), 403);
+  EXPECT_EQ(refused["error"], "forbidden");
+  EXPECT_NE(refused.value("message", "").find("https://evil.example"), std::string::npos);
+  // The site's own origin, a secret, or no Origin at all (a back end) pass.
+  expect_json(post(stack, "channel=csrf", "one", {{"Origin", "https://site.example"}}), 202);
+  Headers with_secret = bearer(kSecret);
+  with_secret["Origin"] = "https://evil.example";
+  expect_json(post(stack, "channel=csrf", "two", with_secret), 202);
+  expect_json(post(stack, "channel=csrf", "three", {}), 202);
+
+  auto r = parked->read_response(std::chrono::seconds(10));
+  ASSERT_TRUE(r) << stack.logs();
+  const json j = expect_poll_response(*r);
+  ASSERT_GE(j["messages"].size(), 1u);
+  for (const auto& m : j["messages"]) EXPECT_NE(message_bytes(m), "forged");
+}
+
 }  // namespace
 }  // namespace comet::test

@@ -264,5 +264,23 @@ TEST_F(PollTest, HealthAndStatsThroughNginx) {
   EXPECT_EQ(parse_metric(s.body, "comet_redis_up"), 1.0);
 }
 
+// A prefix is matched as it is written, glob characters included: with
+// "site[1]:", the gateway hears "site[1]:NAME" and not "site1:NAME".
+TEST(Prefix, GlobCharactersInThePrefixAreMatchedLiterally) {
+  StackOptions o;
+  o.gateway_args = {"--prefix", "site[1]:"};
+  Stack stack(o);
+  auto poll = stack.start_get("/comet/poll?channel=g&timeout=20");
+  ASSERT_TRUE(stack.wait_parked(1)) << stack.logs();
+  RespClient redis(stack.redis().port());
+  EXPECT_EQ(redis.command({"PUBLISH", "site1:g", "other site"}).integer, 0);
+  EXPECT_EQ(redis.command({"PUBLISH", "site[1]:g", "this site"}).integer, 1);
+  auto r = poll->read_response(std::chrono::seconds(10));
+  ASSERT_TRUE(r) << stack.logs();
+  const json j = expect_poll_response(*r);
+  ASSERT_EQ(j["messages"].size(), 1u) << r->body;
+  EXPECT_EQ(message_bytes(j["messages"][0]), "this site");
+}
+
 }  // namespace
 }  // namespace comet::test

@@ -106,6 +106,22 @@ TEST(NameValue, SumOverLimitIsRejected) {
   EXPECT_EQ(out.size(), 1u);
 }
 
+TEST(NameValue, EmptyPairsAreBoundedByTheirCost) {
+  // 2 bytes on the wire each, nothing of a name or value: without a cost
+  // per pair, 64 KB of budget would admit any number of them.
+  const std::string in(200000, '\0');
+  std::error_code ec;
+  const Pairs unbounded = decode_all(in, 64 * 1024, ec);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(unbounded.size(), 100000u);
+  NameValueDecoder d(64 * 1024, 12);
+  Pairs out;
+  d.put(in, out, ec);
+  EXPECT_EQ(ec, errc::params_too_large);
+  EXPECT_EQ(out.size(), 64u * 1024 / 12);
+  EXPECT_EQ(d.total(), out.size() * 12);
+}
+
 TEST(NameValue, BuffersGrowWithTheBytesThatArrive) {
   // Lengths of a 60000-byte value, but none of its bytes: nothing like
   // 60000 bytes may be allocated yet.

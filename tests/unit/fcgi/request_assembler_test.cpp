@@ -167,6 +167,12 @@ TEST(RequestAssembler, ParamsOverTheLimitAreRejected) {
        {"begin 2", "reject 2" + reject},
        l},
       {"absurd length", absurd + params(3, {}), {"begin 3 keep", "reject 3 keep" + reject}, l},
+      // Empty pairs carry no name or value bytes, but each costs its
+      // bookkeeping: nine of them (12 bytes each) pass 100 bytes.
+      {"empty pairs",
+       begin(4) + record(FCGI_PARAMS, 4, std::string(18, '\0')) + params(4, {}),
+       {"begin 4 keep", "reject 4 keep" + reject},
+       l},
   };
   for (const auto& c : cases) {
     for (std::size_t split = 0; split <= c.input.size(); ++split) {

@@ -41,6 +41,18 @@ TEST(PublishAccess, AllowList) {
   EXPECT_EQ(both.check("", "10.2.0.1"), PublishAccess::Verdict::denied);
 }
 
+TEST(PublishAccess, AForeignBrowserPageIsNotAdmittedByAddress) {
+  PublishAccess a({}, {"10.0.0.0/8"});
+  EXPECT_EQ(a.check("", "10.0.0.5"), PublishAccess::Verdict::allowed);
+  EXPECT_EQ(a.check("", "10.0.0.5", true), PublishAccess::Verdict::cross_site);
+  EXPECT_EQ(a.check("", "192.0.2.1", true), PublishAccess::Verdict::denied);
+  // A secret is not something another site's page can send.
+  PublishAccess both({kSecret}, {"10.0.0.0/8"});
+  EXPECT_EQ(both.check("Bearer " + kSecret, "10.0.0.5", true), PublishAccess::Verdict::allowed);
+  EXPECT_EQ(both.check("Bearer wrong-secret-0123456", "10.0.0.5", true),
+            PublishAccess::Verdict::cross_site);
+}
+
 TEST(PublishAccess, BadConfigurationIsRefused) {
   EXPECT_THROW(PublishAccess({"short"}, {}), std::invalid_argument);
   try {
