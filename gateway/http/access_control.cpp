@@ -38,6 +38,9 @@ std::optional<std::string> base64url_decode(std::string_view in) {
     }
   }
   if (bits >= 6) return std::nullopt;  // a lone trailing character
+  // The bits left over must be zero: otherwise several spellings decode to
+  // the same bytes, and a token would have more than one valid form.
+  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;
   return out;
 }
 

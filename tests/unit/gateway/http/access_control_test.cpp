@@ -56,6 +56,19 @@ TEST(AccessControl, RefusesExpiredForeignAndTamperedTokens) {
   EXPECT_EQ(ac.check("a.!!!", chans({"chat.42"}), kNow)->code, "bad_token");
 }
 
+TEST(AccessControl, OnlyTheCanonicalSpellingOfATokenIsAccepted) {
+  AccessControl ac({"s3cret"});
+  // The signature's last character carries 2 bits that decode to nothing:
+  // 's' and 't' give the same 32 bytes, and only 's' is what was issued.
+  std::string variant(kToken);
+  ASSERT_EQ(variant.back(), 's');
+  variant.back() = 't';
+  const auto refused = ac.check(variant, chans({"chat.42"}), kNow);
+  ASSERT_TRUE(refused) << "a second spelling of the signature was accepted";
+  EXPECT_EQ(refused->code, "bad_token");
+  EXPECT_FALSE(ac.check(kToken, chans({"chat.42"}), kNow));
+}
+
 TEST(AccessControl, RotationAcceptsAnyConfiguredSecret) {
   AccessControl ac({"new-secret", "s3cret"});
   EXPECT_FALSE(ac.check(kToken, chans({"chat.42"}), kNow));
