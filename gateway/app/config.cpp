@@ -52,12 +52,22 @@ po::options_description make_options() {
      "a parked poll returns after timeout * (1 - U[0, jitter]) so polls don't synchronise")
     ("max-channels", po::value<std::size_t>()->value_name("N")->default_value(64),
      "channels one request may name (413 beyond)")
-    ("max-parked", po::value<std::size_t>()->value_name("N")->default_value(1000000),
-     "parked requests in all (503 beyond)")
+    ("max-parked", po::value<std::size_t>()->value_name("N")->default_value(100000),
+     "parked requests (polls and SSE streams) in all (503 beyond)")
+    ("max-parked-per-client", po::value<std::size_t>()->value_name("N")->default_value(1000),
+     "parked requests of one client (REMOTE_ADDR; an IPv6 /64 counts as one) (429 beyond)")
+    ("max-channels-per-client", po::value<std::size_t>()->value_name("N")->default_value(8192),
+     "channel names one client's parked requests name together (429 beyond)")
+    ("max-channels-total", po::value<std::size_t>()->value_name("N")->default_value(200000),
+     "channels held in all; a poll that would park on new channels past it gets 503 "
+     "(messages still create the channels they are published to)")
     ("buffer-messages", po::value<std::size_t>()->value_name("N")->default_value(1000),
      "messages kept per channel for clients catching up")
     ("buffer-bytes", po::value<std::size_t>()->value_name("BYTES")->default_value(8 * 1024 * 1024),
      "bytes kept per channel")
+    ("buffer-bytes-total", po::value<std::size_t>()->value_name("BYTES")->default_value(256 * 1024 * 1024),
+     "message bytes buffered in all channels together; past it the oldest are dropped "
+     "(a gap for cursors before them), each channel's newest kept")
     ("buffer-age", po::value<double>()->value_name("SECONDS")->default_value(300),
      "seconds a message is kept")
     ("batch-messages", po::value<std::size_t>()->value_name("N")->default_value(1000),
@@ -73,6 +83,12 @@ po::options_description make_options() {
      "pair counting 12 bytes more")
     ("max-body-bytes", po::value<std::size_t>()->value_name("BYTES")->default_value(1024 * 1024),
      "bytes of request body (HTTP publish) per request")
+    ("max-write-queue-bytes", po::value<std::size_t>()->value_name("BYTES")->default_value(64 * 1024 * 1024),
+     "bytes queued for writing on one FastCGI connection; past it the connection is "
+     "closed as a slow reader")
+    ("max-write-queue-bytes-total", po::value<std::size_t>()->value_name("BYTES")->default_value(512 * 1024 * 1024),
+     "bytes queued for writing on all connections; past it the connection with the most "
+     "queued is closed")
     ("read-timeout", po::value<double>()->value_name("SECONDS")->default_value(10),
      "seconds a web server may take to send a whole request")
     ("cors-origin", po::value<std::vector<std::string>>()->value_name("ORIGIN")->composing(),
@@ -191,6 +207,16 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   if (!(c.hub.timeout_jitter >= 0 && c.hub.timeout_jitter <= 0.5))
     throw std::runtime_error("--timeout-jitter must be between 0 and 0.5");
   c.hub.max_waiters = positive(vm, "max-parked");
+  c.clients.max_parked = positive(vm, "max-parked-per-client");
+  c.clients.max_channel_refs = positive(vm, "max-channels-per-client");
+  if (c.clients.max_channel_refs < c.poll.max_channels) {
+    throw std::runtime_error(
+        "--max-channels-per-client must be at least --max-channels (one request's channels)");
+  }
+  c.hub.max_channels = positive(vm, "max-channels-total");
+  c.hub.max_buffered_bytes = positive(vm, "buffer-bytes-total");
+  c.fcgi.max_write_queue_bytes = positive(vm, "max-write-queue-bytes");
+  c.fcgi.max_write_queue_bytes_total = positive(vm, "max-write-queue-bytes-total");
   c.hub.buffer_max_messages = positive(vm, "buffer-messages");
   c.hub.buffer_max_bytes = positive(vm, "buffer-bytes");
   c.hub.buffer_max_age = seconds_option(vm, "buffer-age", 1);

@@ -10,6 +10,7 @@
 
 #include "fcgi/limits.hpp"
 #include "gateway/core/hub.hpp"
+#include "gateway/http/client_budget.hpp"
 #include "gateway/http/poll_params.hpp"
 #include "gateway/redis/redis_url.hpp"
 #include "gateway/util/log.hpp"
@@ -27,6 +28,7 @@ struct Config {
   std::string prefix = "comet:";
   PollLimits poll;
   HubOptions hub;
+  ClientLimits clients;
   fcgi::Limits fcgi;
   std::vector<std::string> cors_origins;
   std::vector<std::string> token_secrets;  // access control on when non-empty

@@ -52,8 +52,9 @@ Gateway::Gateway(boost::asio::io_context& io, Config config, Logger& log)
                                   [this] { hub_.link_down(); }, [this] { placement_.resync(); }},
              log_),
       placement_(io, *this, redis_),
-      poll_(*this, placement_, access_, config_.poll),
-      sse_(*this, placement_, access_, config_.poll, config_.sse_lifetime),
+      clients_(config_.clients),
+      poll_(*this, placement_, access_, clients_, config_.poll),
+      sse_(*this, placement_, access_, clients_, config_.poll, config_.sse_lifetime),
       publish_(*this, publish_access_, *this, config_.prefix, log_),
       stats_endpoint_(*this, stats_, *this),
       router_(responder_, poll_, sse_, publish_, stats_endpoint_),
@@ -204,6 +205,8 @@ Gauges Gateway::gauges() const {
   g.parked = hub_.parked();
   g.fcgi_connections = server_.connections();
   g.fcgi_refused_peers = server_.refused_peers();
+  g.buffered_bytes = hub_.buffered_bytes();
+  g.clients = clients_.clients();
   g.channels = hub_.channels();
   g.redis_up = redis_.up();
   g.redis_reconnects = redis_.reconnects();

@@ -73,6 +73,7 @@ class Gateway final : private Delivery, private Publisher, private GaugeSource {
   Responder responder_;
   RedisClient redis_;
   CursorPlacement placement_;
+  ClientBudget clients_;
   PollEndpoint poll_;
   SseEndpoint sse_;
   PublishEndpoint publish_;

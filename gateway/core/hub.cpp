@@ -134,6 +134,7 @@ void Hub::evict_front(Channel& c) {
     c.window->base_seq = m->seq;
   }
   c.buffer_bytes -= m->encoded.size();
+  buffered_bytes_ -= m->encoded.size();
   c.buffer.pop_front();
   ++counters_.messages_dropped;
 }
@@ -194,13 +195,16 @@ MessagePtr Hub::receive(std::string_view channel, std::string_view payload, Cloc
   if (!c.window) start_window(c, id->pred(), true);
   DurableWindow& w = *c.window;
   if (!w.synced) {
-    if (w.pending.size() >= options_.buffer_max_messages) {
+    if (w.pending.size() >= options_.buffer_max_messages ||
+        w.pending_bytes + payload.size() > options_.buffer_max_bytes) {
       // Bounded: drop what waits (it is in the stream) and let only a read
       // sent after this point sync the window.
       w.pending.clear();
+      w.pending_bytes = 0;
       w.gen = ++window_gens_;
     }
     w.pending.emplace_back(*id, std::string(payload));
+    w.pending_bytes += payload.size();
     return nullptr;
   }
   if (*id <= w.top) {
@@ -225,11 +229,24 @@ MessagePtr Hub::append(Channel& c, std::string_view payload, Clock::time_point n
     m->encoded = encoder_.message(c.name, format_cursor(Cursor{epoch_, m->seq}), payload);
   }
   c.buffer_bytes += m->encoded.size();
+  buffered_bytes_ += m->encoded.size();
   c.buffer.push_back(std::move(m));
   mark_dirty(c);
   trim(c);
   file_by_age(c);
+  if (buffered_bytes_ > options_.max_buffered_bytes) enforce_buffered_bytes();
   return c.buffer.back();
+}
+
+void Hub::enforce_buffered_bytes() {
+  // In the order of the age index (each channel under a lower bound of its
+  // oldest message, which stays a lower bound as its front is dropped): the
+  // channels holding the oldest messages give them up first.
+  for (auto it = age_index_.begin();
+       buffered_bytes_ > options_.max_buffered_bytes && it != age_index_.end(); ++it) {
+    Channel& c = *it->second;
+    while (c.buffer.size() > 1 && buffered_bytes_ > options_.max_buffered_bytes) evict_front(c);
+  }
 }
 
 void Hub::mark_dirty(Channel& c) {
@@ -362,7 +379,7 @@ void Hub::release(std::vector<Waiter*>& waiters, bool forget_channels) {
     // durable; then it carries that channel's position, so it is keyed by
     // the channels like any other.
     bool positioned = false;
-    for (const ChannelRef& r : refs) positioned = positioned || r.channel->window.has_value();
+    for (const ChannelRef& r : refs) positioned = positioned || r.channel->window != nullptr;
     if (change == 0 && !positioned) {
       slot = &empty;
     } else if (refs.size() == 1) {

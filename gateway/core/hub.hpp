@@ -40,6 +40,14 @@ struct HubOptions {
   std::size_t batch_max_bytes = 1024 * 1024;
   // Parked waiters in all; poll() refuses past it (HTTP 503).
   std::size_t max_waiters = 1'000'000;
+  // Channels held in all, as far as parked waiters make them: poll()
+  // refuses (channels_full) a waiter that would park on channels not held
+  // yet past it. Messages still create the channels they are published to.
+  std::size_t max_channels = 500'000;
+  // Message bytes buffered in all channels together: past it, messages are
+  // dropped from the channels holding the oldest ones first (cursors before
+  // them get a gap), each channel's newest message excepted.
+  std::size_t max_buffered_bytes = 256 * 1024 * 1024;
   // A deadline is drawn uniformly from [timeout * (1 - jitter), timeout], so
   // that polls parked together do not all return together.
   double timeout_jitter = 0.1;
@@ -68,6 +76,7 @@ enum class PollStatus {
   bad_cursor,  // a cursor from a future position of this epoch: not ours
   no_channel,  // an empty channel list
   full,        // it would have to wait, and max_waiters are parked
+  channels_full,  // it would have to wait on new channels past max_channels
 };
 
 struct PollResult {
@@ -169,6 +178,7 @@ class Hub {
 
   std::size_t parked() const;
   std::size_t channels() const;  // with waiters or buffered messages
+  std::size_t buffered_bytes() const { return buffered_bytes_; }
   const HubCounters& counters() const;
 
   // Destroying the Hub detaches parked waiters without answering them.
@@ -199,6 +209,10 @@ class Hub {
   };
 
   Channel& get_or_create(std::string_view name);
+  // Why a waiter on `refs` may not park now (the totals), if it may not.
+  std::optional<PollStatus> refuse_parking(std::span<const ChannelRef> refs) const;
+  // Drops messages past options_.max_buffered_bytes.
+  void enforce_buffered_bytes();
   // Numbers, encodes and buffers one message (receive and stream reads).
   MessagePtr append(Channel& c, std::string_view payload, Clock::time_point now,
                     const StreamId* id);
@@ -255,6 +269,7 @@ class Hub {
   std::uint64_t epoch_;
   const BatchEncoder& encoder_;
   std::uint64_t last_seq_ = 0;
+  std::size_t buffered_bytes_ = 0;  // encoded bytes in every channel's buffer
   // Every cursor before it names a gap on every channel (gap_all).
   std::uint64_t gap_seq_ = 0;
   // The newest seq dropped by any forgotten channel: an unknown channel may

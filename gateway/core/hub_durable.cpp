@@ -80,12 +80,13 @@ void Hub::start_window(Channel& c, StreamId base, bool synced) {
   w.base_seq = w.start_seq = last_seq_;
   w.synced = synced;
   w.gen = ++window_gens_;
-  c.window = std::move(w);
+  c.window = std::make_unique<detail::DurableWindow>(std::move(w));
 }
 
 void Hub::drain_pending(Channel& c, Clock::time_point now) {
   auto pending = std::move(c.window->pending);
   c.window->pending.clear();
+  c.window->pending_bytes = 0;
   for (const auto& [id, payload] : pending) {
     if (id > c.window->top) {
       append(c, payload, now, &id);

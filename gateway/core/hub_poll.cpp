@@ -26,7 +26,7 @@ BatchPtr Hub::make_batch(std::span<const ChannelRef> channels, bool foreign) con
   // Merge the channels' buffered messages after their `since` by seq (each
   // buffer is in seq order), up to the batch caps.
   struct Run {
-    const std::deque<MessagePtr>* buffer;
+    const detail::MessageBuffer* buffer;
     std::size_t next;
     std::size_t ref;
     std::uint64_t seq() const { return (*buffer)[next]->seq; }
@@ -122,6 +122,16 @@ BatchPtr Hub::unchanged(const Cursor& cursor) const {
   return b;
 }
 
+std::optional<PollStatus> Hub::refuse_parking(std::span<const ChannelRef> refs) const {
+  if (!can_park()) return PollStatus::full;
+  std::size_t fresh = 0;
+  for (const ChannelRef& r : refs) fresh += r.channel == nullptr;
+  if (fresh > 0 && channels_.size() + fresh > options_.max_channels) {
+    return PollStatus::channels_full;
+  }
+  return std::nullopt;
+}
+
 PollResult Hub::poll(Waiter& w, std::span<const std::string> channels, const Since& since,
                      Clock::duration timeout, Clock::time_point now, const PollReads* reads) {
   see(now);
@@ -190,7 +200,7 @@ PollResult Hub::poll(Waiter& w, std::span<const std::string> channels, const Sin
   if (direct.empty() && timeout > Clock::duration::zero() && !has_news(refs)) {
     // The common long-poll: nothing yet. Parked without building (and
     // encoding) the empty batch it would otherwise be compared against.
-    if (!can_park()) return {PollStatus::full, nullptr};
+    if (auto refused = refuse_parking(refs)) return {*refused, nullptr};
     park(w, names, last_seq_, timeout, now);
     return {PollStatus::parked, nullptr};
   }
@@ -200,7 +210,7 @@ PollResult Hub::poll(Waiter& w, std::span<const std::string> channels, const Sin
     count(*b);
     return {PollStatus::answered, std::move(b)};
   }
-  if (!can_park()) return {PollStatus::full, nullptr};
+  if (auto refused = refuse_parking(refs)) return {*refused, nullptr};
   // Nothing after each channel's start is buffered or lost, so parking
   // from head is the same answer later, and lets all waiters of a channel
   // share one key (and one batch) when it is released.

@@ -20,6 +20,8 @@ class Waiter {
   Waiter& operator=(const Waiter&) = delete;
 
   bool parked() const;
+  // The channels it is parked on, or was last parked on.
+  std::uint32_t channel_count() const { return channel_count_; }
 
  protected:
   // Unlinks from the Hub if still parked.

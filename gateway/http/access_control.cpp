@@ -146,7 +146,8 @@ AccessControl::AccessControl(std::vector<std::string> secrets) : secrets_(std::m
 
 std::optional<HttpError> AccessControl::check(std::string_view token,
                                               std::span<const std::string> channels,
-                                              std::int64_t now_unix) const {
+                                              std::int64_t now_unix,
+                                              std::int64_t* expires) const {
   if (!enabled()) return std::nullopt;
   const auto forbidden = [](std::string code, std::string message) {
     return HttpError{403, std::move(code), std::move(message)};
@@ -180,16 +181,18 @@ std::optional<HttpError> AccessControl::check(std::string_view token,
     if (!token_covers(*claims, ch))
       return forbidden("channel_forbidden", "the token does not cover channel " + ch);
   }
+  if (expires != nullptr) *expires = claims->expires;
   return std::nullopt;
 }
 
 std::optional<HttpError> AccessControl::refusal(std::string_view token,
-                                                std::span<const std::string> channels) const {
+                                                std::span<const std::string> channels,
+                                                std::int64_t* expires) const {
   if (!enabled()) return std::nullopt;
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  return check(token, channels, now);
+  return check(token, channels, now, expires);
 }
 
 }  // namespace comet

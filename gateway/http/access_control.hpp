@@ -31,13 +31,14 @@ class AccessControl {
   explicit AccessControl(std::vector<std::string> secrets = {});
 
   bool enabled() const { return !secrets_.empty(); }
-  // nullopt when allowed; otherwise the 403 to answer.
+  // nullopt when allowed (then `*expires`, if given, is the token's expiry
+  // in unix seconds); otherwise the 403 to answer.
   std::optional<HttpError> check(std::string_view token, std::span<const std::string> channels,
-                                 std::int64_t now_unix) const;
+                                 std::int64_t now_unix, std::int64_t* expires = nullptr) const;
   // The same at the system clock's now; nullopt also when access control
-  // is off.
-  std::optional<HttpError> refusal(std::string_view token,
-                                   std::span<const std::string> channels) const;
+  // is off (and `*expires` untouched).
+  std::optional<HttpError> refusal(std::string_view token, std::span<const std::string> channels,
+                                   std::int64_t* expires = nullptr) const;
 
  private:
   std::vector<std::string> secrets_;

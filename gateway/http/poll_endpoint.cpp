@@ -5,8 +5,12 @@
 namespace comet {
 
 PollEndpoint::PollEndpoint(Delivery& delivery, Placement& placement, const AccessControl& access,
-                           PollLimits limits)
-    : delivery_(delivery), placement_(placement), access_(access), limits_(limits) {}
+                           ClientBudget& clients, PollLimits limits)
+    : delivery_(delivery),
+      placement_(placement),
+      access_(access),
+      clients_(clients),
+      limits_(limits) {}
 
 void PollEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
   Responder& respond = delivery_.responder();
@@ -20,17 +24,24 @@ void PollEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
     return;
   }
   auto& p = std::get<PollParams>(admitted);
-  if (p.timeout.count() > 0 && !delivery_.hub().can_park()) {
-    respond.error(*request, errors::overloaded);
-    return;
+  std::string client = ClientBudget::client_key(request->param("REMOTE_ADDR"));
+  if (p.timeout.count() > 0) {
+    // Refused before any stream is read for it.
+    std::string_view reason;
+    if (const HttpError* e =
+            parking_refusal(delivery_.hub(), clients_, client, p.channels.size(), reason)) {
+      respond.refused(reason);
+      respond.error(*request, *e);
+      return;
+    }
   }
   std::string origin = respond.allowed_origin(*request);
   request->drop_inputs();
   auto channels = p.channels;
   const Since since = p.since;
   placement_.place(request, std::move(channels), since,
-                   [this, request, p = std::move(p),
-                    origin = std::move(origin)](const PollReads* reads) mutable {
+                   [this, request, p = std::move(p), origin = std::move(origin),
+                    client = std::move(client)](const PollReads* reads) mutable {
                      if (delivery_.draining()) {
                        // Shutting down while reading: the client resumes from the
                        // cursor it sent, elsewhere or after the restart.
@@ -39,18 +50,29 @@ void PollEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
                                                    p.callback, origin);
                        return;
                      }
-                     run(request, p, std::move(origin), reads);
+                     run(request, p, std::move(origin), client, reads);
                    });
 }
 
 void PollEndpoint::run(const fcgi::RequestPtr& request, PollParams& p, std::string origin,
-                       const PollReads* reads) {
+                       const std::string& client, const PollReads* reads) {
   Responder& respond = delivery_.responder();
   auto waiter =
       std::make_unique<PollWaiter>(*this, request, std::move(p.callback), std::move(origin));
+  // Others may have parked while this one was placed.
+  if (p.timeout.count() > 0) {
+    std::string_view reason;
+    if (const HttpError* e =
+            parking_refusal(delivery_.hub(), clients_, client, p.channels.size(), reason)) {
+      respond.refused(reason);
+      respond.error_after_inputs(*request, *e, waiter->origin());
+      return;
+    }
+  }
   PollResult r = delivery_.hub().poll(*waiter, p.channels, p.since, p.timeout, Clock::now(), reads);
   switch (r.status) {
     case PollStatus::parked:
+      waiter->charge(clients_, client);
       waiters_.adopt(std::move(waiter));
       delivery_.schedule_wakeup();
       return;
@@ -64,7 +86,12 @@ void PollEndpoint::run(const fcgi::RequestPtr& request, PollParams& p, std::stri
       respond.error_after_inputs(*request, errors::missing_channel, waiter->origin());
       break;
     case PollStatus::full:  // filled up while this poll read its streams
+      respond.refused("parked_total");
       respond.error_after_inputs(*request, errors::overloaded, waiter->origin());
+      break;
+    case PollStatus::channels_full:
+      respond.refused("channels_total");
+      respond.error_after_inputs(*request, errors::channels_full, waiter->origin());
       break;
   }
 }

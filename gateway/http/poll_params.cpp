@@ -113,7 +113,9 @@ std::variant<PollParams, HttpError> admit_poll_params(const Query& query,
                                                       const AccessControl& access) {
   auto parsed = parse_poll_params(query, last_event_id, limits);
   if (auto* p = std::get_if<PollParams>(&parsed)) {
-    if (auto refused = access.refusal(p->token, p->channels)) return *refused;
+    std::int64_t expires = 0;
+    if (auto refused = access.refusal(p->token, p->channels, &expires)) return *refused;
+    if (access.enabled()) p->token_expires = expires;
   }
   return parsed;
 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -28,6 +29,9 @@ struct PollParams {
   std::chrono::milliseconds timeout{0};
   std::string callback;  // JSONP, empty when absent
   std::string token;
+  // With access control: when the token expires (unix seconds). A stream
+  // must not outlive it.
+  std::optional<std::int64_t> token_expires;
 };
 
 // `last_event_id` is the SSE header; it wins over `since` when both are

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "fcgi/request.hpp"
+#include "gateway/http/client_budget.hpp"
 #include "gateway/core/waiter.hpp"
 
 namespace comet {
@@ -21,6 +22,10 @@ class PollWaiter final : public Waiter, public fcgi::AbortListener {
   const fcgi::RequestPtr& request() const { return request_; }
   const std::string& callback() const { return callback_; }
   const std::string& origin() const { return origin_; }
+  // Once parked: charged to its client's share until it is done.
+  void charge(ClientBudget& clients, const std::string& client) {
+    client_ = clients.charge(client, channel_count());
+  }
 
  private:
   void on_release(const BatchPtr& batch) override;
@@ -30,6 +35,7 @@ class PollWaiter final : public Waiter, public fcgi::AbortListener {
   fcgi::RequestPtr request_;
   std::string callback_;
   std::string origin_;  // echoed in Access-Control-Allow-Origin when allowed
+  ClientBudget::Share* client_ = nullptr;
 };
 
 }  // namespace comet

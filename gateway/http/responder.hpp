@@ -47,6 +47,8 @@ class Responder {
   // Observes the delivery latency of the messages in `batch`.
   void count_delivery(const Batch& batch);
   void count(int status) { stats_.count_response(status); }
+  // A request refused for a budget (ClientBudget, the Hub's totals).
+  void refused(std::string_view reason) { stats_.count_refusal(reason); }
 
  private:
   void answer_error(fcgi::Request& request, const HttpError& error, std::string_view extra,

@@ -5,10 +5,12 @@
 namespace comet {
 
 SseEndpoint::SseEndpoint(Delivery& delivery, Placement& placement, const AccessControl& access,
-                         PollLimits limits, std::chrono::milliseconds lifetime)
+                         ClientBudget& clients, PollLimits limits,
+                         std::chrono::milliseconds lifetime)
     : delivery_(delivery),
       placement_(placement),
       access_(access),
+      clients_(clients),
       limits_(limits),
       lifetime_(lifetime) {
   limits_.max_timeout = limits_.default_timeout = std::chrono::milliseconds(0);  // unused here
@@ -32,8 +34,11 @@ void SseEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
     respond.error(*request, errors::cursor_ahead);
     return;
   }
-  if (!hub.can_park()) {
-    respond.error(*request, errors::overloaded);
+  std::string client = ClientBudget::client_key(request->param("REMOTE_ADDR"));
+  std::string_view reason;
+  if (const HttpError* e = parking_refusal(hub, clients_, client, p.channels.size(), reason)) {
+    respond.refused(reason);
+    respond.error(*request, *e);
     return;
   }
   std::string head =
@@ -47,21 +52,39 @@ void SseEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
   // reconnects spread out.
   const auto lifetime = std::chrono::duration_cast<Clock::duration>(
       lifetime_ * (1.0 - std::uniform_real_distribution<double>(0, 0.1)(rng_)));
-  const Clock::time_point end_at = Clock::now() + lifetime;
+  Clock::time_point end_at = Clock::now() + lifetime;
+  if (p.token_expires) {
+    // Not a moment past its token: the client comes back with a fresh one.
+    const auto now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+    end_at = std::min(end_at, Clock::now() + std::chrono::seconds(*p.token_expires - now_unix));
+  }
   auto channels = p.channels;
   const Since since = p.since;
   placement_.place(
       request, std::move(channels), since,
       [this, request, p = std::move(p), head = std::move(head), origin = std::move(origin),
-       end_at](const PollReads* reads) mutable {
+       client = std::move(client), end_at](const PollReads* reads) mutable {
         if (delivery_.draining()) {
           delivery_.responder().error_after_inputs(*request, errors::shutting_down, origin);
+          return;
+        }
+        // Others may have parked while this one was placed.
+        std::string_view reason;
+        if (const HttpError* e = parking_refusal(delivery_.hub(), clients_, client,
+                                                 p.channels.size(), reason)) {
+          delivery_.responder().refused(reason);
+          delivery_.responder().error_after_inputs(*request, *e, origin);
           return;
         }
         // Counted only now: it could still have been a 503.
         delivery_.responder().count(200);
         request->write(fcgi::Response{std::move(head), nullptr, {}});
-        streams_.adopt(std::make_unique<SseWaiter>(*this, request, std::move(p.channels), end_at))
+        ClientBudget::Share* share = clients_.charge(client, p.channels.size());
+        streams_
+            .adopt(std::make_unique<SseWaiter>(*this, request, std::move(p.channels), end_at,
+                                               share))
             .start(p.since, reads);
       });
 }

@@ -8,6 +8,7 @@
 
 #include "fcgi/request.hpp"
 #include "gateway/http/access_control.hpp"
+#include "gateway/http/client_budget.hpp"
 #include "gateway/http/delivery.hpp"
 #include "gateway/http/owner.hpp"
 #include "gateway/http/placement.hpp"
@@ -19,20 +20,23 @@ namespace comet {
 
 class SseEndpoint {
  public:
-  // Streams end after `lifetime` (less up to 10 % jitter).
+  // Streams end after `lifetime` (less up to 10 % jitter), and when the
+  // token they were opened with expires.
   SseEndpoint(Delivery& delivery, Placement& placement, const AccessControl& access,
-              PollLimits limits, std::chrono::milliseconds lifetime);
+              ClientBudget& clients, PollLimits limits, std::chrono::milliseconds lifetime);
 
   void handle(const fcgi::RequestPtr& request, const Query& query);
 
   // For the SseWaiters: what they write with, and their end.
   Delivery& delivery() { return delivery_; }
+  ClientBudget& clients() { return clients_; }
   void finished(SseWaiter& w) { streams_.destroy(w); }
 
  private:
   Delivery& delivery_;
   Placement& placement_;
   const AccessControl& access_;
+  ClientBudget& clients_;
   PollLimits limits_;
   std::chrono::milliseconds lifetime_;
   std::minstd_rand rng_{std::random_device{}()};

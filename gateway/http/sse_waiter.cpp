@@ -9,13 +9,19 @@
 namespace comet {
 
 SseWaiter::SseWaiter(SseEndpoint& owner, fcgi::RequestPtr request,
-                     std::vector<std::string> channels, Clock::time_point end_at)
-    : owner_(owner), request_(std::move(request)), channels_(std::move(channels)), end_at_(end_at) {
+                     std::vector<std::string> channels, Clock::time_point end_at,
+                     ClientBudget::Share* client)
+    : owner_(owner),
+      request_(std::move(request)),
+      channels_(std::move(channels)),
+      end_at_(end_at),
+      client_(client) {
   request_->set_abort_listener(this);
 }
 
 SseWaiter::~SseWaiter() {
   request_->set_abort_listener(nullptr);
+  owner_.clients().release(client_, channels_.size());
 }
 
 void SseWaiter::start(const Since& since, const PollReads* reads) {

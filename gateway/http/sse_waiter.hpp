@@ -12,6 +12,7 @@
 #include "gateway/core/cursor.hpp"
 #include "gateway/core/hub.hpp"
 #include "gateway/core/waiter.hpp"
+#include "gateway/http/client_budget.hpp"
 
 namespace comet {
 
@@ -20,9 +21,10 @@ class SseEndpoint;
 
 class SseWaiter final : public Waiter, public fcgi::AbortListener {
  public:
-  // The stream's head is written; its first events are not.
+  // The stream's head is written; its first events are not. `client`: its
+  // share, charged for its channels, which it gives back at its end.
   SseWaiter(SseEndpoint& owner, fcgi::RequestPtr request, std::vector<std::string> channels,
-            Clock::time_point end_at);
+            Clock::time_point end_at, ClientBudget::Share* client);
   ~SseWaiter() override;
 
   // Writes the first events from `since` and parks, or ends the stream
@@ -46,6 +48,7 @@ class SseWaiter final : public Waiter, public fcgi::AbortListener {
   fcgi::RequestPtr request_;
   std::vector<std::string> channels_;
   Clock::time_point end_at_;
+  ClientBudget::Share* client_;
 };
 
 }  // namespace comet

@@ -75,6 +75,24 @@ std::string Stats::render(const Gauges& g, const HubCounters& hub) const {
   for (const auto& [code, n] : responses_)
     out +=
         "comet_responses_total{code=\"" + std::to_string(code) + "\"} " + std::to_string(n) + '\n';
+  out += "# HELP comet_refusals_total Requests refused for a budget (429 for one client's share, "
+         "503 for a total), by budget.\n";
+  out += "# TYPE comet_refusals_total counter\n";
+  for (const char* reason : {"parked_total", "channels_total", "client_parked", "client_channels"}) {
+    const auto it = refusals_.find(std::string_view(reason));
+    out += std::string("comet_refusals_total{reason=\"") + reason + "\"} " +
+           std::to_string(it == refusals_.end() ? 0 : it->second) + '\n';
+  }
+  for (const auto& [reason, n] : refusals_) {
+    if (reason != "parked_total" && reason != "channels_total" && reason != "client_parked" &&
+        reason != "client_channels") {
+      out += "comet_refusals_total{reason=\"" + reason + "\"} " + std::to_string(n) + '\n';
+    }
+  }
+  metric(out, "comet_buffered_bytes", "gauge", "Message bytes buffered in all channels.",
+         g.buffered_bytes);
+  metric(out, "comet_clients_parked", "gauge", "Clients (addresses, IPv6 /64s) with parked requests.",
+         g.clients);
   metric(out, "comet_gaps_total", "counter", "Channels named in gaps of responses.", hub.gaps);
   metric(out, "comet_redis_up", "gauge", "1 when the Redis subscription is live.",
          g.redis_up ? 1 : 0);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "gateway/core/hub.hpp"
 
@@ -32,6 +33,8 @@ struct Gauges {
   std::size_t parked = 0;
   std::size_t fcgi_connections = 0;
   std::uint64_t fcgi_refused_peers = 0;  // TCP peers outside --listen-allow
+  std::size_t buffered_bytes = 0;        // Hub::buffered_bytes
+  std::size_t clients = 0;               // ClientBudget::clients
   std::size_t channels = 0;
   bool redis_up = false;
   std::uint64_t redis_reconnects = 0;
@@ -42,11 +45,17 @@ struct Gauges {
 class Stats {
  public:
   void count_response(int status) { ++responses_[status]; }
+  void count_refusal(std::string_view reason) {
+    auto it = refusals_.find(reason);
+    if (it == refusals_.end()) it = refusals_.emplace(std::string(reason), 0).first;
+    ++it->second;
+  }
   LatencyHistogram& delivery_latency() { return delivery_latency_; }
   std::string render(const Gauges& gauges, const HubCounters& hub) const;
 
  private:
   std::map<int, std::uint64_t> responses_;
+  std::map<std::string, std::uint64_t, std::less<>> refusals_;  // by budget
   LatencyHistogram delivery_latency_;
 };
 

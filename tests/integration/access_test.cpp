@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/stack.hpp"
+#include "tests/support/wait.hpp"
 
 namespace comet::test {
 namespace {
@@ -53,6 +54,22 @@ TEST(Access, TokensFromPhpOpenExactlyTheirChannels) {
             "token_required");
   EXPECT_EQ(json::parse(stack.get("/comet/poll?timeout=0&channel=room.2" + t).body)["error"],
             "channel_forbidden");
+}
+
+// A stream is held to its token: it ends when the token expires (the
+// browser reconnects with a fresh one), not at --sse-lifetime.
+TEST(Access, AStreamEndsWhenItsTokenExpires) {
+  StackOptions options;
+  options.gateway_args = {"--token-secret", kSecret, "--sse-lifetime", "600"};
+  Stack stack(options);
+  const std::string token = php_token(stack, "['room.1']", 2);
+  const auto opened = Clock::now();
+  auto stream = stack.start_get("/comet/sse?channel=room.1&token=" + url_encode(token));
+  ASSERT_TRUE(stream->read_until("retry:", std::chrono::seconds(5))) << stream->raw();
+  // nginx ends the chunked body once the gateway ends the stream.
+  ASSERT_TRUE(stream->read_until("\r\n0\r\n\r\n", std::chrono::seconds(10)))
+      << stream->raw() << stack.logs();
+  EXPECT_LT(Clock::now() - opened, std::chrono::seconds(5));
 }
 
 TEST(Access, OffByDefault) {

@@ -3,13 +3,14 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "gateway/core/clock.hpp"
+#include "gateway/core/detail/message_buffer.hpp"
 #include "gateway/core/detail/wait_links.hpp"
 #include "gateway/core/message.hpp"
 #include "gateway/core/stream_id.hpp"
@@ -36,13 +37,14 @@ struct DurableWindow {
   // (a loss, a resubscription, pending overflow, a restart of the window).
   std::uint64_t gen = 0;
   std::vector<std::pair<StreamId, std::string>> pending;
+  std::size_t pending_bytes = 0;  // payload bytes in pending, bounded like a buffer
 };
 
 struct Channel {
   explicit Channel(std::string n) : name(std::move(n)) {}
 
   std::string name;               // also the key of the Hub's map (a view of this)
-  std::deque<MessagePtr> buffer;  // seq order, bounded by HubOptions
+  MessageBuffer buffer;           // seq order, bounded by HubOptions
   std::size_t buffer_bytes = 0;   // sum of buffered json sizes
   // The seq of the newest message ever dropped from this channel (or a
   // conservative bound inherited at creation): a cursor before it has lost
@@ -55,7 +57,8 @@ struct Channel {
   std::optional<Clock::time_point> age_key;
   // Set while the channel is durable (it has had a durable message, or a
   // stream read, since the Hub last had it). A plain message drops it.
-  std::optional<DurableWindow> window;
+  // Held apart: most channels are plain and never have one.
+  std::unique_ptr<DurableWindow> window;
   bool dirty = false;      // published to since the last flush()
   bool candidate = false;  // on the Hub's list of channels to maybe forget
 

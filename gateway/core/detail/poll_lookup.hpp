@@ -4,7 +4,6 @@
 #pragma once
 
 #include <algorithm>
-#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -12,18 +11,19 @@
 #include <vector>
 
 #include "gateway/core/cursor.hpp"
+#include "gateway/core/detail/message_buffer.hpp"
 #include "gateway/core/message.hpp"
 #include "gateway/core/stream_id.hpp"
 
 namespace comet::detail {
 
-inline auto first_after(const std::deque<MessagePtr>& buf, std::uint64_t since) {
+inline auto first_after(const MessageBuffer& buf, std::uint64_t since) {
   return std::upper_bound(buf.begin(), buf.end(), since,
                           [](std::uint64_t s, const MessagePtr& m) { return s < m->seq; });
 }
 
-inline auto first_id_after(std::deque<MessagePtr>::const_iterator from,
-                           std::deque<MessagePtr>::const_iterator to, StreamId p) {
+inline auto first_id_after(MessageBuffer::const_iterator from, MessageBuffer::const_iterator to,
+                           StreamId p) {
   return std::upper_bound(from, to, p, [](StreamId v, const MessagePtr& m) { return v < m->id; });
 }
 

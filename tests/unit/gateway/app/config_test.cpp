@@ -112,6 +112,31 @@ TEST(Config, ListenersAdmitTheirOwnersAndLoopbackByDefault) {
   }
 }
 
+TEST(Config, BudgetsHaveDefaultsForASmallMachine) {
+  const auto d = parse({}).config;
+  EXPECT_EQ(d.hub.max_waiters, 100000u);
+  EXPECT_EQ(d.clients.max_parked, 1000u);
+  EXPECT_EQ(d.clients.max_channel_refs, 8192u);
+  EXPECT_EQ(d.hub.max_channels, 200000u);
+  EXPECT_EQ(d.hub.max_buffered_bytes, 256u * 1024 * 1024);
+  EXPECT_EQ(d.fcgi.max_write_queue_bytes, 64u * 1024 * 1024);
+  EXPECT_EQ(d.fcgi.max_write_queue_bytes_total, 512u * 1024 * 1024);
+  const auto c = parse({"--max-parked-per-client", "5", "--max-channels-per-client", "100",
+                        "--max-channels-total", "10", "--buffer-bytes-total", "1000",
+                        "--max-write-queue-bytes", "2000", "--max-write-queue-bytes-total",
+                        "3000"})
+                     .config;
+  EXPECT_EQ(c.clients.max_parked, 5u);
+  EXPECT_EQ(c.clients.max_channel_refs, 100u);
+  EXPECT_EQ(c.hub.max_channels, 10u);
+  EXPECT_EQ(c.hub.max_buffered_bytes, 1000u);
+  EXPECT_EQ(c.fcgi.max_write_queue_bytes, 2000u);
+  EXPECT_EQ(c.fcgi.max_write_queue_bytes_total, 3000u);
+  // A client's channel share must hold one request's channels.
+  EXPECT_THROW(parse({"--max-channels-per-client", "63"}), std::runtime_error);
+  EXPECT_THROW(parse({"--max-parked-per-client", "0"}), std::runtime_error);
+}
+
 TEST(Config, BadInputIsAReadableError) {
   EXPECT_THROW(parse({"--bogus"}), std::runtime_error);
   EXPECT_THROW(parse({"--max-channels", "x"}), std::runtime_error);

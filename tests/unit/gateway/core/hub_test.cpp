@@ -568,6 +568,60 @@ TEST(HubTest, RefusesToParkPastMaxWaiters) {
   EXPECT_TRUE(answered.batch);
 }
 
+TEST(HubTest, RefusesToParkOnNewChannelsPastMaxChannels) {
+  HubOptions o = small_options();
+  o.max_channels = 3;
+  Hub hub(o, kEpoch, kJson);
+  FakeWaiter w, v, u;
+  ASSERT_EQ(hub.poll(w, chans({"a", "b"}), since_now(), 25s, kT0).status, PollStatus::parked);
+  EXPECT_EQ(hub.poll(v, chans({"c", "d"}), since_now(), 25s, kT0).status,
+            PollStatus::channels_full);
+  EXPECT_FALSE(v.parked());
+  // Channels held already cost nothing more; one new one still fits.
+  EXPECT_EQ(hub.poll(v, chans({"a", "c"}), since_now(), 25s, kT0).status, PollStatus::parked);
+  EXPECT_EQ(hub.channels(), 3u);
+  EXPECT_EQ(hub.poll(u, chans({"d"}), since_now(), 25s, kT0).status, PollStatus::channels_full);
+  // An answer that needs no parking is given; messages make channels still.
+  EXPECT_EQ(hub.poll(u, chans({"d"}), since_now(), 0s, kT0).status, PollStatus::answered);
+  hub.receive("e", "published", kT0);
+  EXPECT_EQ(hub.channels(), 4u);
+}
+
+TEST(HubTest, BufferedBytesInAllChannelsAreBounded) {
+  HubOptions o = small_options();
+  Hub probe(o, kEpoch, kJson);
+  probe.receive("a", "0123456789", kT0);
+  const std::size_t one = probe.buffered_bytes();  // one encoded message
+  o.max_buffered_bytes = 5 * one;
+  Hub hub(o, kEpoch, kJson);
+  hub.receive("a", "0123456789", kT0);
+  const Cursor before_all = Cursor{kEpoch, 0};
+  hub.receive("a", "0123456789", kT0 + 1s);
+  hub.receive("a", "0123456789", kT0 + 2s);
+  hub.receive("b", "0123456789", kT0 + 3s);
+  hub.receive("b", "0123456789", kT0 + 4s);
+  EXPECT_EQ(hub.buffered_bytes(), 5 * one);
+  EXPECT_EQ(hub.counters().messages_dropped, 0u);
+  // Past the total: the channel holding the oldest messages gives them up.
+  hub.receive("c", "0123456789", kT0 + 5s);
+  EXPECT_LE(hub.buffered_bytes(), 5 * one);
+  EXPECT_EQ(hub.counters().messages_dropped, 1u);
+  FakeWaiter w;
+  auto b = hub.poll(w, chans({"a"}), since_cursor(before_all), 0s, kT0 + 5s).batch;
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->gaps, chans({"a"}));  // what was dropped is named
+  EXPECT_EQ(b->messages.size(), 2u);
+  // Each channel keeps its newest message, whatever the total.
+  for (int i = 0; i < 10; ++i) hub.receive("d" + std::to_string(i), "0123456789", kT0 + 6s);
+  for (int i = 0; i < 10; ++i) {
+    auto kept = hub.poll(w, chans({("d" + std::to_string(i)).c_str()}), since_cursor(before_all),
+                         0s, kT0 + 6s)
+                    .batch;
+    ASSERT_TRUE(kept);
+    EXPECT_EQ(kept->messages.size(), 1u) << i;
+  }
+}
+
 TEST(HubTest, AThrowingCallbackDoesNotEndTheReleasePass) {
   Hub hub(small_options(), kEpoch, kJson);
   FakeWaiter w1, w2, w3;

@@ -37,5 +37,26 @@ TEST(Stats, RendersTheMetricNamesOfTheContract) {
   }
 }
 
+TEST(Stats, RefusalsAreCountedByBudget) {
+  Stats s;
+  s.count_refusal("client_parked");
+  s.count_refusal("client_parked");
+  s.count_refusal("channels_total");
+  Gauges g;
+  g.buffered_bytes = 4096;
+  g.clients = 3;
+  g.fcgi_refused_peers = 2;
+  const std::string text = s.render(g, HubCounters{});
+  for (const char* line :
+       {"comet_refusals_total{reason=\"client_parked\"} 2\n",
+        "comet_refusals_total{reason=\"channels_total\"} 1\n",
+        // Every budget is listed, refused or not, so dashboards see zeros.
+        "comet_refusals_total{reason=\"parked_total\"} 0\n",
+        "comet_refusals_total{reason=\"client_channels\"} 0\n", "comet_buffered_bytes 4096\n",
+        "comet_clients_parked 3\n", "comet_fcgi_refused_peers_total 2\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line;
+  }
+}
+
 }  // namespace
 }  // namespace comet
