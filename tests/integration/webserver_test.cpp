@@ -29,7 +29,14 @@ struct Front {
   const char* name;
   std::optional<WebServerKind> kind;  // nullopt: nginx
   Abort abort;
+  // Sets FCGI_KEEP_CONN and keeps idle FastCGI connections for later
+  // requests (nginx's keepalive pool, Apache's enablereuse=on).
+  bool keeps_conn;
 };
+
+void PrintTo(const Front& f, std::ostream* os) {
+  *os << f.name;
+}
 
 // An address that is not 127.0.0.1 and still reaches the loopback servers:
 // the "outside" client of the access rules.
@@ -143,6 +150,26 @@ TEST_P(WebServers, AbortedPollIsFreedAsTheServerAllows) {
   expect_poll_response(get("/comet/poll?channel=gone&timeout=0", std::chrono::seconds(10)));
 }
 
+TEST_P(WebServers, FastCgiConnectionsAreKeptOrClosedAsTheServerAsks) {
+  constexpr int kPolls = 20;
+  for (int i = 0; i < kPolls; ++i) {
+    expect_poll_response(get("/comet/poll?channel=keep&timeout=0", std::chrono::seconds(10)));
+  }
+  // The gauge counts the connection that reads it, too.
+  auto open = [&] { return stack_->metric("comet_fcgi_connections").value_or(-1) - 1; };
+  if (GetParam().keeps_conn) {
+    const double kept = open();
+    std::cout << GetParam().name << ": " << kept << " FastCGI connections kept after " << kPolls
+              << " polls\n";
+    EXPECT_GE(kept, 1) << "no connection kept for reuse";
+    EXPECT_LT(kept, kPolls) << "a connection per poll: not reused";
+  } else {
+    EXPECT_TRUE(wait_until([&] { return open() == 0; }, std::chrono::seconds(5)))
+        << open() << " FastCGI connections left open\n"
+        << logs();
+  }
+}
+
 TEST_P(WebServers, SseEventsArriveOneByOne) {
   auto stream = start_get("/comet/sse?channel=live");
   ASSERT_TRUE(stack_->wait_parked(1)) << logs();
@@ -243,10 +270,10 @@ TEST_P(WebServers, StatsAndPublishAreRefusedToOutsideClientsHoweverSpelled) {
 
 INSTANTIATE_TEST_SUITE_P(
     , WebServers,
-    ::testing::Values(Front{"nginx", std::nullopt, Abort::closes_at_once},
-                      Front{"apache", WebServerKind::apache, Abort::waits_until_due},
-                      Front{"lighttpd", WebServerKind::lighttpd, Abort::waits_until_due},
-                      Front{"caddy", WebServerKind::caddy, Abort::waits_until_due}),
+    ::testing::Values(Front{"nginx", std::nullopt, Abort::closes_at_once, true},
+                      Front{"apache", WebServerKind::apache, Abort::waits_until_due, true},
+                      Front{"lighttpd", WebServerKind::lighttpd, Abort::waits_until_due, false},
+                      Front{"caddy", WebServerKind::caddy, Abort::waits_until_due, false}),
     [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
