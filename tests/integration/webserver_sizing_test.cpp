@@ -47,6 +47,10 @@ long group_rss_kib(pid_t group) {
   return total;
 }
 
+void PrintTo(const Sized& s, std::ostream* os) {
+  *os << s.name;
+}
+
 class Sizing : public ::testing::TestWithParam<Sized> {};
 
 TEST_P(Sizing, ParksWhatTheShippedConfigSays) {
@@ -62,8 +66,8 @@ TEST_P(Sizing, ParksWhatTheShippedConfigSays) {
   const auto start = Clock::now();
   std::vector<std::unique_ptr<PendingRequest>> polls;
   for (int i = 0; i < open; ++i) {
-    polls.push_back(
-        std::make_unique<PendingRequest>(server.port(), "GET", "/comet/poll?channel=size&timeout=40"));
+    polls.push_back(std::make_unique<PendingRequest>(server.port(), "GET",
+                                                     "/comet/poll?channel=size&timeout=40"));
   }
   // The plateau: the gauge unchanged for 3 s.
   double parked = -1;
@@ -79,9 +83,9 @@ TEST_P(Sizing, ParksWhatTheShippedConfigSays) {
       },
       std::chrono::seconds(30), std::chrono::milliseconds(100));
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(changed - start);
-  std::cout << GetParam().name << ": " << parked << " of " << open << " polls parked (plateau after "
-            << took.count() << " ms), server RSS " << group_rss_kib(server.process().pid()) / 1024
-            << " MiB\n";
+  std::cout << GetParam().name << ": " << parked << " of " << open
+            << " polls parked (plateau after " << took.count() << " ms), server RSS "
+            << group_rss_kib(server.process().pid()) / 1024 << " MiB\n";
   ASSERT_TRUE(settled) << "the parked count kept changing\n" << server.logs();
   EXPECT_EQ(parked, cap) << server.logs();
 

@@ -3,9 +3,10 @@
 // nginx.conf.example, alongside for comparison): PHP's PUBLISH releases a
 // parked poll, a burst followed by cursors loses and repeats nothing, a
 // poll's timeout is answered in time, an aborted poll is freed as far as the
-// server lets the gateway know, SSE events are not buffered, 200 polls park
-// at once, and stats and publish are refused to a client that is not this
-// host however the path is spelled.
+// server lets the gateway know, FastCGI connections are kept or closed as
+// the server asks (FCGI_KEEP_CONN), SSE events are not buffered, 200 polls
+// park at once, and stats and publish are refused to a client that is not
+// this host however the path is spelled.
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -20,7 +21,7 @@ namespace {
 // What a server tells the gateway when its client goes away from a parked
 // poll (measured; the configs' comments say the same).
 enum class Abort {
-  closes_at_once,  // its FastCGI connection is closed at once: the waiter is freed
+  closes_at_once,   // its FastCGI connection is closed at once: the waiter is freed
   waits_until_due,  // a plain close (FIN, what a browser does) is not passed on:
                     // the poll stays parked until its timeout
 };
@@ -194,7 +195,8 @@ TEST_P(WebServers, SseEventsArriveOneByOne) {
 TEST_P(WebServers, TwoHundredPollsPark) {
   constexpr int kPolls = 200;
   std::vector<std::unique_ptr<PendingRequest>> polls;
-  for (int i = 0; i < kPolls; ++i) polls.push_back(start_get("/comet/poll?channel=many&timeout=30"));
+  for (int i = 0; i < kPolls; ++i)
+    polls.push_back(start_get("/comet/poll?channel=many&timeout=30"));
   ASSERT_TRUE(stack_->wait_parked(kPolls, std::chrono::seconds(20)))
       << stack_->parked() << " parked\n"
       << logs();
@@ -211,30 +213,31 @@ TEST_P(WebServers, TwoHundredPollsPark) {
 // path it is given.
 std::vector<std::string> spellings(const std::string& name) {
   const std::string enc1 = "%" + std::string(name[0] == 's' ? "73" : "70") + name.substr(1);
-  const std::string enc2 = name.substr(0, 2) + "%" + (name[2] == 'a' ? "61" : "62") + name.substr(3);
+  const std::string enc2 =
+      name.substr(0, 2) + "%" + (name[2] == 'a' ? "61" : "62") + name.substr(3);
   std::string upper;
   for (char c : name) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   const std::string capital = upper.substr(0, 1) + name.substr(1);
   return {
-      "/comet/" + name,          "/comet/x/" + name,         "/comet//" + name,
-      "/comet/" + name + "/",    "/comet/./" + name,         "/comet/x/../" + name,
-      "/comet/" + enc1,          "/comet/" + enc2,           "/comet/x%2F" + name,
-      "/comet/.%2F" + name,      "/comet/x/..%2F" + name,    "/comet/" + name + "/.",
-      "/comet/" + name + ";x=1", "/comet/" + name + "%3Bx",  "/comet/" + name + "?x=1",
-      "/comet/" + upper,         "/comet/" + capital,        "/comet/%2e/" + name,
+      "/comet/" + name,          "/comet/x/" + name,        "/comet//" + name,
+      "/comet/" + name + "/",    "/comet/./" + name,        "/comet/x/../" + name,
+      "/comet/" + enc1,          "/comet/" + enc2,          "/comet/x%2F" + name,
+      "/comet/.%2F" + name,      "/comet/x/..%2F" + name,   "/comet/" + name + "/.",
+      "/comet/" + name + ";x=1", "/comet/" + name + "%3Bx", "/comet/" + name + "?x=1",
+      "/comet/" + upper,         "/comet/" + capital,       "/comet/%2e/" + name,
   };
 }
 
 TEST_P(WebServers, StatsAndPublishAreRefusedToOutsideClientsHoweverSpelled) {
   // The rules must do the work: these spellings reach the gateway's stats
   // from this host.
-  const std::set<std::string> reach_stats = {"/comet/stats", "/comet/x/stats", "/comet/./stats",
-                                             "/comet/st%61ts", "/comet/%73tats",
-                                             "/comet/stats?x=1"};
+  const std::set<std::string> reach_stats = {"/comet/stats",   "/comet/x/stats",
+                                             "/comet/./stats", "/comet/st%61ts",
+                                             "/comet/%73tats", "/comet/stats?x=1"};
   for (const auto& path : spellings("stats")) {
     auto inside = get(path, std::chrono::seconds(10));
-    const bool is_stats = inside.status == 200 &&
-                          inside.body.find("comet_parked_requests") != std::string::npos;
+    const bool is_stats =
+        inside.status == 200 && inside.body.find("comet_parked_requests") != std::string::npos;
     if (reach_stats.count(path)) {
       EXPECT_TRUE(is_stats) << path << " from this host: " << inside.status;
     }
@@ -251,11 +254,12 @@ TEST_P(WebServers, StatsAndPublishAreRefusedToOutsideClientsHoweverSpelled) {
   auto parked = start_get("/comet/poll?channel=acl&timeout=30");
   ASSERT_TRUE(stack_->wait_parked(1)) << logs();
   for (const auto& path : spellings("publish")) {
-    const std::string url = path + (path.find('?') == std::string::npos ? "?" : "&") + "channel=acl";
-    auto outside = http_request(port(), "POST", url, {}, "outside " + path, std::chrono::seconds(10),
-                                kOutside);
-    EXPECT_NE(outside.status / 100, 2) << url << " published for " << kOutside << ": "
-                                       << outside.body;
+    const std::string url =
+        path + (path.find('?') == std::string::npos ? "?" : "&") + "channel=acl";
+    auto outside = http_request(port(), "POST", url, {}, "outside " + path,
+                                std::chrono::seconds(10), kOutside);
+    EXPECT_NE(outside.status / 100, 2)
+        << url << " published for " << kOutside << ": " << outside.body;
     std::cout << GetParam().name << " POST " << url << ": " << kOutside << " " << outside.status
               << "\n";
   }

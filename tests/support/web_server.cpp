@@ -71,8 +71,8 @@ std::map<std::string, std::string> web_server_test_values(const WebServerOptions
           {"DIR", o.dir},
           {"BIND", "127.0.0.1"},
           {"PORT", std::to_string(port)},
-          {"GATEWAY", "\"host\" => \"" + gateway_host(o.gateway) +
-                          "\", \"port\" => " + gateway_port(o.gateway)},
+          {"GATEWAY", "\"host\" => \"" + gateway_host(o.gateway) + "\", \"port\" => " +
+                          gateway_port(o.gateway)},
       };
     case WebServerKind::caddy:
       return {
