@@ -8,6 +8,7 @@ PACKAGES=(
   libboost-dev libboost-program-options-dev libhiredis-dev libfcgi-dev
   libssl-dev libgtest-dev nlohmann-json3-dev
   libfcgi-bin redis-server redis-sentinel nginx-light php-cli php-redis curl strace
+  apache2 lighttpd caddy
 )
 # The browser test of the demo (tests/browser) drives Debian's Chromium
 # with playwright-core from npm; `--no-browser` skips both (scripts/up.sh
@@ -36,10 +37,10 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 echo "install-deps: installing ${missing[*]}"
-# The packages' maintainer scripts must not start system-wide redis-server
-# and nginx (port 80 may be taken, or there may be no init system): the
-# project starts its own instances on its own ports. policy-rc.d is
-# Debian's switch for that; only ours is removed afterwards.
+# The packages' maintainer scripts must not start system-wide redis-server,
+# nginx, apache2, lighttpd and caddy (port 80 may be taken, or there may be
+# no init system): the project starts its own instances on its own ports.
+# policy-rc.d is Debian's switch for that; only ours is removed afterwards.
 policy=/usr/sbin/policy-rc.d
 own_policy=0
 if [[ ! -e $policy ]]; then

@@ -107,8 +107,9 @@ std::optional<HttpResponse> parse_http_response(const std::string& raw, bool eof
 }
 
 PendingRequest::PendingRequest(int port, const std::string& method, const std::string& path,
-                               const Headers& headers, const std::string& body) {
-  fd_ = connect_tcp(port);
+                               const Headers& headers, const std::string& body,
+                               const std::string& source) {
+  fd_ = connect_tcp(port, "127.0.0.1", source);
   std::string req = method + " " + path + " HTTP/1.1\r\n";
   Headers h = headers;
   if (!h.count("Host")) h["Host"] = "127.0.0.1:" + std::to_string(port);
@@ -188,8 +189,8 @@ void PendingRequest::close(bool hard) {
 
 HttpResponse http_request(int port, const std::string& method, const std::string& path,
                           const Headers& headers, const std::string& body,
-                          std::chrono::milliseconds timeout) {
-  PendingRequest req(port, method, path, headers, body);
+                          std::chrono::milliseconds timeout, const std::string& source) {
+  PendingRequest req(port, method, path, headers, body, source);
   auto resp = req.read_response(timeout);
   if (!resp) {
     throw std::runtime_error("no HTTP response within " + std::to_string(timeout.count()) +

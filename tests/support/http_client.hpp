@@ -31,8 +31,11 @@ std::optional<HttpResponse> parse_http_response(const std::string& raw, bool eof
 // clients that go away early (close()).
 class PendingRequest {
  public:
+  // `source`: the local address to connect from (connect_tcp); empty for
+  // any.
   PendingRequest(int port, const std::string& method, const std::string& path,
-                 const Headers& headers = {}, const std::string& body = {});
+                 const Headers& headers = {}, const std::string& body = {},
+                 const std::string& source = {});
   ~PendingRequest();
   PendingRequest(const PendingRequest&) = delete;
   PendingRequest& operator=(const PendingRequest&) = delete;
@@ -60,7 +63,8 @@ class PendingRequest {
 // Blocking request; throws std::runtime_error on timeout.
 HttpResponse http_request(int port, const std::string& method, const std::string& path,
                           const Headers& headers = {}, const std::string& body = {},
-                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                          const std::string& source = {});
 inline HttpResponse http_get(int port, const std::string& path, const Headers& headers = {},
                              std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
   return http_request(port, "GET", path, headers, {}, timeout);

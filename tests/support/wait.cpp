@@ -64,9 +64,17 @@ int free_tcp_port() {
   return ntohs(addr.sin_port);
 }
 
-int connect_tcp(int port, const std::string& host) {
+int connect_tcp(int port, const std::string& host, const std::string& source) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::system_error(errno, std::generic_category(), "socket");
+  if (!source.empty()) {
+    sockaddr_in local = make_addr(0, source);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      int e = errno;
+      ::close(fd);
+      throw std::system_error(e, std::generic_category(), "bind " + source);
+    }
+  }
   sockaddr_in addr = make_addr(port, host);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     int e = errno;

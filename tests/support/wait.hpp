@@ -27,8 +27,10 @@ int free_tcp_port();
 bool tcp_accepts(int port, const std::string& host = "127.0.0.1");
 bool unix_accepts(const std::string& path);
 
-// Connected, blocking sockets (throw on failure). Caller closes.
-int connect_tcp(int port, const std::string& host = "127.0.0.1");
+// Connected, blocking sockets (throw on failure). Caller closes. A
+// non-empty `source` binds the socket to that local address first (e.g.
+// 127.0.0.2: a client that is not 127.0.0.1, still on loopback).
+int connect_tcp(int port, const std::string& host = "127.0.0.1", const std::string& source = {});
 int connect_unix(const std::string& path);
 
 // Loops over send() until all is written (MSG_NOSIGNAL). Throws on error.
