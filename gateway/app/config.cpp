@@ -49,7 +49,8 @@ po::options_description make_options() {
      "upper bound on a poll's timeout in seconds; keep it below the web server's "
      "read timeout (nginx fastcgi_read_timeout, 60 s by default)")
     ("timeout-jitter", po::value<double>()->value_name("FRACTION")->default_value(0.1, "0.1"),
-     "a parked poll returns after timeout * (1 - U[0, jitter]) so polls don't synchronise")
+     "a parked poll returns after timeout * (1 - U[0, jitter]) so polls don't synchronise "
+     "(0 to 0.5)")
     ("max-channels", po::value<std::size_t>()->value_name("N")->default_value(64),
      "channels one request may name (413 beyond)")
     ("max-parked", po::value<std::size_t>()->value_name("N")->default_value(100000),
@@ -100,8 +101,8 @@ po::options_description make_options() {
      "with Last-Event-ID and loses nothing)")
     ("token-secret", po::value<std::vector<std::string>>()->value_name("SECRET")->composing(),
      "turn access control on: poll/sse channels need a token signed with SECRET "
-     "(Comet::token); repeat to accept several during a rotation; put it in the "
-     "config file rather than on the command line")
+     "(Comet::token; 16+ characters); repeat to accept several during a rotation; put it "
+     "in the config file rather than on the command line")
     ("publish-secret", po::value<std::vector<std::string>>()->value_name("SECRET")->composing(),
      "allow POST .../publish to requests with Authorization: Bearer SECRET (16+ characters); "
      "repeatable; put it in the config file rather than on the command line")
