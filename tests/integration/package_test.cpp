@@ -333,6 +333,36 @@ TEST(Package, ManPageSaysWhatHelpSays) {
   EXPECT_EQ(roff.find("fastcgi_read_timeou t"), std::string::npos);
 }
 
+TEST(Package, SourceInstallPointsTheUnitAtItsPrefixAndKeepsTheConfig) {
+  TempDir dir;
+  const std::string prefix = dir.path() + "/usr/local";
+  must_run({"cmake", "--install", COMET_BUILD_DIR, "--prefix", prefix}, dir.path());
+  const std::string conf = prefix + "/etc/comet-gateway/comet-gateway.conf";
+  const std::string unit_file = prefix + "/lib/systemd/system/comet-gateway.service";
+  for (const std::string& path :
+       {prefix + "/bin/comet-gateway", conf, unit_file,
+        prefix + "/share/man/man1/comet-gateway.1.gz",
+        prefix + "/share/comet-gateway/redis/comet.lua",
+        prefix + "/share/comet-gateway/clients/php/Comet.php",
+        prefix + "/share/comet-gateway/clients/js/comet.js",
+        prefix + "/share/comet-gateway/examples/comet-gateway.conf",
+        prefix + "/share/doc/comet-gateway/README.md"}) {
+    EXPECT_TRUE(fs::is_regular_file(path)) << path;
+  }
+  const auto unit = unit_settings(read_file(unit_file));
+  EXPECT_EQ(single(unit, "ExecStart"), prefix + "/bin/comet-gateway --config " + conf);
+  EXPECT_EQ(unit.at("Documentation").back(),
+            "file://" + prefix + "/share/doc/comet-gateway/README.md");
+  struct stat st {};
+  ASSERT_EQ(::stat(conf.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+
+  // Installing again keeps the administrator's config file.
+  write_file(conf, "# edited\n");
+  must_run({"cmake", "--install", COMET_BUILD_DIR, "--prefix", prefix}, dir.path());
+  EXPECT_EQ(read_file(conf), "# edited\n");
+}
+
 // What the install test leaves on the machine, removed however it ends.
 struct Uninstall {
   std::string dir;
