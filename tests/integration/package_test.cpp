@@ -92,9 +92,9 @@ std::string architecture(const std::string& dir) {
 
 // Builds the package from this build tree into dir; returns its path.
 std::string build_package(const TempDir& dir) {
-  must_run({"cpack", "--config", std::string(COMET_BUILD_DIR) + "/CPackConfig.cmake", "-B",
-            dir.path()},
-           dir.path(), std::chrono::seconds(300));
+  must_run(
+      {"cpack", "--config", std::string(COMET_BUILD_DIR) + "/CPackConfig.cmake", "-B", dir.path()},
+      dir.path(), std::chrono::seconds(300));
   const std::string deb = dir.file("comet-gateway_" + std::string(COMET_VERSION) + "_" +
                                    architecture(dir.path()) + ".deb");
   if (!fs::exists(deb)) throw std::runtime_error("cpack made no " + deb);
@@ -126,8 +126,12 @@ bool package_known_to_dpkg(const std::string& dir) {
   return run({"dpkg-query", "-W", "comet-gateway"}, dir, std::chrono::seconds(30)).status == 0;
 }
 
-bool user_exists(const std::string& name) { return ::getpwnam(name.c_str()) != nullptr; }
-bool group_exists(const std::string& name) { return ::getgrnam(name.c_str()) != nullptr; }
+bool user_exists(const std::string& name) {
+  return ::getpwnam(name.c_str()) != nullptr;
+}
+bool group_exists(const std::string& name) {
+  return ::getgrnam(name.c_str()) != nullptr;
+}
 
 // Whether `user` (with its primary and supplementary groups) may connect to
 // the Unix socket at path: tried in a child that takes on that identity.
@@ -206,9 +210,9 @@ TEST(Package, ContentsFieldsAndMaintainerScripts) {
   std::set<std::string> depended;
   std::istringstream each(depends);
   for (std::string dep; std::getline(each, dep, ',');) depended.insert(words(dep).at(0));
-  EXPECT_EQ(depended, (std::set<std::string>{"adduser", "libboost-program-options1.74.0",
-                                             "libc6", "libgcc-s1", "libhiredis0.14", "libssl3",
-                                             "libstdc++6"}))
+  EXPECT_EQ(depended,
+            (std::set<std::string>{"adduser", "libboost-program-options1.74.0", "libc6",
+                                   "libgcc-s1", "libhiredis0.14", "libssl3", "libstdc++6"}))
       << depends;
 
   // Control files: the maintainer scripts as written in deploy/debian/.
@@ -309,7 +313,7 @@ TEST(Package, ManPageSaysWhatHelpSays) {
         if (c == '-') out += '-';
         if (c == 'e') out += '\\';
         if (c == 'f') ++i;  // \fB \fI \fR
-        continue;            // \: \&
+        continue;           // \: \&
       }
       if (!std::isspace(static_cast<unsigned char>(s[i]))) out += s[i];
     }
@@ -318,7 +322,10 @@ TEST(Package, ManPageSaysWhatHelpSays) {
   for (std::size_t i = 0; i + 2 < lines.size(); ++i) {
     if (lines[i] != ".TP") continue;
     std::string head = plain(lines[i + 1]);
-    const std::string name = head.rfind("-h,", 0) == 0 ? "--help" : head.substr(0, head.find_first_not_of("-abcdefghijklmnopqrstuvwxyz"));
+    const std::string name =
+        head.rfind("-h,", 0) == 0
+            ? "--help"
+            : head.substr(0, head.find_first_not_of("-abcdefghijklmnopqrstuvwxyz"));
     in_page[name] = plain(lines[i + 2]);
   }
   const auto expected = help_options(help);
@@ -339,14 +346,13 @@ TEST(Package, SourceInstallPointsTheUnitAtItsPrefixAndKeepsTheConfig) {
   must_run({"cmake", "--install", COMET_BUILD_DIR, "--prefix", prefix}, dir.path());
   const std::string conf = prefix + "/etc/comet-gateway/comet-gateway.conf";
   const std::string unit_file = prefix + "/lib/systemd/system/comet-gateway.service";
-  for (const std::string& path :
-       {prefix + "/bin/comet-gateway", conf, unit_file,
-        prefix + "/share/man/man1/comet-gateway.1.gz",
-        prefix + "/share/comet-gateway/redis/comet.lua",
-        prefix + "/share/comet-gateway/clients/php/Comet.php",
-        prefix + "/share/comet-gateway/clients/js/comet.js",
-        prefix + "/share/comet-gateway/examples/comet-gateway.conf",
-        prefix + "/share/doc/comet-gateway/README.md"}) {
+  for (const std::string& path : {prefix + "/bin/comet-gateway", conf, unit_file,
+                                  prefix + "/share/man/man1/comet-gateway.1.gz",
+                                  prefix + "/share/comet-gateway/redis/comet.lua",
+                                  prefix + "/share/comet-gateway/clients/php/Comet.php",
+                                  prefix + "/share/comet-gateway/clients/js/comet.js",
+                                  prefix + "/share/comet-gateway/examples/comet-gateway.conf",
+                                  prefix + "/share/doc/comet-gateway/README.md"}) {
     EXPECT_TRUE(fs::is_regular_file(path)) << path;
   }
   const auto unit = unit_settings(read_file(unit_file));
@@ -363,7 +369,8 @@ TEST(Package, SourceInstallPointsTheUnitAtItsPrefixAndKeepsTheConfig) {
   EXPECT_EQ(read_file(conf), "# edited\n");
 }
 
-// What the install test leaves on the machine, removed however it ends.
+// What the install test leaves on the machine, removed however it ends
+// (the test only runs when neither the package nor the user was there).
 struct Uninstall {
   std::string dir;
   std::string runtime_dir;
@@ -375,6 +382,12 @@ struct Uninstall {
     try {
       if (package_known_to_dpkg(dir)) {
         run({"dpkg", "--purge", "comet-gateway"}, dir, std::chrono::seconds(120));
+      }
+      if (user_exists("comet-gateway")) {
+        run({"deluser", "--system", "--quiet", "comet-gateway"}, dir, std::chrono::seconds(60));
+      }
+      if (group_exists("comet-gateway")) {
+        run({"delgroup", "--system", "--quiet", "comet-gateway"}, dir, std::chrono::seconds(60));
       }
     } catch (const std::exception&) {
     }
@@ -422,8 +435,8 @@ TEST(Package, InstallsStartsAsTheUnitSaysAndPurgesWithoutATrace) {
 
   // The installed unit checks out (systemd-analyze needs no running systemd;
   // it also finds the man page its Documentation= names).
-  RunResult verify = run({"systemd-analyze", "verify", kUnitPath}, dir.path(),
-                         std::chrono::seconds(60));
+  RunResult verify =
+      run({"systemd-analyze", "verify", kUnitPath}, dir.path(), std::chrono::seconds(60));
   EXPECT_EQ(verify.status, 0) << verify.out << verify.err;
   EXPECT_EQ(verify.err, "");
 
@@ -436,7 +449,9 @@ TEST(Package, InstallsStartsAsTheUnitSaysAndPurgesWithoutATrace) {
   const std::string group_name = single(unit, "Group");
   const std::string runtime_dir = "/run/" + single(unit, "RuntimeDirectory");
   const unsigned runtime_mode = std::stoul(single(unit, "RuntimeDirectoryMode"), nullptr, 8);
-  std::string supplementary = single(unit, "SupplementaryGroups");
+  const std::string groups = unit.count("SupplementaryGroups")
+                                 ? "--groups=" + single(unit, "SupplementaryGroups")
+                                 : "--clear-groups";
   ASSERT_FALSE(fs::exists(runtime_dir)) << runtime_dir << " exists: something started it";
   uninstall.runtime_dir = runtime_dir;
   fs::create_directory(runtime_dir);
@@ -444,10 +459,15 @@ TEST(Package, InstallsStartsAsTheUnitSaysAndPurgesWithoutATrace) {
   ASSERT_EQ(::chmod(runtime_dir.c_str(), runtime_mode), 0);
 
   RedisServer redis(dir.subdir("redis"));
-  std::vector<std::string> args = {"setpriv", "--reuid=" + user_name, "--regid=" + group_name,
-                                   "--groups=" + supplementary, "--no-new-privs", "--",
-                                   "sh", "-c", "umask " + single(unit, "UMask") +
-                                   " && exec \"$0\" \"$@\""};
+  std::vector<std::string> args = {"setpriv",
+                                   "--reuid=" + user_name,
+                                   "--regid=" + group_name,
+                                   groups,
+                                   "--no-new-privs",
+                                   "--",
+                                   "sh",
+                                   "-c",
+                                   "umask " + single(unit, "UMask") + " && exec \"$0\" \"$@\""};
   for (const auto& w : words(single(unit, "ExecStart"))) args.push_back(w);
   ASSERT_EQ(args[9], "/usr/bin/comet-gateway");
   args.push_back("--redis");
@@ -482,7 +502,8 @@ TEST(Package, InstallsStartsAsTheUnitSaysAndPurgesWithoutATrace) {
         return health.status == 200;
       },
       std::chrono::seconds(10), std::chrono::milliseconds(100)))
-      << health.status << " " << health.body << "\n" << gateway->output();
+      << health.status << " " << health.body << "\n"
+      << gateway->output();
   EXPECT_NE(health.body.find("\"redis\":\"up\""), std::string::npos) << health.body;
 
   // Stopped by its pid, as systemd stops it (SIGTERM: exit 0).
