@@ -45,6 +45,7 @@ const std::set<std::string> kExpectedFiles = {
     "./usr/bin/comet-gateway",
     "./usr/share/comet-gateway/clients/js/comet.js",
     "./usr/share/comet-gateway/clients/php/Comet.php",
+    "./usr/share/comet-gateway/examples/Caddyfile",
     "./usr/share/comet-gateway/examples/apache-comet.conf",
     "./usr/share/comet-gateway/examples/comet-gateway.conf",
     "./usr/share/comet-gateway/examples/demo/index.html",
