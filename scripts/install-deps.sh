@@ -9,6 +9,9 @@ PACKAGES=(
   libssl-dev libgtest-dev nlohmann-json3-dev
   libfcgi-bin redis-server redis-sentinel nginx-light php-cli php-redis curl strace
   apache2 lighttpd caddy
+  # The Debian package and its tests: dpkg-shlibdeps, lintian,
+  # systemd-analyze, man, adduser for the package's postinst.
+  dpkg-dev lintian systemd man-db adduser
 )
 # The browser test of the demo (tests/browser) drives Debian's Chromium
 # with playwright-core from npm; `--no-browser` skips both (scripts/up.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test (unit and
+# Installs what is missing, builds, and runs every test (unit, package and
 # integration: the integration tests start their own redis-server, nginx,
 # PHP and comet-gateway on free loopback ports). The unit and integration
 # tiers run twice: first built with AddressSanitizer and

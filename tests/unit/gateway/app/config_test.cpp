@@ -60,6 +60,9 @@ TEST(Config, TheShippedConfigFileParses) {
   EXPECT_EQ(cl.config.listen, (std::vector<std::string>{"unix:/run/comet-gateway/comet.sock"}));
   EXPECT_EQ(cl.config.redis.redacted(), "redis://127.0.0.1:6379");
   EXPECT_EQ(cl.config.poll.max_timeout, std::chrono::seconds(50));
+  // The socket is the web server's group's (the unit's SupplementaryGroups=).
+  EXPECT_EQ(cl.config.listen_group, "www-data");
+  EXPECT_EQ(cl.config.listen_mode, 0660u);
 }
 
 TEST(Config, PublishAccessFlags) {

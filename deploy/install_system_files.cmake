@@ -1,0 +1,56 @@
+# Run by `cmake --install` and by cpack (install(SCRIPT) in
+# deploy/CMakeLists.txt): the files whose place depends on the prefix the
+# install runs with, which cpack sets to /usr whatever the build's prefix.
+#
+#   prefix /usr (the Debian package): /etc/comet-gateway/comet-gateway.conf,
+#     /lib/systemd/system/comet-gateway.service, the lintian overrides
+#   any other prefix P: P/etc/comet-gateway/comet-gateway.conf,
+#     P/lib/systemd/system/comet-gateway.service (systemd reads
+#     /usr/local/lib/systemd/system too)
+#
+# The unit's ExecStart= names the installed binary and config file. An
+# existing config file is kept (it is the administrator's); dpkg handles
+# its own conffile.
+#
+# Input: COMET_DEPLOY_DIR (deploy/ of the source tree), COMET_STAGING_DIR
+# (a scratch directory of the build tree).
+
+if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  set(etc_dir /etc)
+  set(unit_dir /lib/systemd/system)
+else()
+  set(etc_dir ${CMAKE_INSTALL_PREFIX}/etc)
+  set(unit_dir ${CMAKE_INSTALL_PREFIX}/lib/systemd/system)
+endif()
+
+file(READ ${COMET_DEPLOY_DIR}/comet-gateway.service unit)
+foreach(pair
+    "ExecStart=/usr/bin/comet-gateway --config /etc/comet-gateway/comet-gateway.conf|ExecStart=${CMAKE_INSTALL_PREFIX}/bin/comet-gateway --config ${etc_dir}/comet-gateway/comet-gateway.conf"
+    "Documentation=file:///usr/share/doc/comet-gateway/|Documentation=file://${CMAKE_INSTALL_PREFIX}/share/doc/comet-gateway/")
+  string(REPLACE "|" ";" pair "${pair}")
+  list(GET pair 0 from)
+  list(GET pair 1 to)
+  string(FIND "${unit}" "${from}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "deploy/comet-gateway.service has no line starting \"${from}\"")
+  endif()
+  string(REPLACE "${from}" "${to}" unit "${unit}")
+endforeach()
+file(WRITE ${COMET_STAGING_DIR}/comet-gateway.service "${unit}")
+file(INSTALL ${COMET_STAGING_DIR}/comet-gateway.service DESTINATION ${unit_dir}
+     FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+
+# Not readable by others even before postinst gives it to the service's
+# group (root:comet-gateway 0640).
+set(conf "${etc_dir}/comet-gateway/comet-gateway.conf")
+if(EXISTS "$ENV{DESTDIR}${conf}")
+  message(STATUS "Kept: $ENV{DESTDIR}${conf} (the installed example is in share/comet-gateway/examples)")
+else()
+  file(INSTALL ${COMET_DEPLOY_DIR}/comet-gateway.conf.example DESTINATION ${etc_dir}/comet-gateway
+       RENAME comet-gateway.conf FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
+endif()
+
+if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  file(INSTALL ${COMET_DEPLOY_DIR}/debian/lintian-overrides DESTINATION /usr/share/lintian/overrides
+       RENAME comet-gateway FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+endif()
