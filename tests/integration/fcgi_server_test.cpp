@@ -469,7 +469,9 @@ TEST_F(FcgiServer, UnixSocketTakesTheModeAndGroupAsked) {
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  if (::geteuid() == 0) EXPECT_EQ(st.st_gid, gid);
+  if (::geteuid() == 0) {
+    EXPECT_EQ(st.st_gid, gid);
+  }
   Client c = connect();
   c.send(request(1, "/mode", false));
   ASSERT_TRUE(wait_for(c, [](const Client& cl) { return cl.eof; }));
