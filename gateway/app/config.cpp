@@ -75,6 +75,15 @@ po::options_description make_options() {
      "messages in one response at most")
     ("batch-bytes", po::value<std::size_t>()->value_name("BYTES")->default_value(1024 * 1024),
      "message bytes in one response at most (a single larger message still goes out alone)")
+    ("max-reads-per-poll", po::value<std::size_t>()->value_name("N")->default_value(4),
+     "stream reads one poll or stream may make to place its durable positions (further "
+     "positions are answered with a gap)")
+    ("max-stream-reads", po::value<std::size_t>()->value_name("N")->default_value(64),
+     "stream reads in flight and queued in all (positions beyond are answered with a gap)")
+    ("max-stream-read-bytes",
+     po::value<std::size_t>()->value_name("BYTES")->default_value(64 * 1024 * 1024),
+     "bytes of stream reads in all: each read not answered reserves BYTES / "
+     "--max-stream-reads, an answer its size until its polls are answered")
     ("max-connections", po::value<std::size_t>()->value_name("N")->default_value(50000),
      "open FastCGI connections at most (further ones are closed at once)")
     ("max-requests-per-connection", po::value<std::size_t>()->value_name("N")->default_value(10000),
@@ -223,6 +232,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   c.hub.buffer_max_age = seconds_option(vm, "buffer-age", 1);
   c.hub.batch_max_messages = positive(vm, "batch-messages");
   c.hub.batch_max_bytes = positive(vm, "batch-bytes");
+  c.max_reads_per_poll = positive(vm, "max-reads-per-poll");
+  c.stream_reads.max_reads = positive(vm, "max-stream-reads");
+  c.stream_reads.max_bytes = positive(vm, "max-stream-read-bytes");
   c.fcgi.max_connections = positive(vm, "max-connections");
   c.fcgi.max_requests_per_connection = positive(vm, "max-requests-per-connection");
   c.fcgi.max_params_bytes = positive(vm, "max-params-bytes");

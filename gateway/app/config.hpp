@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fcgi/limits.hpp"
+#include "gateway/core/durable_reader.hpp"
 #include "gateway/core/hub.hpp"
 #include "gateway/http/client_budget.hpp"
 #include "gateway/http/poll_params.hpp"
@@ -29,6 +30,9 @@ struct Config {
   PollLimits poll;
   HubOptions hub;
   ClientLimits clients;
+  // Stream reads that place durable positions: per poll, and in all.
+  std::size_t max_reads_per_poll = 4;
+  DurableReaderOptions stream_reads;
   fcgi::Limits fcgi;
   std::vector<std::string> cors_origins;
   std::vector<std::string> token_secrets;  // access control on when non-empty

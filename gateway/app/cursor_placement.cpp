@@ -1,17 +1,31 @@
 #include "gateway/app/cursor_placement.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <tuple>
 
 namespace comet {
 
+namespace {
+
+std::uint64_t wall_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+}  // namespace
+
 CursorPlacement::CursorPlacement(boost::asio::io_context& io, Delivery& delivery,
-                                 RedisClient& redis)
+                                 RedisClient& redis, DurableReaderOptions reads,
+                                 std::size_t max_reads_per_poll)
     : delivery_(delivery),
       redis_(redis),
-      reader_(DurableReaderOptions{},
+      reader_(reads,
               [this](const ReadNeed& need, std::size_t count, DurableReader::Reply reply) {
                 return send_read(need, count, std::move(reply));
               }),
+      max_reads_per_poll_(max_reads_per_poll),
       resync_timer_(io),
       reader_timer_(io) {}
 
@@ -36,11 +50,10 @@ bool CursorPlacement::send_read(const ReadNeed& need, std::size_t count,
         // Parked polls that the read gave messages to.
         hub().flush(Clock::now());
         delivery_.schedule_wakeup();
-        if (read) {
-          resync();  // a window may need the next part
-        } else if (!hub().resyncs_needed().empty()) {
-          arm_resync_timer();
-        }
+        // A window may need the next part (apply_read queued it), or the
+        // read made room for one that waits: taken off the Hub's queue,
+        // no scan of the channels.
+        resync();
       });
 }
 
@@ -63,21 +76,30 @@ void CursorPlacement::arm_reader_timer() {
 
 void CursorPlacement::resync() {
   if (delivery_.draining() || !redis_.up()) return;
-  bool refused = false;
-  for (const ReadNeed& need : hub().resyncs_needed()) {
-    if (reader_.pending(need)) continue;
-    if (!reader_.read(
-            need, [](const DurableReader::Result&) {}, Clock::now()))
-      refused = true;
+  while (reader_.has_room()) {
+    auto need = hub().next_resync();
+    if (!need) break;
+    // The read pending answers it; apply_read queues the window again if
+    // it still waits then.
+    if (reader_.pending(*need)) continue;
+    std::string name = need->channel;
+    reader_.read(
+        *need,
+        [this, name](const DurableReader::Result& r) {
+          if (r || delivery_.draining()) return;
+          // Failed (Redis refused it for too long, or no answer): again
+          // later, on the timer or when the command connection is back.
+          hub().resync_later(name);
+          arm_resync_timer();
+        },
+        Clock::now());
   }
+  // No room: each read that completes calls again.
   arm_reader_timer();
-  // Redis refuses reads now (command connection down): on_command_ready
-  // calls again, and so does this timer, whichever is first.
-  if (refused) arm_resync_timer();
 }
 
 void CursorPlacement::arm_resync_timer() {
-  if (resync_armed_) return;
+  if (resync_armed_ || delivery_.draining()) return;
   resync_armed_ = true;
   resync_timer_.expires_after(std::chrono::milliseconds(500));
   resync_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -92,8 +114,11 @@ struct CursorPlacement::ReadingPoll {
   std::vector<std::string> channels;
   Since since;
   std::function<void(const PollReads*)> then;
+  bool caught_up = false;  // ours, or placed after a barrier
   PollReads reads;
   std::size_t outstanding = 0;
+  std::size_t asked = 0;  // reads asked for, every round
+  std::size_t held = 0;   // bytes of answers in `reads`, held in the reader's budget
   int round = 0;
 };
 
@@ -109,23 +134,23 @@ void CursorPlacement::place(const fcgi::RequestPtr& request, std::vector<std::st
     auto state = std::make_shared<
         std::tuple<std::vector<std::string>, Since, std::function<void(const PollReads*)>>>(
         std::move(channels), since, std::move(then));
-    bool waiting = redis_.sync([this, request, state](bool) {
+    bool waiting = redis_.sync([this, request, state](bool caught_up) {
       if (request->finished()) return;
       auto& [ch, si, th] = *state;
-      read_then(request, std::move(ch), si, std::move(th));
+      read_then(request, std::move(ch), si, caught_up, std::move(th));
     });
     if (waiting) return;
     auto& [ch, si, th] = *state;
-    read_then(request, std::move(ch), si, std::move(th));
+    read_then(request, std::move(ch), si, false, std::move(th));
     return;
   }
-  read_then(request, std::move(channels), since, std::move(then));
+  read_then(request, std::move(channels), since, !foreign, std::move(then));
 }
 
 void CursorPlacement::read_then(const fcgi::RequestPtr& request, std::vector<std::string> channels,
-                                const Since& since, std::function<void(const PollReads*)> then) {
-  auto needs = hub().reads_needed(channels, since);
-  if (needs.empty()) {
+                                const Since& since, bool caught_up,
+                                std::function<void(const PollReads*)> then) {
+  if (since.kind != Since::Kind::cursor || since.cursor.positions.empty()) {
     then(nullptr);
     return;
   }
@@ -133,9 +158,29 @@ void CursorPlacement::read_then(const fcgi::RequestPtr& request, std::vector<std
   rp->request = request;
   rp->channels = std::move(channels);
   rp->since = since;
+  rp->caught_up = caught_up;
   rp->then = std::move(then);
+  auto needs = plan(*rp);
+  if (needs.empty()) {
+    rp->then(rp->reads.gaps.empty() ? nullptr : &rp->reads);
+    return;
+  }
   reading_.insert(rp);
   read_round(rp, std::move(needs));
+}
+
+std::vector<ReadNeed> CursorPlacement::plan(ReadingPoll& rp) {
+  ReadLimits limits;
+  limits.max_reads = max_reads_per_poll_ - std::min(rp.asked, max_reads_per_poll_);
+  limits.wall_ms = wall_ms();
+  limits.caught_up = rp.caught_up;
+  ReadPlan p = hub().reads_needed(rp.channels, rp.since, limits, rp.round > 0 ? &rp.reads : nullptr);
+  for (auto& [name, why] : p.refused) {
+    // A second round finds the first one's refusals again: counted once.
+    if (rp.reads.gaps.insert(std::move(name)).second) ++counters_.refused[std::size_t(why)];
+  }
+  if (rp.round == 0) counters_.unmatched += p.unmatched;
+  return std::move(p.reads);
 }
 
 // One round: every read asked for; the last to come back (or to fail) ends
@@ -146,36 +191,59 @@ void CursorPlacement::read_round(const std::shared_ptr<ReadingPoll>& rp,
                                  std::vector<ReadNeed> needs) {
   ++rp->round;
   rp->outstanding = needs.size();
+  rp->asked += needs.size();
   for (ReadNeed& need : needs) {
     const std::string name = need.channel;
     bool asked = reader_.read(
         need,
         [this, rp, name](const DurableReader::Result& r) {
-          if (r) rp->reads.insert_or_assign(name, *r);
+          if (r) {
+            // Held until the poll is answered, in the reader's byte budget
+            // (a second round's read replaces the first one's).
+            auto it = rp->reads.reads.find(name);
+            if (it != rp->reads.reads.end()) {
+              const std::size_t old = it->second.bytes();
+              reader_.release(old);
+              rp->held -= std::min(rp->held, old);
+              it->second = *r;
+            } else {
+              it = rp->reads.reads.emplace(name, *r).first;
+            }
+            const std::size_t n = it->second.bytes();
+            reader_.hold(n);
+            rp->held += n;
+          }
           read_done(rp);
         },
         Clock::now());
     arm_reader_timer();
-    // Only the last one can end the round, so nothing after this in the
-    // loop runs once it has.
-    if (!asked) read_done(rp);
+    if (!asked) {
+      // No budget left for a new read: a gap rather than a queue that grows.
+      if (rp->reads.gaps.insert(name).second)
+        ++counters_.refused[std::size_t(PositionRefusal::budget)];
+      // Only the last one can end the round, so nothing after this in the
+      // loop runs once it has.
+      read_done(rp);
+    }
   }
 }
 
 void CursorPlacement::read_done(const std::shared_ptr<ReadingPoll>& rp) {
   if (--rp->outstanding > 0) return;
   if (!delivery_.draining() && !rp->request->finished() && rp->round < 2) {
-    auto more = hub().reads_needed(rp->channels, rp->since);
-    std::erase_if(more, [&](const ReadNeed& n) {
-      auto it = rp->reads.find(n.channel);
-      return it != rp->reads.end() && it->second.from == n.from;
-    });
+    auto more = plan(*rp);
     if (!more.empty()) {
       read_round(rp, std::move(more));
       return;
     }
   }
+  finish(rp);
+}
+
+void CursorPlacement::finish(const std::shared_ptr<ReadingPoll>& rp) {
   reading_.erase(rp);
+  reader_.release(rp->held);
+  rp->held = 0;
   if (rp->request->finished()) return;  // the client went away meanwhile
   rp->then(&rp->reads);
 }

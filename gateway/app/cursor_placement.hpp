@@ -6,11 +6,16 @@
 // messages this one has not received yet, and once the barrier's marker is
 // back, all of them are below the new cursor, so none is delivered twice.
 // Durable positions that the Hub cannot place from what it holds are read
-// from their streams (DurableReader, then RedisClient), in up to two rounds.
+// from their streams (DurableReader, then RedisClient), in up to two rounds,
+// at most max_reads_per_poll reads per poll in all and within the reader's
+// budget; positions refused (Hub::reads_needed, or no budget left) are
+// answered with a gap and counted by reason.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <array>
 #include <boost/asio/steady_timer.hpp>
+#include <cstdint>
 #include <memory>
 #include <set>
 
@@ -21,9 +26,15 @@
 
 namespace comet {
 
+struct PlacementCounters {
+  std::array<std::uint64_t, kPositionRefusals> refused{};  // by PositionRefusal
+  std::uint64_t unmatched = 0;  // positions naming no channel of their poll
+};
+
 class CursorPlacement final : public Placement {
  public:
-  CursorPlacement(boost::asio::io_context& io, Delivery& delivery, RedisClient& redis);
+  CursorPlacement(boost::asio::io_context& io, Delivery& delivery, RedisClient& redis,
+                  DurableReaderOptions reads = {}, std::size_t max_reads_per_poll = 4);
 
   void place(const fcgi::RequestPtr& request, std::vector<std::string> channels, const Since& since,
              std::function<void(const PollReads*)> then) override;
@@ -36,13 +47,20 @@ class CursorPlacement final : public Placement {
   // timers stop.
   void stop();
 
+  const PlacementCounters& counters() const { return counters_; }
+  std::size_t reads_pending() const { return reader_.reads(); }  // in flight and queued
+  std::size_t read_bytes() const { return reader_.bytes(); }
+
  private:
   struct ReadingPoll;
   Hub& hub() { return delivery_.hub(); }
   void read_then(const fcgi::RequestPtr& request, std::vector<std::string> channels,
-                 const Since& since, std::function<void(const PollReads*)> then);
+                 const Since& since, bool caught_up, std::function<void(const PollReads*)> then);
+  // What the Hub needs read for `rp` now; refusals go to its gaps.
+  std::vector<ReadNeed> plan(ReadingPoll& rp);
   void read_round(const std::shared_ptr<ReadingPoll>& rp, std::vector<ReadNeed> needs);
   void read_done(const std::shared_ptr<ReadingPoll>& rp);
+  void finish(const std::shared_ptr<ReadingPoll>& rp);
   void arm_reader_timer();
   void arm_resync_timer();
   bool send_read(const ReadNeed& need, std::size_t count, DurableReader::Reply reply);
@@ -50,6 +68,8 @@ class CursorPlacement final : public Placement {
   Delivery& delivery_;
   RedisClient& redis_;
   DurableReader reader_;
+  std::size_t max_reads_per_poll_;
+  PlacementCounters counters_;
   // Polls waiting for their stream reads (answered at shutdown).
   std::set<std::shared_ptr<ReadingPoll>> reading_;
   boost::asio::steady_timer resync_timer_;

@@ -51,7 +51,7 @@ Gateway::Gateway(boost::asio::io_context& io, Config config, Logger& log)
                                   [this](bool resumed) { on_subscribed(resumed); },
                                   [this] { hub_.link_down(); }, [this] { placement_.resync(); }},
              log_),
-      placement_(io, *this, redis_),
+      placement_(io, *this, redis_, config_.stream_reads, config_.max_reads_per_poll),
       clients_(config_.clients),
       poll_(*this, placement_, access_, clients_, config_.poll),
       sse_(*this, placement_, access_, clients_, config_.poll, config_.sse_lifetime),
@@ -212,6 +212,10 @@ Gauges Gateway::gauges() const {
   g.redis_reconnects = redis_.reconnects();
   g.stream_reads = redis_.reads();
   g.stream_read_failures = redis_.read_failures();
+  g.stream_reads_pending = placement_.reads_pending();
+  g.stream_read_bytes = placement_.read_bytes();
+  g.positions_refused = placement_.counters().refused;
+  g.positions_unmatched = placement_.counters().unmatched;
   return g;
 }
 

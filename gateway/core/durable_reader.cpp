@@ -6,6 +6,12 @@ DurableReader::DurableReader(DurableReaderOptions options, Send send)
     : options_(options), send_(std::move(send)) {
   if (options_.max_in_flight == 0) options_.max_in_flight = 1;
   if (options_.count == 0) options_.count = 1;
+  if (options_.max_reads == 0) options_.max_reads = 1;
+}
+
+bool DurableReader::has_room() const {
+  return entries_.size() < options_.max_reads &&
+         bytes() + reserve() <= std::max(options_.max_bytes, reserve());
 }
 
 bool DurableReader::pending(const ReadNeed& need) const {
@@ -18,7 +24,7 @@ bool DurableReader::read(const ReadNeed& need, Done done, Clock::time_point now)
     it->second.waiters.push_back(std::move(done));
     return true;
   }
-  if (queue_.size() >= options_.max_queued) return false;
+  if (!has_room()) return false;
   entries_.emplace(key, Entry{++next_id_, {std::move(done)}, false, now + options_.wait_for_redis});
   queue_.push_back(std::move(key));
   // In order: a read asked for now does not overtake one that waits.

@@ -5,7 +5,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -55,6 +57,9 @@ struct HubOptions {
   // parked waiters cost no per-waiter timer.
   Clock::duration tick = std::chrono::milliseconds(100);
   std::uint64_t seed = 1;  // for the jitter
+  // A stream id's time part is Redis's clock: a position more than this
+  // ahead of the wall clock was not issued by a gateway (reads_needed).
+  std::chrono::milliseconds position_skew = std::chrono::seconds(60);
 };
 
 struct HubCounters {
@@ -84,8 +89,46 @@ struct PollResult {
   BatchPtr batch;  // answered only
 };
 
-// Stream reads done for one poll, by channel name.
-using PollReads = std::map<std::string, StreamRead, std::less<>>;
+// Why a durable position of a poll is answered with a gap and no stream
+// read (see reads_needed): no gateway could have issued it, or reading it
+// would pass the poll's or the gateway's read budget.
+enum class PositionRefusal : std::uint8_t {
+  future,    // its stream id's time is ahead of the clock by more than position_skew
+  ahead,     // ahead of a synced window, with the subscription caught up
+  per_poll,  // past the reads one poll may make
+  budget,    // the gateway's reads in flight and queued are at their count or bytes
+};
+inline constexpr std::size_t kPositionRefusals = 4;
+
+// What placing a poll's durable positions produced: the stream reads done
+// for it, by channel name, and the channels whose positions are answered
+// with a gap without a read.
+struct PollReads {
+  std::map<std::string, StreamRead, std::less<>> reads;
+  std::set<std::string, std::less<>> gaps;
+};
+
+// What reads_needed() may ask for.
+struct ReadLimits {
+  // Reads this poll may still make (one per channel at most in any case).
+  std::size_t max_reads = std::numeric_limits<std::size_t>::max();
+  // The wall clock in ms since the Unix epoch, for stream ids' time part
+  // (none: not checked).
+  std::optional<std::uint64_t> wall_ms;
+  // The subscription has delivered everything published before the poll's
+  // cursor was issued: the cursor is this instance's, or another's placed
+  // after a barrier.
+  bool caught_up = false;
+};
+
+// The reads a poll needs, and the positions refused without one.
+struct ReadPlan {
+  std::vector<ReadNeed> reads;  // sorted by channel, one per channel at most
+  std::vector<std::pair<std::string, PositionRefusal>> refused;
+  // Positions that name no channel of the poll (or two channels with the
+  // same hash): ignored, and left out of the next cursor.
+  std::size_t unmatched = 0;
+};
 
 class Hub {
  public:
@@ -121,22 +164,32 @@ class Hub {
 
   // ---- Durable channels ----
   // The subscription went down / came up: every window waits for a read
-  // from its top (resyncs_needed) before live messages extend it again.
+  // from its top (next_resync) before live messages extend it again.
   void link_down();
   void link_up();
   // Reads of the stream that poll() needs to answer `since` on `channels`
   // without a gap: a position behind what is held (gateway restart, another
   // instance, eviction), ahead of it (another instance heard more already),
-  // or on a channel not held at all.
-  std::vector<ReadNeed> reads_needed(std::span<const std::string> channels,
-                                     const Since& since) const;
-  // Windows that wait for a read from their top.
-  std::vector<ReadNeed> resyncs_needed() const;
+  // or on a channel not held at all; at most one per channel and
+  // `limits.max_reads` in all, none already in `done` (an earlier round).
+  // Positions that no gateway could have issued, and those past
+  // max_reads, are refused: poll() answers them with a gap once they are
+  // in PollReads::gaps. O(channels of the poll).
+  ReadPlan reads_needed(std::span<const std::string> channels, const Since& since,
+                        const ReadLimits& limits = {}, const PollReads* done = nullptr) const;
+  // The next window that waits for a read from its top (after a loss, or
+  // a read that did not sync it), taken off the Hub's queue of them:
+  // O(1) amortised, never a scan of the channels.
+  std::optional<ReadNeed> next_resync();
+  // Queues `channel`'s window again (its resync read failed or was refused).
+  void resync_later(std::string_view channel);
+  std::size_t resyncs_waiting() const { return resyncs_.size(); }
   // Taken when a read of `channel` is sent to Redis.
   ReadToken read_token(std::string_view channel) const;
   // What a read of `channel` after `from` answered: starts or extends the
   // channel's window (deduplicating by stream id), syncs it when the token
-  // allows. Completes no waiter: call flush().
+  // allows, else queues it for next_resync. Completes no waiter: call
+  // flush(). Touches only `channel`.
   void apply_read(std::string_view channel, StreamId from, const StreamRead& read,
                   const ReadToken& token, Clock::time_point now);
   // An empty answer that leaves the client where `cursor` was.
@@ -153,7 +206,8 @@ class Hub {
   // Batch gaps list channel names sorted, without duplicates.
   // Durable channels are placed by their positions in the cursor; `reads`
   // holds the reads done for reads_needed(): a position still not placeable
-  // is answered from its read (those messages only, at once), else a gap.
+  // is answered from its read (those messages only, at once), else a gap;
+  // so is one in reads->gaps.
   PollResult poll(Waiter& w, std::span<const std::string> channels, const Since& since,
                   Clock::duration timeout, Clock::time_point now, const PollReads* reads = nullptr);
   bool can_park() const;
@@ -238,6 +292,7 @@ class Hub {
   void file_by_age(Channel& c);
   void evict_aged(Clock::time_point now);
   void forget_idle_channels();
+  void queue_resync(Channel& c);
 
   // Poll and release compute batches with this one function, so that a
   // released waiter gets exactly what poll() would have answered.
@@ -279,6 +334,10 @@ class Hub {
   std::uint64_t link_gen_ = 0;
   bool link_up_ = false;
   std::uint64_t window_gens_ = 0;  // DurableWindow::gen values, never reused
+  // Names of channels whose windows wait for a read from their top, each
+  // queued once (Channel::resync_queued); a name whose channel is gone or
+  // synced since is skipped when taken.
+  std::deque<std::string> resyncs_;
   // Keys are views of Channel::name; the unique_ptr keeps channels (their
   // queue sentinels) at fixed addresses.
   std::unordered_map<std::string_view, std::unique_ptr<Channel>> channels_;

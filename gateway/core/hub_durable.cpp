@@ -23,33 +23,96 @@ std::uint64_t Hub::seq_after(const Channel& c, StreamId p) const {
   return it == buf.end() ? last_seq_ : (*it)->seq - 1;
 }
 
-std::vector<ReadNeed> Hub::reads_needed(std::span<const std::string> channels,
-                                        const Since& since) const {
-  std::vector<ReadNeed> out;
+// DESIGN: which durable positions a gateway could have issued.
+//
+// A position is a channel hash and a stream id. Any gateway gives a client
+// a position only for a channel of that client's poll, only with the id of
+// a message of that channel's stream it delivered (or the position the
+// client sent), and a stream id is made by Redis from its clock. So a
+// position of a poll on `channels` is one no gateway issued, and is
+// answered without a stream read, when
+//   - its hash is that of no channel of the poll, or of two: ignored (it
+//     names nothing this poll can be told about; the next cursor drops it);
+//   - its id's time is more than position_skew ahead of the wall clock
+//     (`future`): a gap;
+//   - the channel's window here is synced, the subscription is up, the
+//     subscription has caught up with the cursor (the cursor is this
+//     instance's, or another's after a barrier: every message any gateway
+//     delivered before it has been received here) and the id is ahead of
+//     the window's top (`ahead`): a gap. Without the barrier it may be a
+//     message still on its way here, and is read up to, as before.
+// Duplicate hashes cannot reach here (parse_cursor refuses them). What
+// remains could have been issued and is placed from memory or read, one
+// read per channel at most and at most `max_reads` per poll (`per_poll`
+// past it: a gap, so that no request makes more reads than that).
+ReadPlan Hub::reads_needed(std::span<const std::string> channels, const Since& since,
+                           const ReadLimits& limits, const PollReads* done) const {
+  ReadPlan out;
   if (since.kind != Since::Kind::cursor || since.cursor.positions.empty()) return out;
   const auto names = sorted_names(channels);
   const auto ps = positions_of(names, since);
+  std::size_t matched = 0;
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (!ps[i]) continue;
+    ++matched;
+    const StreamId p = *ps[i];
+    auto refuse = [&](PositionRefusal why) { out.refused.emplace_back(names[i], why); };
+    if (limits.wall_ms && p.ms > *limits.wall_ms &&
+        p.ms - *limits.wall_ms > static_cast<std::uint64_t>(options_.position_skew.count())) {
+      refuse(PositionRefusal::future);
+      continue;
+    }
     auto it = channels_.find(names[i]);
     const Channel* c = it == channels_.end() ? nullptr : it->second.get();
-    if (c == nullptr || !c->window || *ps[i] < c->window->base) {
-      out.push_back(ReadNeed{std::string(names[i]), *ps[i]});
-    } else if (*ps[i] > c->window->top) {
+    ReadNeed need{std::string(names[i]), p};
+    if (c != nullptr && c->window && p >= c->window->base) {
+      const DurableWindow& w = *c->window;
+      if (p <= w.top) continue;  // placed from memory
+      if (w.synced && link_up_ && limits.caught_up) {
+        refuse(PositionRefusal::ahead);
+        continue;
+      }
       // Another gateway heard more already: read up to it here too, or its
       // messages would reach this client a second time when heard live.
-      out.push_back(ReadNeed{std::string(names[i]), c->window->top});
+      need.from = w.top;
     }
+    if (done != nullptr) {
+      auto d = done->reads.find(need.channel);
+      if (d != done->reads.end() && d->second.from == need.from) continue;
+    }
+    if (out.reads.size() >= limits.max_reads) {
+      refuse(PositionRefusal::per_poll);
+      continue;
+    }
+    out.reads.push_back(std::move(need));
   }
+  out.unmatched = since.cursor.positions.size() - matched;
   return out;
 }
 
-std::vector<ReadNeed> Hub::resyncs_needed() const {
-  std::vector<ReadNeed> out;
-  for (const auto& [name, c] : channels_) {
-    if (c->window && !c->window->synced) out.push_back(ReadNeed{c->name, c->window->top});
+std::optional<ReadNeed> Hub::next_resync() {
+  while (!resyncs_.empty()) {
+    const std::string name = std::move(resyncs_.front());
+    resyncs_.pop_front();
+    auto it = channels_.find(name);
+    // Gone, or queued again under a new channel of that name: skipped.
+    if (it == channels_.end() || !it->second->resync_queued) continue;
+    Channel& c = *it->second;
+    c.resync_queued = false;
+    if (c.window && !c.window->synced) return ReadNeed{c.name, c.window->top};
   }
-  return out;
+  return std::nullopt;
+}
+
+void Hub::resync_later(std::string_view channel) {
+  auto it = channels_.find(channel);
+  if (it != channels_.end()) queue_resync(*it->second);
+}
+
+void Hub::queue_resync(Channel& c) {
+  if (c.resync_queued || !c.window || c.window->synced) return;
+  c.resync_queued = true;
+  resyncs_.push_back(c.name);
 }
 
 ReadToken Hub::read_token(std::string_view channel) const {
@@ -66,6 +129,7 @@ void Hub::link_down() {
     if (!c->window) continue;
     c->window->synced = false;
     c->window->gen = ++window_gens_;
+    queue_resync(*c);
   }
 }
 
@@ -99,6 +163,11 @@ void Hub::drain_pending(Channel& c, Clock::time_point now) {
 void Hub::apply_read(std::string_view channel, StreamId from, const StreamRead& read,
                      const ReadToken& token, Clock::time_point now) {
   see(now);
+  // The window the read was sent for has been forgotten since (nobody held
+  // the channel): nothing to start again. A poll that asked for the read
+  // answers from it directly. Starting a window here would start it
+  // unsynced, queue a resync, and, forgotten again meanwhile, loop.
+  if (token.window_gen && !channels_.contains(channel)) return;
   Channel& c = get_or_create(channel);
   // Sent while subscribed, no loss since, and up to the stream's end: every
   // later message arrives live.
@@ -150,6 +219,7 @@ void Hub::apply_read(std::string_view channel, StreamId from, const StreamRead& 
     // resync in flight) covers it.
   }
   if (c.window->synced && !c.window->pending.empty()) drain_pending(c, now);
+  queue_resync(c);  // still waiting: the next part, or a read sent after a loss
   note_maybe_idle(c);
 }
 
@@ -169,7 +239,7 @@ BatchPtr Hub::direct_batch(std::span<ChannelRef> refs, const std::vector<std::si
   bool full = false;
   for (std::size_t k = 0; k < direct.size(); ++k) {
     const std::size_t i = direct[k];
-    const StreamRead& read = reads.find(refs[i].name)->second;
+    const StreamRead& read = reads.reads.find(refs[i].name)->second;
     if (read.status != StreamRead::Status::ok && from[k] != StreamId{}) {
       b->gaps.emplace_back(refs[i].name);
     }

@@ -157,14 +157,21 @@ PollResult Hub::poll(Waiter& w, std::span<const std::string> channels, const Sin
     const std::optional<StreamId>& p = positions[i];
     const DurableWindow* win = c != nullptr && c->window ? &*c->window : nullptr;
     const StreamRead* read = nullptr;
+    const bool refused = p && reads != nullptr && reads->gaps.contains(names[i]);
     if (p && reads != nullptr) {
       // Only a read from this very position answers it (another one, say
       // a catch-up from the window's top, would skip or repeat).
-      if (auto f = reads->find(names[i]); f != reads->end() && f->second.from == *p) {
+      if (auto f = reads->reads.find(names[i]); f != reads->reads.end() && f->second.from == *p) {
         read = &f->second;
       }
     }
-    if (p && win != nullptr && read != nullptr && *p < win->base &&
+    if (refused) {
+      // Not one a gateway issued, or past the read budget (reads_needed):
+      // a gap, and from now on.
+      r.gap = true;
+      r.since = last_seq_;
+      r.start = position_at(c, last_seq_);
+    } else if (p && win != nullptr && read != nullptr && *p < win->base &&
         read->status == StreamRead::Status::ok && read->entries.empty()) {
       // The stream has nothing between the position and the window: the
       // position is as good as the window's base.

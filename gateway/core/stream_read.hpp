@@ -33,6 +33,13 @@ struct StreamRead {
   // Fewer entries than asked for: they reach the end of the stream as it
   // was when Redis ran the read.
   bool complete = true;
+
+  // What holding it costs, about: the payloads and a fixed part per entry.
+  std::size_t bytes() const {
+    std::size_t n = sizeof(StreamRead);
+    for (const StreamEntry& e : entries) n += sizeof(StreamEntry) + e.payload.size();
+    return n;
+  }
 };
 
 // Taken when a read is sent to Redis. Only a read sent while the

@@ -102,6 +102,22 @@ std::string Stats::render(const Gauges& g, const HubCounters& hub) const {
          "Reads of durable channels' Redis streams (refills).", g.stream_reads);
   metric(out, "comet_stream_read_failures_total", "counter",
          "Stream reads that failed (answered with a gap, or retried).", g.stream_read_failures);
+  metric(out, "comet_stream_reads_pending", "gauge",
+         "Stream reads in flight and queued (at most --max-stream-reads).", g.stream_reads_pending);
+  metric(out, "comet_stream_read_bytes", "gauge",
+         "Bytes reserved by stream reads not answered and held by answers (at most "
+         "--max-stream-read-bytes).",
+         g.stream_read_bytes);
+  out += "# HELP comet_cursor_positions_refused_total Durable positions of polls answered "
+         "without a stream read, by reason.\n";
+  out += "# TYPE comet_cursor_positions_refused_total counter\n";
+  static constexpr std::array<const char*, kPositionRefusals + 1> reasons{
+      "future", "ahead", "per_poll", "budget", "unmatched"};
+  for (std::size_t i = 0; i < reasons.size(); ++i) {
+    const std::uint64_t n = i < kPositionRefusals ? g.positions_refused[i] : g.positions_unmatched;
+    out += std::string("comet_cursor_positions_refused_total{reason=\"") + reasons[i] + "\"} " +
+           std::to_string(n) + '\n';
+  }
   metric(out, "comet_durable_duplicates_total", "counter",
          "Durable messages received both live and by a stream read (delivered once).",
          hub.durable_duplicates);

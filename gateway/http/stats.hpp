@@ -40,6 +40,12 @@ struct Gauges {
   std::uint64_t redis_reconnects = 0;
   std::uint64_t stream_reads = 0;  // durable channels' stream reads sent
   std::uint64_t stream_read_failures = 0;
+  std::size_t stream_reads_pending = 0;  // in flight and queued
+  std::size_t stream_read_bytes = 0;     // reserved by them, and answers held
+  // Durable positions answered with a gap and no read, by PositionRefusal;
+  // and those naming no channel of their poll.
+  std::array<std::uint64_t, kPositionRefusals> positions_refused{};
+  std::uint64_t positions_unmatched = 0;
 };
 
 class Stats {

@@ -61,6 +61,7 @@ struct Channel {
   std::unique_ptr<DurableWindow> window;
   bool dirty = false;      // published to since the last flush()
   bool candidate = false;  // on the Hub's list of channels to maybe forget
+  bool resync_queued = false;  // on the Hub's queue of windows waiting for a read
 
   bool idle() const { return buffer.empty() && is_empty(waiters); }
 };

@@ -58,7 +58,7 @@ TEST(DurableReaderTest, BoundsReadsInFlightAndQueuesTheRest) {
   FakeRedis redis;
   DurableReaderOptions o;
   o.max_in_flight = 2;
-  o.max_queued = 1;
+  o.max_reads = 3;
   DurableReader reader(o, redis.send());
   int answered = 0;
   auto done = [&](const DurableReader::Result&) { ++answered; };
@@ -69,6 +69,7 @@ TEST(DurableReaderTest, BoundsReadsInFlightAndQueuesTheRest) {
   EXPECT_TRUE(reader.read({"c", {}}, done, kNow));   // joins the queued one
   EXPECT_EQ(redis.sent.size(), 2u);
   EXPECT_EQ(reader.queued(), 1u);
+  EXPECT_EQ(reader.reads(), 3u);
   redis.answer(0, std::nullopt);  // a failure frees a slot too
   ASSERT_EQ(redis.sent.size(), 3u);
   EXPECT_EQ(redis.sent[2].first.channel, "c");
@@ -116,6 +117,49 @@ TEST(DurableReaderTest, FailAllAnswersEveryoneAndIgnoresLateReplies) {
   EXPECT_EQ(second, 0);
   redis.answer(1, empty_read({}));
   EXPECT_EQ(second, 1);
+}
+
+TEST(DurableReaderTest, BudgetCountsReadsInFlightAndQueuedInAll) {
+  FakeRedis redis;
+  DurableReaderOptions o;
+  o.max_in_flight = 1;
+  o.max_reads = 2;
+  DurableReader reader(o, redis.send());
+  auto done = [](const DurableReader::Result&) {};
+  EXPECT_TRUE(reader.read({"a", {1, 0}}, done, kNow));  // sent
+  EXPECT_TRUE(reader.read({"a", {2, 0}}, done, kNow));  // queued
+  EXPECT_FALSE(reader.has_room());
+  EXPECT_FALSE(reader.read({"a", {3, 0}}, done, kNow));  // another id: no dedup, no room
+  EXPECT_TRUE(reader.read({"a", {2, 0}}, done, kNow));   // joining costs nothing
+  EXPECT_EQ(redis.sent.size(), 1u);
+  redis.answer(0, empty_read({1, 0}));
+  EXPECT_TRUE(reader.has_room());
+  EXPECT_EQ(reader.reads(), 1u);
+}
+
+TEST(DurableReaderTest, BudgetCountsBytesReservedByReadsAndHeldByAnswers) {
+  FakeRedis redis;
+  DurableReaderOptions o;
+  o.max_reads = 4;
+  o.max_bytes = 4000;  // each read not answered reserves 1000
+  DurableReader reader(o, redis.send());
+  auto done = [](const DurableReader::Result&) {};
+  for (std::uint64_t i = 1; i <= 3; ++i) EXPECT_TRUE(reader.read({"a", {i, 0}}, done, kNow));
+  EXPECT_EQ(reader.bytes(), 3000u);
+  redis.answer(0, empty_read({1, 0}));
+  EXPECT_EQ(reader.bytes(), 2000u);
+  // A poll keeps a big answer: no room for a new read until it lets go.
+  reader.hold(1500);
+  EXPECT_EQ(reader.bytes(), 3500u);
+  EXPECT_FALSE(reader.has_room());
+  EXPECT_FALSE(reader.read({"b", {}}, done, kNow));
+  reader.release(1500);
+  EXPECT_TRUE(reader.read({"b", {}}, done, kNow));
+  // One answer alone bigger than the whole budget: nothing new meanwhile.
+  reader.hold(10'000);
+  EXPECT_FALSE(reader.has_room());
+  reader.release(10'000);
+  EXPECT_EQ(reader.bytes(), 3000u);
 }
 
 }  // namespace
