@@ -49,9 +49,15 @@ std::string forged_cursor(std::mt19937_64& rng, const std::vector<std::string>& 
   for (const auto& name : channels) {
     StreamId id;
     switch (rng() % 3) {
-      case 0: id = StreamId{1 + rng() % 1000, rng() % 1000}; break;
-      case 1: id = StreamId{now_ms() - rng() % 3'600'000, rng() % 10}; break;
-      default: id = StreamId{now_ms() + 86'400'000 + rng() % 1000, 0}; break;
+      case 0:
+        id = StreamId{1 + rng() % 1000, rng() % 1000};
+        break;
+      case 1:
+        id = StreamId{now_ms() - rng() % 3'600'000, rng() % 10};
+        break;
+      default:
+        id = StreamId{now_ms() + 86'400'000 + rng() % 1000, 0};
+        break;
     }
     c.positions.push_back(Position{channel_hash(name), id});
   }
@@ -128,7 +134,8 @@ TEST(ForgedCursors, SixtyFourForgedPositionsCostAFewReadsAndAFollowerLosesNothin
       ASSERT_TRUE(resp) << stack.logs();
       EXPECT_EQ(resp->status, 200) << resp->body;
       const json j = json::parse(resp->body, nullptr, false);
-      if (!j.is_discarded() && j.contains("gaps")) forged_gaps += static_cast<int>(j["gaps"].size());
+      if (!j.is_discarded() && j.contains("gaps"))
+        forged_gaps += static_cast<int>(j["gaps"].size());
       ++answered;
     }
     follow(stack, f, expected.size());

@@ -140,6 +140,24 @@ TEST(Config, BudgetsHaveDefaultsForASmallMachine) {
   EXPECT_THROW(parse({"--max-parked-per-client", "0"}), std::runtime_error);
 }
 
+TEST(Config, StreamReadBudgets) {
+  const auto d = parse({}).config;
+  EXPECT_EQ(d.max_reads_per_poll, 4u);
+  EXPECT_EQ(d.stream_reads.max_reads, 64u);
+  EXPECT_EQ(d.stream_reads.max_bytes, 64u * 1024 * 1024);
+  const auto c = parse({"--max-reads-per-poll", "8", "--max-stream-reads", "128",
+                        "--max-stream-read-bytes", "1048576"})
+                     .config;
+  EXPECT_EQ(c.max_reads_per_poll, 8u);
+  EXPECT_EQ(c.stream_reads.max_reads, 128u);
+  EXPECT_EQ(c.stream_reads.max_bytes, 1048576u);
+  EXPECT_THROW(parse({"--max-reads-per-poll", "0"}), std::runtime_error);
+  const auto help = parse({"--help"}).text;
+  for (const char* flag : {"--max-reads-per-poll", "--max-stream-reads", "--max-stream-read-bytes"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+  }
+}
+
 TEST(Config, BadInputIsAReadableError) {
   EXPECT_THROW(parse({"--bogus"}), std::runtime_error);
   EXPECT_THROW(parse({"--max-channels", "x"}), std::runtime_error);

@@ -18,6 +18,10 @@ TEST(Stats, RendersTheMetricNamesOfTheContract) {
   g.channels = 2;
   g.redis_up = true;
   g.redis_reconnects = 1;
+  g.stream_reads_pending = 4;
+  g.stream_read_bytes = 4096;
+  g.positions_refused[static_cast<std::size_t>(PositionRefusal::per_poll)] = 60;
+  g.positions_unmatched = 2;
   HubCounters h;
   h.messages_received = 11;
   h.messages_delivered = 13;
@@ -28,6 +32,12 @@ TEST(Stats, RendersTheMetricNamesOfTheContract) {
         "comet_messages_received_total 11\n", "comet_messages_delivered_total 13\n",
         "comet_responses_total{code=\"200\"} 2\n", "comet_responses_total{code=\"404\"} 1\n",
         "comet_gaps_total 5\n", "comet_redis_up 1\n", "comet_redis_reconnects_total 1\n",
+        "comet_stream_reads_pending 4\n", "comet_stream_read_bytes 4096\n",
+        "comet_cursor_positions_refused_total{reason=\"future\"} 0\n",
+        "comet_cursor_positions_refused_total{reason=\"ahead\"} 0\n",
+        "comet_cursor_positions_refused_total{reason=\"per_poll\"} 60\n",
+        "comet_cursor_positions_refused_total{reason=\"budget\"} 0\n",
+        "comet_cursor_positions_refused_total{reason=\"unmatched\"} 2\n",
         "comet_delivery_latency_seconds_bucket{le=\"0.001\"} 1\n",
         "comet_delivery_latency_seconds_bucket{le=\"0.25\"} 2\n",
         "comet_delivery_latency_seconds_bucket{le=\"+Inf\"} 2\n",
