@@ -112,6 +112,9 @@ TEST(ForgedCursors, SixtyFourForgedPositionsCostAFewReadsAndAFollowerLosesNothin
   std::vector<std::string> expected{"m0"};
   int answered = 0, forged_gaps = 0;
   for (int r = 0; r < kRequests; r += kConcurrent) {
+    // The follower waits, parked, while the forged polls come in.
+    auto parked = stack.start_get(poll_path({"f"}, f.cursor, 20));
+    ASSERT_TRUE(stack.wait_parked(1)) << stack.logs();
     std::vector<std::unique_ptr<PendingRequest>> forged;
     for (int k = 0; k < kConcurrent; ++k) {
       // 63 channels of their own (new ones every other round, so nothing
@@ -138,6 +141,12 @@ TEST(ForgedCursors, SixtyFourForgedPositionsCostAFewReadsAndAFollowerLosesNothin
         forged_gaps += static_cast<int>(j["gaps"].size());
       ++answered;
     }
+    auto answer = parked->read_response(std::chrono::seconds(20));
+    ASSERT_TRUE(answer) << stack.logs();
+    const json j = expect_poll_response(*answer);
+    if (j.contains("gaps")) ++f.gaps;
+    for (const auto& m : j["messages"]) f.got.push_back(message_bytes(m));
+    f.cursor = j["cursor"];
     follow(stack, f, expected.size());
   }
   const long long reads = command_calls(redis, "fcall_ro") - reads_before;
