@@ -168,5 +168,40 @@ TEST(ForgedCursors, SixtyFourForgedPositionsCostAFewReadsAndAFollowerLosesNothin
   EXPECT_GT(stack.metric("comet_cursor_positions_refused_total").value_or(0), 0) << stack.logs();
 }
 
+// One refusal counter of /stats.
+double refused(Stack& stack, const std::string& reason) {
+  return stack.metric("comet_cursor_positions_refused_total{reason=\"" + reason + "\"}")
+      .value_or(-1);
+}
+
+TEST(ForgedCursors, ReadsPastThePollsAndTheGatewaysBudgetAreGapsCountedByReason) {
+  StackOptions o;
+  o.gateway_args = {"--max-stream-reads", "1"};
+  Stack stack(o);
+  RespClient redis(stack.redis().port());
+  std::vector<std::string> channels;
+  for (int i = 0; i < 8; ++i) channels.push_back("b." + std::to_string(i));
+  Cursor c{0x0123456789abcdefULL, 1, {}};
+  for (std::size_t i = 0; i < channels.size(); ++i)
+    c.positions.push_back(Position{channel_hash(channels[i]), StreamId{1 + i, 0}});
+  c.positions.push_back(Position{channel_hash("not.polled"), StreamId{9, 0}});
+  std::sort(c.positions.begin(), c.positions.end(),
+            [](const Position& a, const Position& b) { return a.hash < b.hash; });
+
+  const long long before = command_calls(redis, "fcall_ro");
+  const json j = expect_poll_response(stack.get(poll_path(channels, format_cursor(c), 0)));
+  // 4 reads for this poll (--max-reads-per-poll), of which the gateway's
+  // budget of 1 read in flight takes one: every channel is a gap (the one
+  // read finds no stream), and Redis saw a single read.
+  EXPECT_EQ(j["gaps"].size(), channels.size()) << j.dump();
+  EXPECT_EQ(command_calls(redis, "fcall_ro") - before, 1);
+  EXPECT_EQ(refused(stack, "per_poll"), 4);
+  EXPECT_EQ(refused(stack, "budget"), 3);
+  EXPECT_EQ(refused(stack, "unmatched"), 1);
+  EXPECT_EQ(refused(stack, "future"), 0);
+  EXPECT_EQ(stack.metric("comet_stream_reads_pending"), 0);
+  EXPECT_EQ(stack.metric("comet_stream_read_bytes"), 0);
+}
+
 }  // namespace
 }  // namespace comet::test
