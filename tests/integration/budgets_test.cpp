@@ -194,8 +194,10 @@ TEST(Budgets, HostilePollsOnFreshChannelsAreBoundedAndAFollowerLosesNothing) {
   EXPECT_EQ(repeated, 0);
   EXPECT_EQ(gaps, 0);
   EXPECT_GT(refused, 0) << "the channel total should have stopped some";
-  // Before the budgets and lazy buffers: ~73 KB per poll, 290 MB for 4,000.
+#ifndef COMET_SANITIZED
+  // Before the budgets and lazy buffers: 70 KB per poll, 274 MB for 4,000.
   EXPECT_LT(rss_hostile - rss_before, 120 * 1024);
+#endif
 }
 
 }  // namespace
