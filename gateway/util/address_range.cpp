@@ -17,6 +17,9 @@ struct Address {
 // Only the numeric forms inet_pton takes: no names, no zone ids.
 std::optional<Address> address_bytes(std::string_view text) {
   if (text.empty() || text.size() > INET6_ADDRSTRLEN) return std::nullopt;
+  // inet_pton reads a C string: a NUL byte (which a FastCGI param may hold)
+  // would end the text early and let what follows it go unread.
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
   const std::string s(text);
   Address out{true, {}};
   if (::inet_pton(AF_INET, s.c_str(), out.bytes.data()) == 1) return out;
