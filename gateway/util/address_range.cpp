@@ -47,6 +47,8 @@ std::optional<AddressRange> AddressRange::parse(std::string_view text) {
   out.prefix_ = bits;
   if (slash != std::string_view::npos) {
     const auto p = text.substr(slash + 1);
+    // Digits only: from_chars takes a sign, and "-0" would be /0.
+    if (p.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
     int prefix = -1;
     auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), prefix);
     if (p.empty() || ec != std::errc() || end != p.data() + p.size() || prefix < 0 ||

@@ -53,7 +53,9 @@ TEST(AddressRange, ANulByteMakesNoAddress) {
 
 TEST(AddressRange, RejectsWhatIsNotOne) {
   for (const char* text : {"", "localhost", "10.0.0.0/", "10.0.0.0/33", "10.0.0.0/-1",
-                           "10.0.0.0/8x", "::1/129", "1.2.3", "1.2.3.4/8/8"}) {
+                           "10.0.0.0/8x", "::1/129", "1.2.3", "1.2.3.4/8/8",
+                           // "-0" is 0 to from_chars: it would admit everyone.
+                           "10.0.0.0/-0", "::1/-0", "10.0.0.0/+8", "10.0.0.0/ 8"}) {
     EXPECT_FALSE(AddressRange::parse(text)) << text;
   }
 }
