@@ -2,8 +2,10 @@
 # The long fuzz run of docs/FUZZING.md: every target (or those named) for
 # RUNS executions (10 million by default) of inputs up to MAX_LEN bytes
 # (1024), one at a time under nice, each from its seeds and with its
-# dictionary, the corpus it grows kept in WORK/<target>. Prints one Markdown table row per target; fails on the
-# first crash, leak, timeout or broken invariant (the input is in WORK).
+# dictionary, the corpus it grows kept in WORK/<target>. Prints one
+# Markdown table row per target (one whose log in WORK shows a finished run
+# is not run again); fails on the first crash, leak, timeout or broken
+# invariant (the input is in WORK).
 #   tests/fuzz/long_run.sh BUILD_DIR [TARGET...]
 # BUILD_DIR is a main build whose fuzz/ holds the targets (cmake --build).
 set -euo pipefail
@@ -30,20 +32,22 @@ for t in "${targets[@]}"; do
   log=$work/$t.log
   dict=()
   [[ -f $here/$t.dict ]] && dict=(-dict="$here/$t.dict")
-  start=$(date +%s)
-  if ! (cd "$work" && nice -n 10 "$build/fuzz/${t}_fuzz" -runs="$runs" -max_len="$max_len" -timeout=10 \
-          -print_final_stats=1 -artifact_prefix="$work/$t-" "${dict[@]}" \
-          "$work/$t" "$here/corpus/$t" >"$log" 2>&1); then
-    echo "$t: FAILED, see $log" >&2
-    exit 1
+  # A target whose log shows a finished run is not run again (a run may be
+  # resumed target by target).
+  if ! grep -qE "^Done $runs runs" "$log" 2>/dev/null; then
+    if ! (cd "$work" && nice -n 10 "$build/fuzz/${t}_fuzz" -runs="$runs" -max_len="$max_len" \
+            -timeout=10 -print_final_stats=1 -artifact_prefix="$work/$t-" "${dict[@]}" \
+            "$work/$t" "$here/corpus/$t" >"$log" 2>&1); then
+      echo "$t: FAILED, see $log" >&2
+      exit 1
+    fi
   fi
-  secs=$(($(date +%s) - start))
   done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1)
-  cov=$(sed -E 's/.*cov: ([0-9]+).*/\1/' <<<"$done_line")
-  ft=$(sed -E 's/.*ft: ([0-9]+).*/\1/' <<<"$done_line")
-  units=$(sed -E 's/.*corp: ([0-9]+)\/.*/\1/' <<<"$done_line")
+  field() { sed -E "s/.*$1: ([0-9]+).*/\1/" <<<"$done_line"; }
   size=$(sed -E 's/.*corp: [0-9]+\/([0-9a-zA-Z]+).*/\1/' <<<"$done_line")
+  secs=$(sed -E 's/^Done [0-9]+ runs in ([0-9]+) second.*/\1/' <(grep -E '^Done ' "$log"))
   stat() { grep -E "^stat::$1:" "$log" | awk '{print $2}'; }
-  echo "| $t | $(stat number_of_executed_units) | $(stat average_exec_per_sec) | $cov | $ft |" \
-       "$units / $size | $(stat peak_rss_mb) | $secs |"
+  echo "| $t | $(stat number_of_executed_units) | $(stat average_exec_per_sec) | $(field cov) |" \
+       "$(field ft) | $(sed -E 's/.*corp: ([0-9]+)\/.*/\1/' <<<"$done_line") / $size |" \
+       "$(stat peak_rss_mb) | $secs |"
 done
