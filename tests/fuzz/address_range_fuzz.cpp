@@ -1,4 +1,5 @@
-// The publish allow-list (gateway/http/publish_access): an entry parses as
+// Address lists (gateway/util/address_range: --publish-allow,
+// --listen-allow; gateway/http/publish_access): an entry parses as
 // an address or CIDR block exactly when inet_pton(3) takes its address and
 // its prefix is within the address's bits, and an address is in it exactly
 // when their first prefix bits agree (IPv4-mapped IPv6 addresses counting
@@ -16,6 +17,7 @@
 
 #include "fuzz_input.hpp"
 #include "gateway/http/publish_access.hpp"
+#include "gateway/util/address_range.hpp"
 
 namespace {
 

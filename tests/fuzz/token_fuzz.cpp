@@ -58,8 +58,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (token.size() > 8192) return 0;  // refused for its size
   const bool covers = comet::token_covers(*claims, channel);
   if (claims->expires != std::numeric_limits<std::int64_t>::min()) {
-    const auto verdict = access.check(token, channels, claims->expires - 1);
+    std::int64_t expires = 0;
+    const auto verdict = access.check(token, channels, claims->expires - 1, &expires);
     FUZZ_CHECK(covers ? !verdict : verdict && verdict->code == "channel_forbidden");
+    FUZZ_CHECK(!covers || expires == claims->expires);
   }
   const auto expired = access.check(token, channels, claims->expires);
   FUZZ_CHECK(expired && expired->code == "token_expired");
