@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test (unit, package and
-# integration: the integration tests start their own redis-server, nginx,
-# PHP and comet-gateway on free loopback ports; fuzz: the libFuzzer targets
-# of tests/fuzz, built with clang-14, 15 s each). The unit and integration
-# tiers run twice: first built with AddressSanitizer and
+# Installs what is missing, builds, and runs every test (unit, package,
+# integration and fuzz: the integration tests start their own redis-server,
+# nginx, PHP and comet-gateway on free loopback ports; the fuzz tier runs the
+# libFuzzer targets of tests/fuzz, built with clang-14, 15 s each). The unit
+# and integration tiers run twice: first built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (build-asan/), then the whole suite, faults
 # included, on the normal build. The ctest summary of that last run is the
 # last thing printed; the exit status is non-zero when a test fails in
