@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages comet-gateway needs to build, test and run
 # its demo. Does nothing when they are all present. Needs root (or sudo).
+# clang-14 and libclang-rt-14-dev (libFuzzer and clang's sanitizers) build
+# the fuzz tier (tests/fuzz).
 set -euo pipefail
 
 PACKAGES=(
@@ -12,6 +14,7 @@ PACKAGES=(
   # The Debian package and its tests: dpkg-shlibdeps, lintian,
   # systemd-analyze, man, adduser for the package's postinst.
   dpkg-dev lintian systemd man-db adduser
+  clang-14 libclang-rt-14-dev
 )
 # The browser test of the demo (tests/browser) drives Debian's Chromium
 # with playwright-core from npm; `--no-browser` skips both (scripts/up.sh

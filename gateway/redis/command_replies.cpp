@@ -51,6 +51,8 @@ PublishResult parse_publish(const redisReply* r, bool durable) {
     result.error = "no answer from Redis";
   } else if (r->type == REDIS_REPLY_ERROR) {
     result.error = std::string(reply_text(*r));
+    // `error` is the reason whenever the publish failed ("-\r\n" has none).
+    if (result.error.empty()) result.error = "an error reply without text";
   } else if (!durable && r->type == REDIS_REPLY_INTEGER) {
     result.ok = true;
     result.receivers = r->integer;

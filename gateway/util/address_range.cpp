@@ -17,6 +17,9 @@ struct Address {
 // Only the numeric forms inet_pton takes: no names, no zone ids.
 std::optional<Address> address_bytes(std::string_view text) {
   if (text.empty() || text.size() > INET6_ADDRSTRLEN) return std::nullopt;
+  // inet_pton reads a C string: a NUL byte (which a FastCGI param may hold)
+  // would end the text early and let what follows it go unread.
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
   const std::string s(text);
   Address out{true, {}};
   if (::inet_pton(AF_INET, s.c_str(), out.bytes.data()) == 1) return out;
@@ -44,6 +47,8 @@ std::optional<AddressRange> AddressRange::parse(std::string_view text) {
   out.prefix_ = bits;
   if (slash != std::string_view::npos) {
     const auto p = text.substr(slash + 1);
+    // Digits only: from_chars takes a sign, and "-0" would be /0.
+    if (p.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
     int prefix = -1;
     auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), prefix);
     if (p.empty() || ec != std::errc() || end != p.data() + p.size() || prefix < 0 ||

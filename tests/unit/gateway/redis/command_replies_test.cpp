@@ -75,6 +75,11 @@ TEST(ParsePublish, PlainDurableAndFailures) {
   EXPECT_FALSE(refused.ok);
   EXPECT_TRUE(refused.answered);
   EXPECT_EQ(refused.error, "NOPERM no rights");
+  // An error reply without text ("-\r\n") is still a failure with a reason.
+  auto blank = parse_publish(test::error("").get(), true);
+  EXPECT_FALSE(blank.ok);
+  EXPECT_TRUE(blank.answered);
+  EXPECT_EQ(blank.error, "an error reply without text");
   auto none = parse_publish(nullptr, true);
   EXPECT_FALSE(none.answered);
   EXPECT_EQ(none.error, "no answer from Redis");

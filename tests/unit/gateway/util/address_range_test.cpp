@@ -39,9 +39,23 @@ TEST(AddressRange, SingleAddressesAndBlocks) {
   EXPECT_FALSE(loop6->contains(""));
 }
 
+// FastCGI params may hold NUL bytes: what follows one must not be ignored.
+TEST(AddressRange, ANulByteMakesNoAddress) {
+  using namespace std::string_literals;
+  EXPECT_FALSE(AddressRange::parse("10.0.0.1\0junk"s));
+  EXPECT_FALSE(AddressRange::parse("::\0X:dd/128"s));
+  EXPECT_FALSE(AddressRange::parse("10.0.0.0\0/8"s));
+  auto ten = AddressRange::parse("10.0.0.0/8");
+  ASSERT_TRUE(ten);
+  EXPECT_FALSE(ten->contains("10.1.2.3\0, 192.0.2.1"s));
+  EXPECT_FALSE(ten->contains("10.1.2.3\0"s));
+}
+
 TEST(AddressRange, RejectsWhatIsNotOne) {
   for (const char* text : {"", "localhost", "10.0.0.0/", "10.0.0.0/33", "10.0.0.0/-1",
-                           "10.0.0.0/8x", "::1/129", "1.2.3", "1.2.3.4/8/8"}) {
+                           "10.0.0.0/8x", "::1/129", "1.2.3", "1.2.3.4/8/8",
+                           // "-0" is 0 to from_chars: it would admit everyone.
+                           "10.0.0.0/-0", "::1/-0", "10.0.0.0/+8", "10.0.0.0/ 8"}) {
     EXPECT_FALSE(AddressRange::parse(text)) << text;
   }
 }
