@@ -21,6 +21,10 @@ struct Reject {
   std::string message;
   // Whole header lines to add, each ending in "\r\n": "Retry-After: 1\r\n".
   std::string_view extra_headers;
+  // The request's HTTP_ORIGIN when its params were complete (a body over
+  // the limit, load shed after the params), so that the application can
+  // add its CORS headers; empty otherwise.
+  std::string origin;
 
   friend bool operator==(const Reject&, const Reject&) = default;
 };

@@ -96,6 +96,7 @@ void AssemblerCore::add_stdin(Input* in, const RecordParser::Fragment& f, Action
   if (in->body.size() + f.data.size() > limits_->max_stdin_bytes) {
     refuse(413, "Payload Too Large", "body_too_large",
            "request body exceeds " + std::to_string(limits_->max_stdin_bytes) + " bytes", a);
+    note_origin(*in, a);
     return;
   }
   if (!charge(*in, f.data.size(), a)) return;
@@ -109,7 +110,11 @@ bool AssemblerCore::take_complete(Input& in) {
   return true;
 }
 
-bool AssemblerCore::over_budget(Action& a) {
+void AssemblerCore::note_origin(const Input& in, Action& a) {
+  if (a.step == Step::reject && in.params_done) a.reject.origin = in.params.get("HTTP_ORIGIN");
+}
+
+bool AssemblerCore::over_budget(Input& in, Action& a) {
   if (pending_input_ > per_connection_budget_) {
     // Only a multiplexing peer gets here, with more unfinished requests
     // than it has any use for.
@@ -120,6 +125,7 @@ bool AssemblerCore::over_budget(Action& a) {
   // nginx passes on (an early END_REQUEST would be a 502).
   refuse(503, "Service Unavailable", "overloaded",
          "the server is receiving too many requests at once", a, "Retry-After: 1\r\n");
+  note_origin(in, a);
   return false;
 }
 

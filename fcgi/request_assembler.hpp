@@ -159,10 +159,10 @@ class AssemblerCore {
   bool charge(Input& in, std::size_t n, Action& a) {
     in.charged += n;
     pending_input_ += n;
-    if (server_ == nullptr) return pending_input_ <= per_connection_budget_ || over_budget(a);
+    if (server_ == nullptr) return pending_input_ <= per_connection_budget_ || over_budget(in, a);
     server_->bytes += n;
     return (pending_input_ <= per_connection_budget_ && server_->bytes <= total_budget_) ||
-           over_budget(a);
+           over_budget(in, a);
   }
   // True, with `in`'s budget given back, when `in` is complete (then the
   // caller dispatches it).
@@ -177,9 +177,11 @@ class AssemblerCore {
   void refuse(int status, std::string_view reason, std::string_view code, std::string message,
               Action& a, std::string_view extra_headers = {});
 
-  // A budget of charge() is passed: sets `a` (a close, or a reject) and
-  // returns false.
-  bool over_budget(Action& a);
+  // A budget of charge() is passed: sets `a` (a close, or a reject of `in`)
+  // and returns false.
+  bool over_budget(Input& in, Action& a);
+  // A reject of `in` carries its Origin when its params are complete.
+  static void note_origin(const Input& in, Action& a);
 
   ServerInput* server_;
   // The budgets of charge(), worked out once from limits_ (SIZE_MAX when

@@ -71,7 +71,7 @@ void Gateway::start() {
   // Requests fcgi/ answers itself (413, 503) count among the responses too.
   server_.set_reject_sink([this](int status) { stats_.count_response(status); });
   // fcgi/ words nothing itself: its 413s and 503s take the API's JSON error form.
-  server_.set_reject_writer(reject_response);
+  server_.set_reject_writer([this](const fcgi::Reject& r) { return responder_.reject(r); });
   fcgi::ListenOptions who;
   who.unix_mode = config_.listen_mode;
   who.unix_group = config_.listen_group;

@@ -59,11 +59,12 @@ std::string error_body(const HttpError& e) {
   return b;
 }
 
-fcgi::Response reject_response(const fcgi::Reject& r) {
+fcgi::Response reject_response(const fcgi::Reject& r, std::string_view extra_headers) {
   const std::string body = error_body({r.status, std::string(r.code), r.message});
   fcgi::Response out;
   out.head = response_head(r.status, "application/json", body.size());
   out.head += r.extra_headers;
+  out.head += extra_headers;
   out.head += "\r\n" + body;
   return out;
 }

@@ -21,7 +21,8 @@ std::string response_head(int status, std::string_view content_type, std::size_t
 std::string error_body(const HttpError& e);
 
 // A request fcgi/ refuses on its own (413, 503), in the API's JSON error
-// form (Server::set_reject_writer).
-fcgi::Response reject_response(const fcgi::Reject& r);
+// form (Server::set_reject_writer); `extra_headers` (whole lines: CORS)
+// go with the head.
+fcgi::Response reject_response(const fcgi::Reject& r, std::string_view extra_headers = {});
 
 }  // namespace comet

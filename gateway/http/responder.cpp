@@ -88,7 +88,16 @@ void Responder::options(fcgi::Request& request, std::string_view allow) {
 }
 
 std::string Responder::allowed_origin(const fcgi::Request& request) const {
-  const std::string_view origin = request.param("HTTP_ORIGIN");
+  return allowed_origin(request.param("HTTP_ORIGIN"));
+}
+
+fcgi::Response Responder::reject(const fcgi::Reject& r) const {
+  std::string cors;
+  cors_headers(cors, allowed_origin(r.origin));
+  return reject_response(r, cors);
+}
+
+std::string Responder::allowed_origin(std::string_view origin) const {
   if (origin.empty()) return {};
   for (const auto& allowed : cors_origins_) {
     if (allowed == "*" || allowed == origin) return std::string(origin);

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fcgi/reject.hpp"
 #include "fcgi/request.hpp"
 #include "gateway/core/batch.hpp"
 #include "gateway/http/http_error.hpp"
@@ -22,6 +23,10 @@ class Responder {
 
   // The request's Origin when it is on the allow-list, else empty.
   std::string allowed_origin(const fcgi::Request& request) const;
+  std::string allowed_origin(std::string_view origin) const;
+  // What fcgi/ refuses on its own (413, 503), with CORS headers when the
+  // request's Origin is known and allowed (Server::set_reject_writer).
+  fcgi::Response reject(const fcgi::Reject& r) const;
   // Access-Control-Allow-Origin and Vary for `origin` (nothing when empty).
   void cors_headers(std::string& head, const std::string& origin) const;
 

@@ -64,5 +64,23 @@ TEST(Refusals, ARefusedPollKeepsItsCorsHeader) {
   EXPECT_EQ(r.header("access-control-allow-origin"), "https://site.example");
 }
 
+// What the FastCGI layer refuses on its own (a body over --max-body-bytes)
+// keeps the CORS header of an allowed Origin, so the page can read why.
+TEST(Refusals, ABodyOverTheLimitKeepsItsCorsHeader) {
+  StackOptions o;
+  o.gateway_args = {"--publish-allow", "127.0.0.1", "--max-body-bytes", "8",
+                    "--cors-origin", "https://site.example"};
+  Stack stack(o);
+  const HttpResponse r = http_request(stack.http_port(), "POST", "/comet/publish?channel=c",
+                                      {{"Origin", "https://site.example"}}, "more than eight");
+  EXPECT_EQ(r.status, 413) << r.body;
+  EXPECT_NE(r.body.find("\"body_too_large\""), std::string::npos) << r.body;
+  EXPECT_EQ(r.header("access-control-allow-origin"), "https://site.example");
+  const HttpResponse other = http_request(stack.http_port(), "POST", "/comet/publish?channel=c",
+                                          {{"Origin", "https://evil.example"}}, "more than eight");
+  EXPECT_EQ(other.status, 413);
+  EXPECT_EQ(other.header("access-control-allow-origin"), "");
+}
+
 }  // namespace
 }  // namespace comet::test

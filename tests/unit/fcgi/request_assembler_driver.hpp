@@ -60,6 +60,7 @@ inline std::string describe(const Assembler::Action& a) {
                       std::string(a.reject.reason) + " " + std::string(a.reject.code) + ": " +
                       a.reject.message;
       if (!a.reject.extra_headers.empty()) s += " +" + hex(std::string(a.reject.extra_headers));
+      if (!a.reject.origin.empty()) s += " origin=" + a.reject.origin;
       return s;
     }
     case Step::end_request:

@@ -205,6 +205,23 @@ TEST(RequestAssembler, BodyOverTheLimitIsRejected) {
   }
 }
 
+// The web server's Origin goes with a reject whose params were complete, so
+// that the application can give it its CORS headers.
+TEST(RequestAssembler, ARejectAfterTheParamsCarriesTheOrigin) {
+  Limits l;
+  l.max_stdin_bytes = 4;
+  const std::string in = begin(1) + params(1, {{"HTTP_ORIGIN", "https://site.example"}}) +
+                         record(FCGI_STDIN, 1, "too long") + record(FCGI_STDIN, 1, "");
+  for (std::size_t split = 0; split <= in.size(); ++split) {
+    Driver d(l);
+    d.feed(in, {split});
+    ASSERT_EQ(d.trace.back(),
+              "reject 1 keep 413 Payload Too Large body_too_large: request body exceeds 4 bytes "
+              "origin=https://site.example")
+        << split;
+  }
+}
+
 // Budgets of 512 bytes per request plus its params and STDIN bytes.
 
 }  // namespace
