@@ -73,6 +73,12 @@ struct HiredisAsio::Core : std::enable_shared_from_this<Core> {
         boost::system::error_code ignored;
         self->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
       }
+      boost::system::error_code failed;
+      self->socket.non_blocking(true, failed);  // read() reads only what is there
+      if (failed) {
+        self->end("cannot make the socket non-blocking: " + failed.message());
+        return;
+      }
       self->connected = true;
       self->timer.cancel();
       if (self->attached) {
@@ -85,13 +91,25 @@ struct HiredisAsio::Core : std::enable_shared_from_this<Core> {
     });
   }
 
+  // Waits for readability, then reads what is there: no recv() is tried
+  // before the socket is known to be readable, so a burst costs one wait
+  // and one read (as with hiredis).
   void read() {
-    socket.async_read_some(
-        asio::buffer(in),
-        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+    socket.async_wait(
+        Socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
           if (self->finished) return;
           if (ec) {
-            self->end(ec == asio::error::eof ? "the server closed the connection" : ec.message());
+            self->end(ec.message());
+            return;
+          }
+          boost::system::error_code rc;
+          const std::size_t n = self->socket.read_some(asio::buffer(self->in), rc);
+          if (rc == asio::error::would_block || rc == asio::error::try_again) {
+            self->read();
+            return;
+          }
+          if (rc) {
+            self->end(rc == asio::error::eof ? "the server closed the connection" : rc.message());
             return;
           }
           self->router.feed(std::string_view(self->in.data(), n));
