@@ -344,7 +344,7 @@ struct ClusterCommands::Impl {
     auto it = nodes_.find(name);
     if (it == nodes_.end()) return;
     auto broadcasts = std::move(it->second.broadcasts);
-    nodes_.erase(it);  // deferred by HiredisAsio when inside one of its handlers
+    nodes_.erase(it);  // safe inside one of its own handlers (HiredisAsio)
     for (auto& [args, lost_one] : broadcasts) {
       if (lost_one) lost_one();
     }
@@ -435,7 +435,7 @@ struct ClusterCommands::Impl {
         return;
       case Type::connect: {
         cancel(lookup_timer_);
-        lookup_.reset();  // deferred when inside its handler
+        lookup_.reset();  // safe inside its own handlers (HiredisAsio)
         detail::HiredisAsio::Events ev;
         ev.on_connected = [this] { drive_lookup(lookup_fsm_.on_connected()); };
         ev.on_connect_failed = [this](const std::string& why) {
@@ -474,7 +474,7 @@ struct ClusterCommands::Impl {
 
   void lookup_end() {
     cancel(lookup_timer_);
-    lookup_.reset();  // deferred when inside its handler
+    lookup_.reset();  // safe inside its own handlers (HiredisAsio)
   }
 
   void got_slots(ClusterSlots slots) {

@@ -1,4 +1,4 @@
-// The Redis side: one hiredis async connection subscribed to `<prefix>*`,
+// The Redis side: one connection subscribed to `<prefix>*`,
 // and one for commands (the heartbeat PUBLISH, loading the durable-channel
 // function library, reading durable channels' streams), both driven by Asio
 // through detail/hiredis_asio. Reconnects by itself with

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "gateway/redis/redis_client.hpp"
+#include "tests/support/fake_redis.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
@@ -424,6 +425,52 @@ TEST(RedisClient, AThrowingHandlerEndsTheConnectionNotTheProcess) {
   ASSERT_TRUE(run_until(
       io, [&] { return rec.messages.size() == 2; }, 5s));
   EXPECT_EQ(rec.messages[1].second, "after");
+}
+
+// A reply that no command asked for (a buggy server, a proxy, a push of a
+// newer protocol) ends that connection, logged with what it was, and the
+// client reconnects; hiredis 0.14's own dispatch asserted, ending the process.
+TEST(RedisClient, AnUnsolicitedReplyEndsTheConnectionNotTheProcess) {
+  test::FakeRedis redis;
+  LogRecorder log;
+  boost::asio::io_context io;
+  Recorder rec;
+  RedisClient client(io, fast_options(redis.url()), rec.callbacks(), log.logger());
+  client.start();
+  ASSERT_TRUE(run_until(
+      io, [&] { return rec.count("up") == 1 && redis.commands("PUBLISH") >= 1; }, 5s));
+
+  // The subscriber: an array of one element (hiredis asserted two at least).
+  ASSERT_EQ(redis.send_to_subscribers("*1\r\n$6\r\nsecret\r\n"), 1u);
+  ASSERT_TRUE(run_until(
+      io, [&] { return rec.count("resumed") == 1; }, 5s));
+  EXPECT_EQ(rec.count("down"), 1);
+  // The close, then the loss.
+  EXPECT_EQ(log.count("(a pub/sub frame of an unknown kind, an array of 1 element)"), 2)
+      << log.text();
+
+  // The command connection: a reply with nothing waiting (hiredis asserted
+  // that the connection was subscribed). A heartbeat may be in flight: then
+  // its own answer is the one left over.
+  const std::size_t accepted = redis.connections_accepted();
+  ASSERT_EQ(redis.send_to_command_connections("+secret\r\n"), 1u);
+  ASSERT_TRUE(run_until(
+      io,
+      [&] {
+        return log.count(": a reply with no command waiting (") == 1 &&
+               redis.connections_accepted() > accepted;
+      },
+      5s))
+      << log.text();
+  EXPECT_EQ(log.count("secret"), 0) << "described, not quoted";
+
+  // Both links work again.
+  ASSERT_TRUE(barrier(io, client));
+  EXPECT_EQ(redis.publish("comet:t", "after"), 1u);
+  ASSERT_TRUE(run_until(
+      io, [&] { return !rec.messages.empty(); }, 5s));
+  EXPECT_EQ(rec.messages.back().second, "after");
+  client.stop();
 }
 
 TEST(RedisClient, DestroyedInAnyState) {

@@ -64,7 +64,7 @@ void FailoverWatch::stop() {
 // The next sentinel, after a pause: the watch is a shortcut (the
 // heartbeat and ROLE catch a stale master too), so no hurry.
 void FailoverWatch::again() {
-  conn_.reset();  // deferred by HiredisAsio when inside its handler
+  conn_.reset();  // safe inside its own handlers (HiredisAsio)
   if (!running_) return;
   retry_.arm(pause_, life_.watch(), [this] { start(); });
 }

@@ -1,194 +1,58 @@
 #include "gateway/redis/detail/hiredis_asio.hpp"
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
 #include <strings.h>
+#include <array>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <cstdint>
-#include <unordered_map>
-#include <vector>
+#include <boost/asio/write.hpp>
+#include <utility>
 
+#include "gateway/redis/host_port.hpp"
 #include "gateway/redis/redis_url.hpp"
-#include "gateway/util/log.hpp"
+#include "gateway/redis/reply_router.hpp"
 
 namespace comet::detail {
 
 namespace asio = boost::asio;
+using Socket = asio::generic::stream_protocol::socket;
 
 struct HiredisAsio::Core : std::enable_shared_from_this<Core> {
-  struct Pending {
-    ReplyHandler fn;
-    bool persistent = false;  // (P)SUBSCRIBE: one callback for many replies
-  };
-
   Core(asio::io_context& io, Events ev, const Logger& log)
-      : io(io), log(log), fd(io), timer(io), resolver(io), events(std::move(ev)) {}
+      : io(io), log(log), socket(io), timer(io), resolver(io), events(std::move(ev)) {}
 
   asio::io_context& io;
   const Logger& log;
-  asio::posix::stream_descriptor fd;
+  Socket socket;
   asio::steady_timer timer;
   asio::ip::tcp::resolver resolver;
   Events events;
+  ReplyRouter<ReplyHandler> router;
+  std::string peer;  // "host:port" or the socket's path, for logs
 
-  // Null before connecting and from the cleanup hook on: hiredis frees the
-  // context right after that hook, and may do so inside HandleRead/Write.
-  redisAsyncContext* ac = nullptr;
   bool attached = true;   // the owner wants events (false after close())
-  bool finished = false;  // the terminal event has been decided
+  bool finished = false;  // the terminal event has been decided; socket closed
   bool connected = false;
-  bool freeing = false;
-  bool want_read = false, want_write = false;
-  bool read_pending = false, write_pending = false;
-  int depth = 0;  // > 0 while inside redisAsyncHandleRead/Write
-  std::uint64_t next_id = 1;
-  std::unordered_map<std::uint64_t, Pending> pending;
-
-  // --- hooks called by hiredis; ev.data is a heap shared_ptr<Core> that
-  // keeps the Core alive for as long as hiredis may call them. All are
-  // noexcept: nothing may unwind through hiredis' C frames (only a failed
-  // allocation could, and that ends the process rather than corrupting
-  // hiredis' state); the owner's handlers are caught in on_reply.
-  static Core& from(void* data) { return **static_cast<std::shared_ptr<Core>*>(data); }
-  static void add_read(void* data) noexcept {
-    Core& c = from(data);
-    c.want_read = true;
-    c.arm_read();
-  }
-  static void del_read(void* data) noexcept { from(data).want_read = false; }
-  static void add_write(void* data) noexcept {
-    Core& c = from(data);
-    c.want_write = true;
-    c.arm_write();
-  }
-  static void del_write(void* data) noexcept { from(data).want_write = false; }
-  static void cleanup(void* data) noexcept {
-    auto* holder = static_cast<std::shared_ptr<Core>*>(data);
-    // Moved out first: detach() may drop the last other reference.
-    std::shared_ptr<Core> self = std::move(*holder);
-    delete holder;
-    self->detach();
-  }
-  static void on_connect(const redisAsyncContext* ac, int status) noexcept {
-    auto* c = static_cast<Core*>(ac->data);
-    // A failure is reported by the cleanup hook that follows, with errstr.
-    if (c != nullptr && status == REDIS_OK) c->handle_connected();
-  }
-  static void on_reply(redisAsyncContext* ac, void* reply, void* privdata) noexcept {
-    auto* c = static_cast<Core*>(ac->data);
-    if (c == nullptr) return;
-    try {
-      c->dispatch(reinterpret_cast<std::uintptr_t>(privdata), static_cast<redisReply*>(reply));
-    } catch (const std::exception& e) {
-      c->handler_failed(e.what());
-    } catch (...) {
-      c->handler_failed("an unknown exception");
-    }
-  }
-
-  // An owner's reply handler threw: its state is unknown, so the
-  // connection ends as a broken one would, and the owner reconnects.
-  void handler_failed(const char* what) noexcept {
-    try {
-      const std::string why = std::string("a reply handler failed (") + what + ")";
-      log.log(LogLevel::error, "redis", why + "; closing the connection");
-      finish(why);
-      free_context();  // deferred: we are inside redisAsyncHandleRead
-    } catch (...) {
-      // Out of memory while reporting it: the connection stays as it is.
-    }
-  }
-
-  void arm_read() {
-    if (read_pending || ac == nullptr) return;
-    read_pending = true;
-    fd.async_wait(
-        asio::posix::stream_descriptor::wait_read,
-        [self = shared_from_this()](const boost::system::error_code& ec) {
-          self->read_pending = false;
-          // aborted: released by the cleanup hook or closing; a
-          // wait that outlived a delRead is simply dropped.
-          if (ec == asio::error::operation_aborted || self->ac == nullptr || !self->want_read) {
-            return;
-          }
-          self->handle_read();
-        });
-  }
-
-  void arm_write() {
-    if (write_pending || ac == nullptr) return;
-    write_pending = true;
-    fd.async_wait(
-        asio::posix::stream_descriptor::wait_write,
-        [self = shared_from_this()](const boost::system::error_code& ec) {
-          self->write_pending = false;
-          if (ec == asio::error::operation_aborted || self->ac == nullptr || !self->want_write) {
-            return;
-          }
-          ++self->depth;
-          redisAsyncHandleWrite(self->ac);
-          --self->depth;
-          if (self->ac != nullptr && self->want_write) self->arm_write();
-        });
-  }
-
-  // Any other wait error is left for hiredis to meet on its own read() or
-  // getsockopt(), which gives the real reason in errstr.
-  void handle_read() {
-    ++depth;
-    // One read(2) of up to 16 KiB and every reply it completed. Re-arming
-    // the wait afterwards is enough even when more bytes are queued: Asio
-    // re-registers the fd (EPOLL_CTL_MOD) for each new wait, which reports
-    // data already present.
-    redisAsyncHandleRead(ac);
-    --depth;
-    // Even when the context died in that read: replies delivered before the
-    // error still need their end-of-burst.
-    if (attached && events.on_read_done) events.on_read_done();
-    if (ac != nullptr && want_read) arm_read();
-  }
-
-  void dispatch(std::uint64_t id, redisReply* reply) {
-    auto it = pending.find(id);
-    if (it == pending.end()) return;
-    // A null reply means hiredis is freeing the context: drop the handler,
-    // the owner hears of the end once, from the terminal event.
-    if (reply == nullptr || !attached || finished) {
-      if (reply == nullptr || !it->second.persistent) pending.erase(it);
-      return;
-    }
-    if (it->second.persistent) {
-      // Called in place: unordered_map nodes stay put when others are
-      // added, and this one is only erased by a null reply, which cannot
-      // arrive while we are inside it (frees are deferred while depth > 0).
-      it->second.fn(*reply);
-    } else {
-      ReplyHandler fn = std::move(it->second.fn);
-      pending.erase(it);
-      fn(*reply);
-    }
-  }
-
-  void handle_connected() {
-    connected = true;
-    timer.cancel();
-    if (!attached) return;
-    asio::post(io, [self = shared_from_this()] {
-      if (self->attached && self->events.on_connected) self->events.on_connected();
-    });
-  }
+  bool writing = false;
+  std::string out;        // formatted commands not written yet
+  std::string in_flight;  // the bytes of the write in progress
+  // One read of up to 16 KiB, as hiredis reads, and every reply it completes.
+  std::array<char, 16 * 1024> in;
 
   // Decides the one terminal event; the first reason wins (a timeout that
-  // frees the context must not be reported again as "connection closed").
-  void finish(std::string why) {
+  // closes the socket must not be reported again as "connection closed").
+  void end(std::string why) {
     if (finished) return;
     finished = true;
     timer.cancel();
+    resolver.cancel();
+    boost::system::error_code ignored;
+    socket.close(ignored);  // pending operations complete as aborted
     if (!attached) return;
     asio::post(io, [self = shared_from_this(), why = std::move(why), was = connected] {
       if (!self->attached) return;
@@ -197,66 +61,115 @@ struct HiredisAsio::Core : std::enable_shared_from_this<Core> {
     });
   }
 
-  // From the cleanup hook: the context is about to be freed by hiredis.
-  void detach() {
-    redisAsyncContext* c = ac;
-    ac = nullptr;
-    if (c == nullptr) return;
-    std::string why = c->c.err != 0 ? std::string(c->c.errstr) : "connection closed";
-    // Nothing may reach us through this context any more, even if a newer
-    // hiredis calls the hooks again (some call cleanup twice).
-    c->data = nullptr;
-    c->ev.data = nullptr;
-    c->ev.addRead = c->ev.delRead = c->ev.addWrite = c->ev.delWrite = nullptr;
-    c->ev.cleanup = nullptr;
-    // hiredis closes the fd itself; release() also aborts our waits, whose
-    // handlers then see ac == nullptr.
-    fd.release();
-    timer.cancel();
-    finish(std::move(why));
+  void connect_to(const asio::generic::stream_protocol::endpoint& at, bool tcp) {
+    socket.async_connect(at, [self = shared_from_this(), tcp](const boost::system::error_code& ec) {
+      if (self->finished) return;  // timed out or closed meanwhile
+      if (ec) {
+        self->end(ec.message());
+        return;
+      }
+      if (tcp) {
+        // As hiredis does: commands are small and a reply is awaited.
+        boost::system::error_code ignored;
+        self->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+      }
+      boost::system::error_code failed;
+      self->socket.non_blocking(true, failed);  // read() reads only what is there
+      if (failed) {
+        self->end("cannot make the socket non-blocking: " + failed.message());
+        return;
+      }
+      self->connected = true;
+      self->timer.cancel();
+      if (self->attached) {
+        asio::post(self->io, [self] {
+          if (self->attached && self->events.on_connected) self->events.on_connected();
+        });
+      }
+      self->read();
+      if (!self->out.empty() && !self->writing) self->write();
+    });
   }
 
-  void free_context() {
-    if (ac == nullptr || freeing) return;
-    if (depth > 0) {
-      // Inside a reply handler: hiredis still walks this context after the
-      // handler returns, so the free happens on a fresh stack.
-      asio::post(io, [self = shared_from_this()] { self->free_context(); });
-      return;
-    }
-    freeing = true;
-    redisAsyncFree(ac);  // runs the cleanup hook before it returns
+  // Waits for readability, then reads what is there: no recv() is tried
+  // before the socket is known to be readable, so a burst costs one wait
+  // and one read (as with hiredis).
+  void read() {
+    socket.async_wait(
+        Socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
+          if (self->finished) return;
+          if (ec) {
+            self->end(ec.message());
+            return;
+          }
+          boost::system::error_code rc;
+          const std::size_t n = self->socket.read_some(asio::buffer(self->in), rc);
+          if (rc == asio::error::would_block || rc == asio::error::try_again) {
+            self->read();
+            return;
+          }
+          if (rc) {
+            self->end(rc == asio::error::eof ? "the server closed the connection" : rc.message());
+            return;
+          }
+          self->router.feed(std::string_view(self->in.data(), n));
+          self->dispatch();
+          // Even when the connection ended in this burst: replies delivered
+          // before the end still need their end-of-burst.
+          if (self->attached && self->events.on_read_done) self->events.on_read_done();
+          if (!self->finished) self->read();
+        });
   }
 
-  void start(redisAsyncContext* c) {
-    if (c == nullptr) {
-      finish("out of memory");
-      return;
+  void write() {
+    writing = true;
+    in_flight.swap(out);
+    asio::async_write(
+        socket, asio::buffer(in_flight),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+          self->writing = false;
+          if (self->finished) return;
+          if (ec) {
+            self->end(ec.message());
+            return;
+          }
+          self->in_flight.clear();
+          if (!self->out.empty()) self->write();
+        });
+  }
+
+  // Every complete reply of the bytes read so far, to its handler. A
+  // handler may close() (or destroy the owner): nothing runs after that.
+  void dispatch() {
+    while (attached && !finished) {
+      auto step = router.next();
+      switch (step.type) {
+        case ReplyRouter<ReplyHandler>::Step::Type::need_more:
+          return;
+        case ReplyRouter<ReplyHandler>::Step::Type::failed:
+          log.log(LogLevel::warn, "redis", "closing the connection to " + peer + ": " + step.why);
+          end(step.why);
+          return;
+        case ReplyRouter<ReplyHandler>::Step::Type::reply:
+          if (!*step.entry) break;
+          try {
+            (*step.entry)(*step.reply);
+          } catch (const std::exception& e) {
+            handler_failed(e.what());
+          } catch (...) {
+            handler_failed("an unknown exception");
+          }
+          break;
+      }
     }
-    if (c->err != 0) {
-      std::string why = c->errstr;
-      redisAsyncFree(c);  // no hooks attached yet: nothing to clean up
-      finish(std::move(why));
-      return;
-    }
-    boost::system::error_code ec;
-    fd.assign(c->c.fd, ec);
-    if (ec) {
-      redisAsyncFree(c);
-      finish("cannot watch the socket: " + ec.message());
-      return;
-    }
-    ac = c;
-    c->data = this;
-    c->ev.data = new std::shared_ptr<Core>(shared_from_this());
-    c->ev.addRead = &add_read;
-    c->ev.delRead = &del_read;
-    c->ev.addWrite = &add_write;
-    c->ev.delWrite = &del_write;
-    c->ev.cleanup = &cleanup;
-    // Also arms the first write wait: writability is how hiredis learns
-    // that the non-blocking connect() has completed.
-    redisAsyncSetConnectCallback(c, &on_connect);
+  }
+
+  // An owner's reply handler threw: its state is unknown, so the
+  // connection ends as a broken one would, and the owner reconnects.
+  void handler_failed(const char* what) {
+    const std::string why = std::string("a reply handler failed (") + what + ")";
+    log.log(LogLevel::error, "redis", why + "; closing the connection");
+    end(why);
   }
 };
 
@@ -269,36 +182,35 @@ HiredisAsio::~HiredisAsio() {
 
 void HiredisAsio::connect(const RedisUrl& url, std::chrono::milliseconds timeout) {
   Core& c = *core_;
+  c.peer = url.unix_path.empty() ? host_port(url.host, url.port) : url.unix_path;
   c.timer.expires_after(timeout);
   c.timer.async_wait([self = core_, timeout](const boost::system::error_code& ec) {
-    if (ec || self->connected || self->finished || !self->attached) return;
-    self->finish("timed out after " + std::to_string(timeout.count()) + " ms");
-    self->resolver.cancel();
-    self->free_context();
+    if (ec || self->connected || self->finished) return;
+    self->end("timed out after " + std::to_string(timeout.count()) + " ms");
   });
 
   if (!url.unix_path.empty()) {
-    c.start(redisAsyncConnectUnix(url.unix_path.c_str()));
+    c.connect_to(asio::local::stream_protocol::endpoint(url.unix_path), false);
     return;
   }
   boost::system::error_code ec;
-  asio::ip::make_address(url.host, ec);
-  if (!ec) {  // a literal address: hiredis will not touch DNS
-    c.start(redisAsyncConnect(url.host.c_str(), url.port));
+  const asio::ip::address address = asio::ip::make_address(url.host, ec);
+  if (!ec) {
+    c.connect_to(asio::ip::tcp::endpoint(address, static_cast<unsigned short>(url.port)), true);
     return;
   }
   c.resolver.async_resolve(
       url.host, std::to_string(url.port),
-      [self = core_, host = url.host, port = url.port](
-          const boost::system::error_code& ec, asio::ip::tcp::resolver::results_type results) {
-        if (ec == asio::error::operation_aborted || self->finished || !self->attached) return;
+      [self = core_, host = url.host](const boost::system::error_code& ec,
+                                      asio::ip::tcp::resolver::results_type results) {
+        if (ec == asio::error::operation_aborted || self->finished) return;
         if (ec || results.empty()) {
-          self->finish("cannot resolve " + host + ": " +
-                       (ec ? ec.message() : std::string("no address")));
+          self->end("cannot resolve " + host + ": " +
+                    (ec ? ec.message() : std::string("no address")));
           return;
         }
-        // hiredis takes one address. IPv4 first, as hiredis's own lookup
-        // does: "localhost" must reach a Redis bound to 127.0.0.1 only.
+        // One address. IPv4 first, as hiredis's own lookup does:
+        // "localhost" must reach a Redis bound to 127.0.0.1 only.
         auto pick = results.begin();
         for (auto it = results.begin(); it != results.end(); ++it) {
           if (it->endpoint().address().is_v4()) {
@@ -306,8 +218,7 @@ void HiredisAsio::connect(const RedisUrl& url, std::chrono::milliseconds timeout
             break;
           }
         }
-        std::string ip = pick->endpoint().address().to_string();
-        self->start(redisAsyncConnect(ip.c_str(), port));
+        self->connect_to(pick->endpoint(), true);
       });
 }
 
@@ -335,35 +246,38 @@ bool HiredisAsio::command(const std::vector<std::string>& args, ReplyHandler han
   return command_argv(argv, argvlen, std::move(handler));
 }
 
-bool HiredisAsio::command_argv(std::vector<const char*>& argv, std::vector<std::size_t>& argvlen,
-                               ReplyHandler handler) {
+bool HiredisAsio::command_argv(const std::vector<const char*>& argv,
+                               const std::vector<std::size_t>& argvlen, ReplyHandler handler) {
   Core& c = *core_;
-  if (c.ac == nullptr || !c.attached || c.finished || argv.empty()) return false;
-  std::string_view name(argv.front(), argvlen.front());
-  bool persistent = (name.size() == 9 && strncasecmp(name.data(), "subscribe", 9) == 0) ||
-                    (name.size() == 10 && strncasecmp(name.data(), "psubscribe", 10) == 0);
-  std::uint64_t id = c.next_id++;
-  c.pending.emplace(id, Core::Pending{std::move(handler), persistent});
-  int rc = redisAsyncCommandArgv(c.ac, &Core::on_reply,
-                                 reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)),
-                                 static_cast<int>(argv.size()), argv.data(), argvlen.data());
-  if (rc != REDIS_OK) {
-    c.pending.erase(id);
-    return false;
+  if (!c.attached || c.finished || argv.empty()) return false;
+  char* formatted = nullptr;
+  const int len = redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()),
+                                         const_cast<const char**>(argv.data()), argvlen.data());
+  if (len < 0 || formatted == nullptr) return false;
+  c.out.append(formatted, static_cast<std::size_t>(len));
+  redisFreeCommand(formatted);
+
+  const std::string_view name(argv.front(), argvlen.front());
+  const bool pattern = name.size() == 10 && strncasecmp(name.data(), "psubscribe", 10) == 0;
+  if (pattern || (name.size() == 9 && strncasecmp(name.data(), "subscribe", 9) == 0)) {
+    std::vector<std::string> names;
+    for (std::size_t i = 1; i < argv.size(); ++i) names.emplace_back(argv[i], argvlen[i]);
+    c.router.sent_subscribe(std::move(handler), pattern, std::move(names));
+  } else {
+    c.router.sent(std::move(handler));
   }
+  if (c.connected && !c.writing) c.write();
   return true;
 }
 
 void HiredisAsio::close() {
   Core& c = *core_;
   c.attached = false;
-  c.timer.cancel();
-  c.resolver.cancel();
-  c.free_context();
+  c.end("closed");  // reports nothing: detached
 }
 
 bool HiredisAsio::connected() const {
-  return core_->connected && core_->ac != nullptr && !core_->finished;
+  return core_->connected && !core_->finished;
 }
 
 }  // namespace comet::detail

@@ -4,7 +4,7 @@
 // link: handshake, heartbeat, stream reads, publishes, the pending table).
 // The decisions are the sans-IO machines' (link_handshake, liveness,
 // subscription_demux, pending_commands, sync_barrier, sentinel_resolve);
-// this drives them with hiredis I/O and Asio timers.
+// this drives them with connections (detail/hiredis_asio) and Asio timers.
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -99,7 +99,7 @@ struct RedisClient::Impl {
 
   // Commands in flight on the command connection (stream reads,
   // publishes). Each entry gets the reply, or nullptr when there is none (a
-  // timeout, the connection lost); it runs inside a hiredis callback or
+  // timeout, the connection lost); it runs inside a reply handler or
   // from fail_commands, so it only takes what it needs and posts the rest.
   using OnReply = std::function<void(const redisReply*)>;
   PendingCommands<OnReply> commands_;
@@ -255,7 +255,7 @@ struct RedisClient::Impl {
   // `r`: the reply that was not a read's answer, nullptr for none at all.
   void note_read_failure(const redisReply* r);
 
-  // From a fresh stack: the caller may be inside a hiredis callback, and
+  // From a fresh stack: the caller may be inside a reply handler, and
   // `done` may do anything (answer requests, send more reads).
   void finish_read(std::function<void(std::optional<StreamRead>)> done,
                    std::optional<StreamRead> result);

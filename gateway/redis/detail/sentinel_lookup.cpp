@@ -45,7 +45,7 @@ void SentinelLookup::drive(SentinelResolve::Action a) {
       return;
     case Type::connect: {
       timer_.cancel();
-      conn_.reset();  // deferred by HiredisAsio when inside its handler
+      conn_.reset();  // safe inside its own handlers (HiredisAsio)
       RedisUrl at;
       at.host = a.sentinel.host;
       at.port = a.sentinel.port;
