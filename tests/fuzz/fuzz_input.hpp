@@ -55,4 +55,21 @@ void for_each_piece(const SplitInput& in, F&& f) {
   f(in.bytes.substr(start));
 }
 
+// For RESP input: hiredis's reader allocates an array's or string's
+// announced size up front, and a Redis server announces what it sends, so
+// inputs announcing more than 4 digits are left out (they would only
+// measure hiredis's allocator).
+inline bool resp_sizes_are_small(std::string_view bytes) {
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (bytes[i] != '*' && bytes[i] != '$') continue;
+    std::size_t digits = 0;
+    while (i + 1 + digits < bytes.size() && bytes[i + 1 + digits] >= '0' &&
+           bytes[i + 1 + digits] <= '9') {
+      ++digits;
+    }
+    if (digits > 4) return false;
+  }
+  return true;
+}
+
 }  // namespace comet::fuzz

@@ -31,22 +31,6 @@ struct ReplyDeleter {
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
-// hiredis allocates an array's or string's announced size up front; a
-// Redis server announces what it sends, so sizes beyond this are left out
-// (they would only measure hiredis's allocator).
-bool sizes_are_small(std::string_view bytes) {
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (bytes[i] != '*' && bytes[i] != '$') continue;
-    std::size_t digits = 0;
-    while (i + 1 + digits < bytes.size() && bytes[i + 1 + digits] >= '0' &&
-           bytes[i + 1 + digits] <= '9') {
-      ++digits;
-    }
-    if (digits > 4) return false;
-  }
-  return true;
-}
-
 std::vector<ReplyPtr> read_replies(std::string_view bytes) {
   std::vector<ReplyPtr> out;
   redisReader* reader = redisReaderCreate();
@@ -103,7 +87,7 @@ void check_slots(const redisReply& r) {
 }
 
 void any_replies(std::string_view bytes) {
-  if (!sizes_are_small(bytes)) return;
+  if (!comet::fuzz::resp_sizes_are_small(bytes)) return;
   comet::SubscriptionDemux demux("comet:", "#sync:me");
   // The handshake takes the replies in turn, a new one after each ends.
   auto handshake = std::make_unique<comet::LinkHandshake>(

@@ -19,21 +19,6 @@ struct Entry {
   bool subscription = false;
 };
 
-// hiredis allocates an announced array or string size up front; a Redis
-// server announces what it sends, so large announcements are left out.
-bool sizes_are_small(std::string_view bytes) {
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (bytes[i] != '*' && bytes[i] != '$') continue;
-    std::size_t digits = 0;
-    while (i + 1 + digits < bytes.size() && bytes[i + 1 + digits] >= '0' &&
-           bytes[i + 1 + digits] <= '9') {
-      ++digits;
-    }
-    if (digits > 4) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -59,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       default: {
         const std::string bytes = in.ConsumeRandomLengthString(256);
-        if (!sizes_are_small(bytes)) return 0;
+        if (!comet::fuzz::resp_sizes_are_small(bytes)) return 0;
         router.feed(bytes);
         for (;;) {
           const std::size_t waiting = router.waiting();
