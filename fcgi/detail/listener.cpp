@@ -59,7 +59,7 @@ void restrict_socket_file(const std::string& address, const std::string& path,
   };
   if (!options.unix_group.empty()) {
     std::vector<char> buf(16384);
-    group g {};
+    group g{};
     group* found = nullptr;
     const int rc = ::getgrnam_r(options.unix_group.c_str(), &g, buf.data(), buf.size(), &found);
     if (rc != 0 || found == nullptr) {
@@ -155,8 +155,7 @@ void Listener::on_accept(boost::system::error_code ec, Generic::socket socket) {
   if (!admitted(socket)) {
     boost::system::error_code ignored;
     socket.close(ignored);
-  } else if (impl.shutting_down ||
-             impl.connections.size() >= server_.limits().max_connections) {
+  } else if (impl.shutting_down || impl.connections.size() >= server_.limits().max_connections) {
     // Closing at once tells the peer to try elsewhere, where leaving it in
     // the backlog would stall it.
     boost::system::error_code ignored;

@@ -174,7 +174,8 @@ std::vector<ReadNeed> CursorPlacement::plan(ReadingPoll& rp) {
   limits.max_reads = max_reads_per_poll_ - std::min(rp.asked, max_reads_per_poll_);
   limits.wall_ms = wall_ms();
   limits.caught_up = rp.caught_up;
-  ReadPlan p = hub().reads_needed(rp.channels, rp.since, limits, rp.round > 0 ? &rp.reads : nullptr);
+  ReadPlan p =
+      hub().reads_needed(rp.channels, rp.since, limits, rp.round > 0 ? &rp.reads : nullptr);
   for (auto& [name, why] : p.refused) {
     // A second round finds the first one's refusals again: counted once.
     if (rp.reads.gaps.insert(std::move(name)).second) ++counters_.refused[std::size_t(why)];

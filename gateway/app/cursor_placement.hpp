@@ -12,8 +12,8 @@
 // answered with a gap and counted by reason.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <array>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>

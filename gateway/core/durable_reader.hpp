@@ -12,8 +12,8 @@
 // the reservations and the answers held would pass max_bytes.
 #pragma once
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -29,10 +29,10 @@
 namespace comet {
 
 struct DurableReaderOptions {
-  std::size_t max_in_flight = 16;  // reads sent to Redis and not answered
-  std::size_t max_reads = 64;      // reads in flight and queued; beyond, refused
+  std::size_t max_in_flight = 16;            // reads sent to Redis and not answered
+  std::size_t max_reads = 64;                // reads in flight and queued; beyond, refused
   std::size_t max_bytes = 64 * 1024 * 1024;  // reserved and held (see above)
-  std::size_t count = 1000;        // entries per read
+  std::size_t count = 1000;                  // entries per read
   // A read Redis cannot take now (command connection down or not up yet,
   // as right after a start) waits this long for it, then fails.
   Clock::duration wait_for_redis = std::chrono::seconds(2);

@@ -76,11 +76,11 @@ struct HubCounters {
 
 // What Hub::poll did with a poll.
 enum class PollStatus {
-  answered,    // `batch` is the answer, now
-  parked,      // the waiter waits for flush/gap_all/expire/release_all
-  bad_cursor,  // a cursor from a future position of this epoch: not ours
-  no_channel,  // an empty channel list
-  full,        // it would have to wait, and max_waiters are parked
+  answered,       // `batch` is the answer, now
+  parked,         // the waiter waits for flush/gap_all/expire/release_all
+  bad_cursor,     // a cursor from a future position of this epoch: not ours
+  no_channel,     // an empty channel list
+  full,           // it would have to wait, and max_waiters are parked
   channels_full,  // it would have to wait on new channels past max_channels
 };
 

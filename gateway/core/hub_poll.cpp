@@ -172,7 +172,7 @@ PollResult Hub::poll(Waiter& w, std::span<const std::string> channels, const Sin
       r.since = last_seq_;
       r.start = position_at(c, last_seq_);
     } else if (p && win != nullptr && read != nullptr && *p < win->base &&
-        read->status == StreamRead::Status::ok && read->entries.empty()) {
+               read->status == StreamRead::Status::ok && read->entries.empty()) {
       // The stream has nothing between the position and the window: the
       // position is as good as the window's base.
       r.since = win->base_seq;

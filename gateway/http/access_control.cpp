@@ -146,8 +146,7 @@ AccessControl::AccessControl(std::vector<std::string> secrets) : secrets_(std::m
 
 std::optional<HttpError> AccessControl::check(std::string_view token,
                                               std::span<const std::string> channels,
-                                              std::int64_t now_unix,
-                                              std::int64_t* expires) const {
+                                              std::int64_t now_unix, std::int64_t* expires) const {
   if (!enabled()) return std::nullopt;
   const auto forbidden = [](std::string code, std::string message) {
     return HttpError{403, std::move(code), std::move(message)};

@@ -43,9 +43,9 @@ struct DurableWindow {
 struct Channel {
   explicit Channel(std::string n) : name(std::move(n)) {}
 
-  std::string name;               // also the key of the Hub's map (a view of this)
-  MessageBuffer buffer;           // seq order, bounded by HubOptions
-  std::size_t buffer_bytes = 0;   // sum of buffered json sizes
+  std::string name;              // also the key of the Hub's map (a view of this)
+  MessageBuffer buffer;          // seq order, bounded by HubOptions
+  std::size_t buffer_bytes = 0;  // sum of buffered json sizes
   // The seq of the newest message ever dropped from this channel (or a
   // conservative bound inherited at creation): a cursor before it has lost
   // something here and gets a gap.
@@ -59,8 +59,8 @@ struct Channel {
   // stream read, since the Hub last had it). A plain message drops it.
   // Held apart: most channels are plain and never have one.
   std::unique_ptr<DurableWindow> window;
-  bool dirty = false;      // published to since the last flush()
-  bool candidate = false;  // on the Hub's list of channels to maybe forget
+  bool dirty = false;          // published to since the last flush()
+  bool candidate = false;      // on the Hub's list of channels to maybe forget
   bool resync_queued = false;  // on the Hub's queue of windows waiting for a read
 
   bool idle() const { return buffer.empty() && is_empty(waiters); }
