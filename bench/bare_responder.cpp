@@ -391,7 +391,7 @@ class Responder {
     // The body comet-gateway sends for one plain message: its cursor and the
     // message object (the bench's payloads need no JSON escaping).
     char cursor[64];
-    std::snprintf(cursor, sizeof cursor, "1.%016llx.%llx", 0x5eed5eed5eed5eedULL,
+    std::snprintf(cursor, sizeof cursor, "3.%016llx.%llx", 0x5eed5eed5eed5eedULL,
                   static_cast<unsigned long long>(seq_));
     std::string body = "{\"cursor\":\"";
     body += cursor;

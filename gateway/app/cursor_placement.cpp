@@ -124,12 +124,17 @@ struct CursorPlacement::ReadingPoll {
 
 void CursorPlacement::place(const fcgi::RequestPtr& request, std::vector<std::string> channels,
                             const Since& since, std::function<void(const PollReads*)> then) {
-  // Another gateway's cursor (or this one's before a restart): its plain
-  // channels are answered with a gap, and from then on with what this
-  // gateway receives. That gateway may have heard (and delivered) messages
-  // this one has not received yet; with a barrier on the subscription first,
-  // they are all below the new cursor, so none is delivered twice.
-  const bool foreign = since.kind == Since::Kind::cursor && since.cursor.epoch != hub().epoch();
+  // A cursor the Hub cannot place yet: another gateway's order (or this
+  // one's before a restart), or a stream position that this gateway has
+  // not heard up to (another gateway heard it first) or does not hold. A
+  // barrier on the subscription first: once it is back, this gateway has
+  // heard everything that gateway had, so a stream position is placed
+  // exactly, and what still cannot be placed is answered with a gap, and
+  // from then on with what this gateway receives (none of it delivered
+  // twice).
+  const CursorSource source =
+      since.kind == Since::Kind::cursor ? hub().source_of(since.cursor) : CursorSource::own;
+  const bool foreign = source == CursorSource::unplaced;
   if (foreign && !delivery_.draining()) {
     auto state = std::make_shared<
         std::tuple<std::vector<std::string>, Since, std::function<void(const PollReads*)>>>(
@@ -144,7 +149,10 @@ void CursorPlacement::place(const fcgi::RequestPtr& request, std::vector<std::st
     read_then(request, std::move(ch), si, false, std::move(th));
     return;
   }
-  read_then(request, std::move(channels), since, !foreign, std::move(then));
+  // A stream position placed without a barrier: its durable positions may
+  // come from stream reads of the gateway that issued it, ahead of what
+  // this one has heard, so those are read rather than refused.
+  read_then(request, std::move(channels), since, source == CursorSource::own, std::move(then));
 }
 
 void CursorPlacement::read_then(const fcgi::RequestPtr& request, std::vector<std::string> channels,

@@ -49,7 +49,8 @@ Gateway::Gateway(boost::asio::io_context& io, Config config, Logger& log)
                                     schedule_wakeup();
                                   },
                                   [this](bool resumed) { on_subscribed(resumed); },
-                                  [this] { hub_.link_down(); }, [this] { placement_.resync(); }},
+                                  [this] { hub_.link_down(); }, [this] { placement_.resync(); },
+                                  [this](std::uint64_t id) { hub_.mark(id); }},
              log_),
       placement_(io, *this, redis_, config_.stream_reads, config_.max_reads_per_poll),
       clients_(config_.clients),
@@ -209,6 +210,7 @@ Gauges Gateway::gauges() const {
   g.clients = clients_.clients();
   g.channels = hub_.channels();
   g.redis_up = redis_.up();
+  g.stream_marks = hub_.stream_marks();
   g.redis_reconnects = redis_.reconnects();
   g.stream_reads = redis_.reads();
   g.stream_read_failures = redis_.read_failures();

@@ -8,6 +8,7 @@ namespace {
 
 constexpr std::string_view kVersion1 = "1.";
 constexpr std::string_view kVersion2 = "2.";
+constexpr std::string_view kVersion3 = "3.";
 constexpr std::size_t kEpochDigits = 16;
 constexpr std::size_t kHashDigits = 12;
 constexpr std::uint64_t kHashMask = (std::uint64_t{1} << 48) - 1;
@@ -73,10 +74,17 @@ std::uint64_t channel_hash(std::string_view name) {
 std::string format_cursor(const Cursor& c) {
   std::string out;
   out.reserve(kVersion1.size() + kEpochDigits + 1 + 16 + c.positions.size() * 40);
-  out.append(c.positions.empty() ? kVersion1 : kVersion2);
-  append_hex(out, c.epoch, kEpochDigits);
-  out.push_back('.');
-  append_hex(out, c.seq);
+  if (c.stream) {
+    out.append(kVersion3);
+    append_hex(out, c.stream->mark, kEpochDigits);
+    out.push_back('.');
+    append_hex(out, c.stream->after);
+  } else {
+    out.append(c.positions.empty() ? kVersion1 : kVersion2);
+    append_hex(out, c.epoch, kEpochDigits);
+    out.push_back('.');
+    append_hex(out, c.seq);
+  }
   for (const Position& p : c.positions) {
     out.push_back('.');
     append_hex(out, p.hash, kHashDigits);
@@ -89,10 +97,16 @@ std::string format_cursor(const Cursor& c) {
 }
 
 std::optional<Cursor> parse_cursor(std::string_view text) {
-  bool v2 = false;
-  if (text.starts_with(kVersion2)) {
-    v2 = true;
-  } else if (!text.starts_with(kVersion1)) {
+  // v2 has at least one position, v1 none, v3 any number.
+  enum class After { none, some, any } after;
+  const bool v3 = text.starts_with(kVersion3);
+  if (v3) {
+    after = After::any;
+  } else if (text.starts_with(kVersion2)) {
+    after = After::some;
+  } else if (text.starts_with(kVersion1)) {
+    after = After::none;
+  } else {
     return std::nullopt;
   }
   text.remove_prefix(kVersion1.size());
@@ -100,12 +114,19 @@ std::optional<Cursor> parse_cursor(std::string_view text) {
   auto epoch = parse_hex(text.substr(0, kEpochDigits));
   text.remove_prefix(kEpochDigits + 1);
   const auto dot = text.find('.');
-  // v1 has nothing after the seq; v2 has at least one position.
-  if ((dot == std::string_view::npos) == v2) return std::nullopt;
+  if (after != After::any && (dot == std::string_view::npos) == (after == After::some)) {
+    return std::nullopt;
+  }
   auto seq = parse_number(text.substr(0, dot));
   if (!epoch || !seq) return std::nullopt;
-  Cursor c{*epoch, *seq, {}};
-  if (!v2) return c;
+  Cursor c;
+  if (v3) {
+    c.stream = StreamPos{*epoch, *seq};
+  } else {
+    c.epoch = *epoch;
+    c.seq = *seq;
+  }
+  if (dot == std::string_view::npos) return c;
   std::string_view rest = text.substr(dot + 1);
   for (;;) {
     const auto next = rest.find('.');

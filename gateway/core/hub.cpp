@@ -80,7 +80,36 @@ std::uint64_t Hub::epoch() const {
   return epoch_;
 }
 Cursor Hub::head() const {
-  return Cursor{epoch_, last_seq_};
+  return cursor_at(last_seq_);
+}
+Cursor Hub::cursor_at(std::uint64_t seq) const {
+  Cursor c{epoch_, seq};
+  c.stream = marks_.position_at(seq);
+  return c;
+}
+
+void Hub::mark(std::uint64_t id) {
+  marks_.mark(id, last_seq_);
+}
+
+CursorSource Hub::source_of(const Cursor& c) const {
+  if (c.stream) {
+    return marks_.seq_of(*c.stream).status == StreamMarks::Placed::at ? CursorSource::stream
+                                                                      : CursorSource::unplaced;
+  }
+  return c.epoch == epoch_ ? CursorSource::own : CursorSource::unplaced;
+}
+
+std::optional<std::uint64_t> Hub::placed_seq(const Since& since) const {
+  if (since.kind != Since::Kind::cursor) return std::nullopt;
+  const Cursor& c = since.cursor;
+  if (c.stream) {
+    const auto p = marks_.seq_of(*c.stream);
+    if (p.status != StreamMarks::Placed::at) return std::nullopt;
+    return p.seq;
+  }
+  if (c.epoch == epoch_) return c.seq;
+  return std::nullopt;
 }
 bool Hub::can_park() const {
   return parked_ < options_.max_waiters;
@@ -188,7 +217,7 @@ MessagePtr Hub::receive(std::string_view channel, std::string_view payload, Cloc
       c.window.reset();
       ++counters_.durable_windows_dropped;
     }
-    return append(c, payload, now, nullptr);
+    return append(c, payload, now, nullptr, true);
   }
   // Heard live, so the subscription is up: the window starts synced, just
   // before this message (nothing lies between pred(id) and id).
@@ -205,19 +234,26 @@ MessagePtr Hub::receive(std::string_view channel, std::string_view payload, Cloc
     }
     w.pending.emplace_back(*id, std::string(payload));
     w.pending_bytes += payload.size();
+    // Not buffered yet, but a message of the stream all the same: it gets
+    // a seq of its own, so the stream's order stays every gateway's.
+    marks_.message(++last_seq_);
     return nullptr;
   }
   if (*id <= w.top) {
     ++counters_.durable_duplicates;  // a stream read brought it first
+    marks_.message(++last_seq_);
     return nullptr;
   }
-  return append(c, payload, now, id);
+  return append(c, payload, now, id, true);
 }
 
 MessagePtr Hub::append(Channel& c, std::string_view payload, Clock::time_point now,
-                       const StreamId* id) {
+                       const StreamId* id, bool live) {
   auto m = std::make_shared<Message>();
   m->seq = ++last_seq_;
+  // Counted before its cursor is made: the cursor after it includes it.
+  if (live) marks_.message(m->seq);
+  m->stream = marks_.position_at(m->seq);
   m->received = now;
   m->channel.assign(c.name);
   if (id != nullptr) {
@@ -226,7 +262,7 @@ MessagePtr Hub::append(Channel& c, std::string_view payload, Clock::time_point n
     m->encoded = encoder_.message(c.name, id->text(), payload);
     c.window->top = *id;
   } else {
-    m->encoded = encoder_.message(c.name, format_cursor(Cursor{epoch_, m->seq}), payload);
+    m->encoded = encoder_.message(c.name, format_cursor(cursor_at(m->seq)), payload);
   }
   c.buffer_bytes += m->encoded.size();
   buffered_bytes_ += m->encoded.size();
@@ -305,8 +341,10 @@ std::size_t Hub::flush(Clock::time_point now) {
 void Hub::gap_all(Clock::time_point now) {
   see(now);
   // A seq of its own: every cursor issued so far is below it, every cursor
-  // issued from now on is not.
+  // issued from now on is not. Stream positions heard before the loss are
+  // forgotten (link_down did so too): none is placed across the hole.
   gap_seq_ = ++last_seq_;
+  marks_.reset();
 }
 
 void Hub::expire(Clock::time_point now) {

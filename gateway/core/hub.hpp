@@ -25,6 +25,7 @@
 #include "gateway/core/clock.hpp"
 #include "gateway/core/cursor.hpp"
 #include "gateway/core/detail/deadline_wheel.hpp"
+#include "gateway/core/stream_marks.hpp"
 #include "gateway/core/stream_read.hpp"
 #include "gateway/core/waiter.hpp"
 
@@ -89,6 +90,13 @@ struct PollResult {
   BatchPtr batch;  // answered only
 };
 
+// How poll() places the plain part of a cursor (Hub::source_of).
+enum class CursorSource {
+  own,       // this gateway's order (its epoch): placed by seq
+  stream,    // a stream position this gateway holds: placed as exactly
+  unplaced,  // another gateway's order, or a stream position not (yet) held here
+};
+
 // Why a durable position of a poll is answered with a gap and no stream
 // read (see reads_needed): no gateway could have issued it, or reading it
 // would pass the poll's or the gateway's read budget.
@@ -140,11 +148,20 @@ class Hub {
   Hub& operator=(const Hub&) = delete;
 
   std::uint64_t epoch() const;
-  // The cursor after the newest message.
+  // The cursor after the newest message: a stream position once a mark has
+  // been heard since the subscription (re)started, else this gateway's seq.
   Cursor head() const;
+  // A mark of the pub/sub stream (stream_marks.hpp), heard on the
+  // subscription in order with the messages receive() is given.
+  void mark(std::uint64_t id);
+  // Whether poll() can place `c` now. A stream position that is `unplaced`
+  // may name a mark or messages on their way here still (another gateway
+  // heard them first): a barrier on the subscription settles that.
+  CursorSource source_of(const Cursor& c) const;
 
-  // A message from Redis, at the ordering point: numbers it, encodes it once and
-  // appends it to its channel's buffer. Completes no waiter: call flush()
+  // A message from Redis, at the ordering point: numbers it (in the Hub's
+  // order and in the stream's, see mark()), encodes it once and appends it
+  // to its channel's buffer. Completes no waiter: call flush()
   // after a burst, so one response carries the whole burst.
   // With `id`, the message is durable (its stream entry id): it extends the
   // channel's window, or waits while the window is not synced, or is a
@@ -233,6 +250,7 @@ class Hub {
   std::size_t parked() const;
   std::size_t channels() const;  // with waiters or buffered messages
   std::size_t buffered_bytes() const { return buffered_bytes_; }
+  std::size_t stream_marks() const { return marks_.marks(); }
   const HubCounters& counters() const;
 
   // Destroying the Hub detaches parked waiters without answering them.
@@ -268,8 +286,13 @@ class Hub {
   // Drops messages past options_.max_buffered_bytes.
   void enforce_buffered_bytes();
   // Numbers, encodes and buffers one message (receive and stream reads).
-  MessagePtr append(Channel& c, std::string_view payload, Clock::time_point now,
-                    const StreamId* id);
+  // `live`: heard on the subscription (so counted in the stream's order).
+  MessagePtr append(Channel& c, std::string_view payload, Clock::time_point now, const StreamId* id,
+                    bool live);
+  // The cursor of a client that has everything up to `seq`.
+  Cursor cursor_at(std::uint64_t seq) const;
+  // The seq poll() places the plain part of `since` at, if it can.
+  std::optional<std::uint64_t> placed_seq(const Since& since) const;
   // Evicts past the buffer bounds. Durable messages not yet flushed stay:
   // parked waiters are placed by seq and must get them, not a gap.
   void trim(Channel& c);
@@ -283,8 +306,8 @@ class Hub {
   // The seq after which `c` has nothing at or before position p (base <= p).
   std::uint64_t seq_after(const Channel& c, StreamId p) const;
   BatchPtr direct_batch(std::span<ChannelRef> refs, const std::vector<std::size_t>& direct,
-                        const std::vector<StreamId>& from, const PollReads& reads, bool ours,
-                        const Since& since) const;
+                        const std::vector<StreamId>& from, const PollReads& reads,
+                        std::optional<std::uint64_t> placed) const;
   void finish(Batch& b, std::span<const ChannelRef> refs,
               const std::vector<std::optional<StreamId>>& ends) const;
   void note_maybe_idle(Channel& c);
@@ -330,6 +353,9 @@ class Hub {
   // The newest seq dropped by any forgotten channel: an unknown channel may
   // be a forgotten one, so a cursor before it gets a gap there.
   std::uint64_t forgotten_seq_ = 0;
+  // The stream's order: forgotten at every loss of the subscription, so
+  // no position is placed across a hole in what this gateway heard.
+  StreamMarks marks_;
   // Subscription state, for ReadToken.
   std::uint64_t link_gen_ = 0;
   bool link_up_ = false;

@@ -153,7 +153,7 @@ void Hub::drain_pending(Channel& c, Clock::time_point now) {
   c.window->pending_bytes = 0;
   for (const auto& [id, payload] : pending) {
     if (id > c.window->top) {
-      append(c, payload, now, &id);
+      append(c, payload, now, &id, false);
     } else {
       ++counters_.durable_duplicates;
     }
@@ -176,7 +176,7 @@ void Hub::apply_read(std::string_view channel, StreamId from, const StreamRead& 
     for (const StreamEntry& e : read.entries) {
       if (e.id > c.window->top) {
         ++counters_.messages_received;
-        append(c, e.payload, now, &e.id);
+        append(c, e.payload, now, &e.id, false);
       }
     }
   };
@@ -224,8 +224,8 @@ void Hub::apply_read(std::string_view channel, StreamId from, const StreamRead& 
 }
 
 BatchPtr Hub::direct_batch(std::span<ChannelRef> refs, const std::vector<std::size_t>& direct,
-                           const std::vector<StreamId>& from, const PollReads& reads, bool ours,
-                           const Since& since) const {
+                           const std::vector<StreamId>& from, const PollReads& reads,
+                           std::optional<std::uint64_t> placed) const {
   // Positions behind what is held: answered from the reads alone, at once;
   // the client's next poll (positions moved on) continues from memory.
   auto b = std::make_shared<Batch>();
@@ -267,9 +267,9 @@ BatchPtr Hub::direct_batch(std::span<ChannelRef> refs, const std::vector<std::si
       ends[i] = position_at(refs[i].channel, last_seq_);
     }
   }
-  b->cursor = head();
-  if (ours) b->cursor.seq = since.cursor.seq;
-  b->start = Cursor{epoch_, b->cursor.seq, {}};
+  // Only the reads' messages: the plain part stays where the client was.
+  b->cursor = placed ? cursor_at(*placed) : head();
+  b->start = b->cursor;
   finish(*b, refs, ends);
   return b;
 }

@@ -82,9 +82,8 @@ BatchPtr Hub::make_batch(std::span<const ChannelRef> channels, bool foreign) con
   // Another gateway's cursor had no seq here: every channel it could not
   // place got a gap as of head, and durable ones carry their progress in
   // their positions.
-  b->cursor = head();
-  if (truncated && !foreign) b->cursor.seq = b->messages.back()->seq;
-  b->start = Cursor{epoch_, std::min(start_seq, last_seq_), {}};
+  b->cursor = truncated && !foreign ? cursor_at(b->messages.back()->seq) : head();
+  b->start = cursor_at(std::min(start_seq, last_seq_));
   finish(*b, channels, ends);
   return b;
 }
@@ -136,8 +135,9 @@ PollResult Hub::poll(Waiter& w, std::span<const std::string> channels, const Sin
                      Clock::duration timeout, Clock::time_point now, const PollReads* reads) {
   see(now);
   if (channels.empty()) return {PollStatus::no_channel, nullptr};
-  const bool ours = since.kind == Since::Kind::cursor && since.cursor.epoch == epoch_;
-  if (ours && since.cursor.seq > last_seq_) return {PollStatus::bad_cursor, nullptr};
+  const std::optional<std::uint64_t> placed = placed_seq(since);
+  if (placed && *placed > last_seq_) return {PollStatus::bad_cursor, nullptr};
+  const bool ours = placed.has_value();
   if (w.hub_ != nullptr) w.hub_->cancel(w);
 
   // Sorted, so that a waiter's channels have one order (the batch-sharing
@@ -194,7 +194,7 @@ PollResult Hub::poll(Waiter& w, std::span<const std::string> channels, const Sin
       r.since = last_seq_;
       r.start = position_at(c, last_seq_);
     } else if (since.kind == Since::Kind::cursor) {
-      r.since = since.cursor.seq;
+      r.since = *placed;
       r.gap = seq_gap(c, r.since);
       r.start = position_at(c, r.since);
     } else {
@@ -212,7 +212,7 @@ PollResult Hub::poll(Waiter& w, std::span<const std::string> channels, const Sin
     return {PollStatus::parked, nullptr};
   }
   BatchPtr b = direct.empty() ? make_batch(refs, foreign)
-                              : direct_batch(refs, direct, direct_from, *reads, ours, since);
+                              : direct_batch(refs, direct, direct_from, *reads, placed);
   if (!b->messages.empty() || !b->gaps.empty() || timeout <= Clock::duration::zero()) {
     count(*b);
     return {PollStatus::answered, std::move(b)};

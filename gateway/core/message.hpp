@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "gateway/core/clock.hpp"
 #include "gateway/core/stream_id.hpp"
+#include "gateway/core/stream_marks.hpp"
 
 namespace comet {
 
@@ -15,6 +17,9 @@ struct Message {
   // Position in the gateway's single order; 0 for a durable message read
   // from its stream for one poll only (not buffered).
   std::uint64_t seq = 0;
+  // Where a client that has it stands in the pub/sub stream's order
+  // (Hub::cursor_at), when the gateway holds a mark before it.
+  std::optional<StreamPos> stream;
   // Published with Comet::publishDurable: `id` is its stream entry id.
   bool durable = false;
   StreamId id;

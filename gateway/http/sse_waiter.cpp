@@ -42,12 +42,17 @@ std::string SseWaiter::encode(const Batch& batch) {
     }
     out += "]}\n\n";
   }
-  // The cursor after each message: the start, moved past it (its seq; its
-  // stream id on its channel, when the batch gives that channel a position).
+  // The cursor after each message: the start, moved past it (its seq and
+  // stream position; its stream id on its channel, when the batch gives
+  // that channel a position). A message read from its stream for this
+  // answer alone (seq 0) moves only its position.
   Cursor at = batch.start;
   at.epoch = batch.cursor.epoch;
   for (const auto& m : batch.messages) {
-    at.seq = std::max(at.seq, m->seq);
+    if (m->seq > at.seq) {
+      at.seq = m->seq;
+      at.stream = m->stream;
+    }
     if (m->durable) {
       const std::uint64_t h = channel_hash(m->channel);
       auto by_hash = [](const Position& p, std::uint64_t v) { return p.hash < v; };

@@ -75,10 +75,12 @@ std::string Stats::render(const Gauges& g, const HubCounters& hub) const {
   for (const auto& [code, n] : responses_)
     out +=
         "comet_responses_total{code=\"" + std::to_string(code) + "\"} " + std::to_string(n) + '\n';
-  out += "# HELP comet_refusals_total Requests refused for a budget (429 for one client's share, "
-         "503 for a total), by budget.\n";
+  out +=
+      "# HELP comet_refusals_total Requests refused for a budget (429 for one client's share, "
+      "503 for a total), by budget.\n";
   out += "# TYPE comet_refusals_total counter\n";
-  for (const char* reason : {"parked_total", "channels_total", "client_parked", "client_channels"}) {
+  for (const char* reason :
+       {"parked_total", "channels_total", "client_parked", "client_channels"}) {
     const auto it = refusals_.find(std::string_view(reason));
     out += std::string("comet_refusals_total{reason=\"") + reason + "\"} " +
            std::to_string(it == refusals_.end() ? 0 : it->second) + '\n';
@@ -91,11 +93,14 @@ std::string Stats::render(const Gauges& g, const HubCounters& hub) const {
   }
   metric(out, "comet_buffered_bytes", "gauge", "Message bytes buffered in all channels.",
          g.buffered_bytes);
-  metric(out, "comet_clients_parked", "gauge", "Clients (addresses, IPv6 /64s) with parked requests.",
-         g.clients);
+  metric(out, "comet_clients_parked", "gauge",
+         "Clients (addresses, IPv6 /64s) with parked requests.", g.clients);
   metric(out, "comet_gaps_total", "counter", "Channels named in gaps of responses.", hub.gaps);
   metric(out, "comet_redis_up", "gauge", "1 when the Redis subscription is live.",
          g.redis_up ? 1 : 0);
+  metric(out, "comet_stream_marks", "gauge",
+         "Marks of the pub/sub stream held: 0 while cursors are placed by this gateway only.",
+         static_cast<double>(g.stream_marks));
   metric(out, "comet_redis_reconnects_total", "counter",
          "Redis subscriptions re-established after a loss.", g.redis_reconnects);
   metric(out, "comet_stream_reads_total", "counter",
@@ -108,8 +113,9 @@ std::string Stats::render(const Gauges& g, const HubCounters& hub) const {
          "Bytes reserved by stream reads not answered and held by answers (at most "
          "--max-stream-read-bytes).",
          g.stream_read_bytes);
-  out += "# HELP comet_cursor_positions_refused_total Durable positions of polls answered "
-         "without a stream read, by reason.\n";
+  out +=
+      "# HELP comet_cursor_positions_refused_total Durable positions of polls answered "
+      "without a stream read, by reason.\n";
   out += "# TYPE comet_cursor_positions_refused_total counter\n";
   static constexpr std::array<const char*, kPositionRefusals + 1> reasons{
       "future", "ahead", "per_poll", "budget", "unmatched"};

@@ -37,6 +37,7 @@ struct Gauges {
   std::size_t clients = 0;               // ClientBudget::clients
   std::size_t channels = 0;
   bool redis_up = false;
+  std::size_t stream_marks = 0;
   std::uint64_t redis_reconnects = 0;
   std::uint64_t stream_reads = 0;  // durable channels' stream reads sent
   std::uint64_t stream_read_failures = 0;

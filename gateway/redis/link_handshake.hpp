@@ -3,9 +3,10 @@
 // from the sentinels, which may hand us a demoted master or have stale
 // news: the server must say "master"), SELECT (when the link uses a db:
 // pub/sub channels are shared by all databases, so the subscription does
-// not), then ready. Fed the reply to each command it asked for; every
-// failure ends it with the text of a log line, and the driver drops the
-// connection and retries with backoff (asking the sentinels afresh).
+// not), INFO server (when asked to identify the server: its run_id tells
+// whether two gateways hear one pub/sub stream), then ready. Fed the reply to each command it asked
+// for; every failure ends it with the text of a log line, and the driver drops the connection and
+// retries with backoff (asking the sentinels afresh).
 #pragma once
 
 #include <string>
@@ -22,6 +23,7 @@ class LinkHandshake {
     std::vector<std::string> auth;  // auth_command(); empty: no AUTH
     bool require_master = false;    // ROLE must be master
     int db = 0;                     // SELECT unless 0
+    bool identify = false;          // INFO server, for server_id()
   };
 
   struct Action {
@@ -32,6 +34,7 @@ class LinkHandshake {
   };
 
   explicit LinkHandshake(Options options) : opt_(std::move(options)) {}
+  void identify() { opt_.identify = true; }
 
   // The connection is up: the first step.
   Action start();
@@ -41,15 +44,19 @@ class LinkHandshake {
   Action on_send_failed();
 
   bool done() const { return step_ == Step::ready || step_ == Step::failed; }
+  // The server's run_id (with `identify`; empty when INFO was refused, or
+  // did not name one: the link works, it is only not identified).
+  const std::string& server_id() const { return server_id_; }
 
  private:
-  enum class Step { idle, auth, role, select, ready, failed };
+  enum class Step { idle, auth, role, select, info, ready, failed };
   Action advance_from(Step step);
   Action send(Step step, std::vector<std::string> command);
   Action fail(std::string why);
 
   Options opt_;
   Step step_ = Step::idle;
+  std::string server_id_;
 };
 
 }  // namespace comet

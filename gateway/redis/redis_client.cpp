@@ -175,9 +175,17 @@ void RedisClient::Impl::sub_handshake() {
   arm_watchdog();
   // No SELECT here: pub/sub channels are shared by all databases, so the
   // db of the URL does not matter to the subscription.
-  sub_handshake_.emplace(handshake(0));
+  LinkHandshake hs = handshake(0);
+  // Its run_id: marks of gateways subscribed to the same server place
+  // each other's cursors (subscription_demux.hpp).
+  hs.identify();
+  sub_handshake_.emplace(std::move(hs));
   run_handshake(
-      *sub_, *sub_handshake_, sub_handshake_->start(), [this] { send_psubscribe(); },
+      *sub_, *sub_handshake_, sub_handshake_->start(),
+      [this] {
+        demux_.set_server(sub_handshake_->server_id());
+        send_psubscribe();
+      },
       [this](const std::string& why) { sub_retry(why); });
 }
 
@@ -202,6 +210,9 @@ void RedisClient::Impl::on_sub_reply(const redisReply& r) {
         return;
       case SubscriptionDemux::Kind::durable_notice:
         if (ev.notice_dropped) unpaired_notice();
+        return;
+      case SubscriptionDemux::Kind::mark:
+        if (cb_.on_mark) cb_.on_mark(ev.mark);
         return;
       case SubscriptionDemux::Kind::message:
         ++burst_;
@@ -280,7 +291,21 @@ void RedisClient::Impl::on_subscribed() {
     log_line(LogLevel::info,
              "subscribed to " + pattern_ + " on " + url_text_ + " (" + sub_addr_ + ")");
   }
+  if (sub_handshake_ && sub_handshake_->server_id().empty() && !unnamed_server_logged_) {
+    unnamed_server_logged_ = true;
+    log_line(LogLevel::warn,
+             "INFO server was refused or named no run_id: this gateway marks no stream "
+             "positions, so its cursors are placed by itself only");
+  }
   if (cb_.on_subscribed) cb_.on_subscribed(resumed);
+  // A mark at once, so that cursors are stream positions from the start.
+  publish_mark();
+}
+
+void RedisClient::Impl::publish_mark() {
+  const std::string payload = demux_.mark_payload(rng_());
+  if (payload.empty() || !cmd_ready_ || !cmd_) return;
+  cmd_->command({"PUBLISH", heartbeat_channel_, payload}, [](const redisReply&) {});
 }
 
 void RedisClient::Impl::sub_read_done() {

@@ -66,6 +66,9 @@ struct RedisClientCallbacks {
   std::function<void()> on_down;
   // The command connection is (again) ready for stream reads.
   std::function<void()> on_command_ready;
+  // A mark of the pub/sub stream (a heartbeat of a gateway subscribed to the
+  // same server), in order with on_message: core/stream_marks.hpp.
+  std::function<void(std::uint64_t id)> on_mark;
 };
 
 class RedisClient {

@@ -197,7 +197,9 @@ void RedisClient::Impl::send_heartbeat() {
     return;
   }
   ++heartbeats_unanswered_;
-  bool sent = cmd_->command({"PUBLISH", heartbeat_channel_, ""}, [this](const redisReply& r) {
+  // Each heartbeat is a mark of the stream too, while subscribed.
+  const std::string payload = state_ == State::up ? demux_.mark_payload(rng_()) : std::string();
+  bool sent = cmd_->command({"PUBLISH", heartbeat_channel_, payload}, [this](const redisReply& r) {
     heartbeats_unanswered_ = 0;
     if (r.type == REDIS_REPLY_ERROR && !cmd_publish_refused_logged_) {
       cmd_publish_refused_logged_ = true;

@@ -1,5 +1,7 @@
 #include "gateway/redis/subscription_demux.hpp"
 
+#include <cinttypes>
+#include <cstdio>
 #include <utility>
 
 namespace comet {
@@ -19,7 +21,7 @@ SubscriptionDemux::Event SubscriptionDemux::on_message(std::string_view channel,
     } else if (channel.starts_with(kSyncPrefix)) {
       ev.kind = Kind::foreign_sync;
     } else if (channel == kHeartbeat) {
-      ev.kind = Kind::heartbeat;
+      ev.kind = mark_of(payload, ev.mark) ? Kind::mark : Kind::heartbeat;
     } else if (channel.starts_with(kDurableNotice)) {
       ev.kind = Kind::durable_notice;
       ev.channel.remove_prefix(kDurableNotice.size());
@@ -32,6 +34,29 @@ SubscriptionDemux::Event SubscriptionDemux::on_message(std::string_view channel,
   ev.kind = Kind::message;
   ev.id = take_notice(channel);
   return ev;
+}
+
+std::string SubscriptionDemux::mark_payload(std::uint64_t id) const {
+  if (server_.empty()) return {};
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016" PRIx64, id);
+  return std::string(hex) + "." + server_;
+}
+
+bool SubscriptionDemux::mark_of(std::string_view payload, std::uint64_t& id) const {
+  constexpr std::size_t kDigits = 16;
+  if (server_.empty() || payload.size() != kDigits + 1 + server_.size() ||
+      payload[kDigits] != '.' || payload.substr(kDigits + 1) != server_) {
+    return false;
+  }
+  std::uint64_t v = 0;
+  for (char ch : payload.substr(0, kDigits)) {
+    int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+    if (d < 0) return false;
+    v = v << 4 | static_cast<std::uint64_t>(d);
+  }
+  id = v;
+  return true;
 }
 
 // A second notice for a channel before its message: the older one was not

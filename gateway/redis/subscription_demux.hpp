@@ -5,7 +5,11 @@
 //
 // Internal channels live under "<prefix>#...": '#' is not allowed in a user
 // channel name (docs/API.md), so these can never collide with one:
-// - "<prefix>#heartbeat": proves the subscription alive, nothing more;
+// - "<prefix>#heartbeat": proves the subscription alive; its payload
+//   "<16 hex>.<run_id>" is a stream mark (core/stream_marks.hpp) when the
+//   publishing gateway was subscribed to the server this one is (its
+//   run_id): the two then hear one stream, in one order. Another server's
+//   marks (a cluster's other nodes) and empty payloads are liveness only;
 // - "<prefix>#sync:<instance>": sync() markers, a counter as the payload;
 //   an instance acts on its own only;
 // - "<prefix>#durable:<channel>": comet_publish_v1 PUBLISHes the entry id
@@ -32,6 +36,7 @@ class SubscriptionDemux {
   enum class Kind {
     ignored,         // not under the prefix (cannot match the pattern; be safe)
     heartbeat,       // liveness only
+    mark,            // a heartbeat that marks this server's stream: `mark` is its id
     own_sync,        // a marker of this instance's: `payload` is its number
     foreign_sync,    // another instance's marker
     durable_notice,  // noted; its message follows
@@ -43,6 +48,7 @@ class SubscriptionDemux {
     std::string_view channel;  // without the prefix (for notices: the user channel)
     std::string_view payload;
     std::optional<StreamId> id;  // a durable message's stream id
+    std::uint64_t mark = 0;      // a mark's id
     // A notice was dropped without its message (for a 1-in-N log line).
     bool notice_dropped = false;
   };
@@ -62,8 +68,15 @@ class SubscriptionDemux {
   // One pmessage. The views of the result point into `channel`/`payload`.
   Event on_message(std::string_view channel, std::string_view payload);
   // The subscription was lost: notices waiting for their message are
-  // forgotten (their messages are in the gap).
-  void reset() { notices_.clear(); }
+  // forgotten (their messages are in the gap), and so is the server.
+  void reset() {
+    notices_.clear();
+    server_.clear();
+  }
+  // The server subscribed to now (its run_id; empty: none, so no marks).
+  void set_server(std::string run_id) { server_ = std::move(run_id); }
+  // A heartbeat's payload that marks this server's stream with `id`.
+  std::string mark_payload(std::uint64_t id) const;
 
   std::size_t notices_waiting() const { return notices_.size(); }
   std::uint64_t notices_dropped() const { return dropped_; }
@@ -74,10 +87,12 @@ class SubscriptionDemux {
     std::optional<StreamId> id;
   };
   bool add_notice(std::string_view channel, std::optional<StreamId> id);
+  bool mark_of(std::string_view payload, std::uint64_t& id) const;
   std::optional<StreamId> take_notice(std::string_view channel);
 
   const std::string prefix_;
   const std::string instance_;
+  std::string server_;
   std::vector<Notice> notices_;
   std::uint64_t dropped_ = 0;
 };

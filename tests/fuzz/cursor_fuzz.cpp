@@ -1,7 +1,8 @@
 // Cursors (gateway/core/cursor): any text that parses is written back by
 // format_cursor exactly as it was (one spelling per cursor), and any cursor
-// a gateway could issue (positions sorted by hash, each hash once, 48-bit
-// hashes) parses back to itself from its text.
+// a gateway could issue (its own order or a stream position; positions
+// sorted by hash, each hash once, 48-bit hashes) parses back to itself from
+// its text.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
@@ -17,6 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   FuzzedDataProvider in(data, size);
   comet::Cursor c(in.ConsumeIntegral<std::uint64_t>(), in.ConsumeIntegral<std::uint64_t>());
+  // A stream position (v3) replaces the epoch and seq in the text.
+  if (in.ConsumeBool()) {
+    c.stream = comet::StreamPos{c.epoch, c.seq};
+    c.epoch = c.seq = 0;
+  }
   const std::size_t count = in.ConsumeIntegralInRange<std::size_t>(0, 64);
   for (std::size_t i = 0; i < count; ++i) {
     comet::Position p;

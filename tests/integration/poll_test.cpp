@@ -257,7 +257,7 @@ TEST_F(PollTest, HealthAndStatsThroughNginx) {
   for (const char* name :
        {"comet_parked_requests", "comet_fcgi_connections", "comet_channels",
         "comet_messages_received_total", "comet_messages_delivered_total", "comet_responses_total",
-        "comet_gaps_total", "comet_redis_up", "comet_redis_reconnects_total",
+        "comet_gaps_total", "comet_redis_up", "comet_redis_reconnects_total", "comet_stream_marks",
         "comet_delivery_latency_seconds_bucket", "comet_delivery_latency_seconds_count"}) {
     EXPECT_TRUE(parse_metric(s.body, name).has_value()) << "missing metric " << name;
   }

@@ -48,19 +48,16 @@ TEST(Refusals, PublishWithRedisDownCarriesRetryAfter) {
 // still carries the CORS header of its allowed Origin.
 TEST(Refusals, ARefusedPollKeepsItsCorsHeader) {
   StackOptions o;
-  o.gateway_args = {"--cors-origin", "https://site.example"};
+  o.gateway_args = {"--cors-origin", "https://site.example", "--max-parked-per-client", "1"};
   Stack stack(o);
-  const HttpResponse first = stack.get("/comet/poll?channel=c&timeout=0");
-  ASSERT_EQ(first.status, 200) << first.body;
-  const json j = json::parse(first.body);
-  const std::string cursor = j["cursor"];  // "1.<epoch>.<seq>"
-  const auto dot = cursor.rfind('.');
-  ASSERT_NE(dot, std::string::npos) << cursor;
-  const std::string ahead = cursor.substr(0, dot + 1) + "ffff";  // no gateway issued it yet
-  const HttpResponse r = stack.get("/comet/poll?channel=c&timeout=5&since=" + ahead,
-                                   {{"Origin", "https://site.example"}});
-  EXPECT_EQ(r.status, 400) << r.body;
-  EXPECT_NE(r.body.find("\"bad_cursor\""), std::string::npos) << r.body;
+  auto parked = stack.start_get("/comet/poll?channel=c&timeout=20");
+  ASSERT_TRUE(stack.wait_parked(1)) << stack.logs();
+  // The client's second poll is over its share: refused once its
+  // parameters are read.
+  const HttpResponse r =
+      stack.get("/comet/poll?channel=c&timeout=5", {{"Origin", "https://site.example"}});
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_NE(r.body.find("\"too_many_requests\""), std::string::npos) << r.body;
   EXPECT_EQ(r.header("access-control-allow-origin"), "https://site.example");
 }
 
@@ -68,8 +65,8 @@ TEST(Refusals, ARefusedPollKeepsItsCorsHeader) {
 // keeps the CORS header of an allowed Origin, so the page can read why.
 TEST(Refusals, ABodyOverTheLimitKeepsItsCorsHeader) {
   StackOptions o;
-  o.gateway_args = {"--publish-allow", "127.0.0.1", "--max-body-bytes", "8",
-                    "--cors-origin", "https://site.example"};
+  o.gateway_args = {"--publish-allow", "127.0.0.1",           "--max-body-bytes", "8",
+                    "--cors-origin",   "https://site.example"};
   Stack stack(o);
   const HttpResponse r = http_request(stack.http_port(), "POST", "/comet/publish?channel=c",
                                       {{"Origin", "https://site.example"}}, "more than eight");

@@ -73,9 +73,10 @@ RedisCluster::~RedisCluster() {
   nodes_.clear();  // each stops its redis-server by pid
 }
 
-std::string RedisCluster::seeds() const {
+std::string RedisCluster::seeds(std::size_t first) const {
   std::string out;
-  for (const auto& n : nodes_) {
+  for (std::size_t k = 0; k < nodes_.size(); ++k) {
+    const auto& n = nodes_[(first + k) % nodes_.size()];
     out += (out.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(n->port());
   }
   return out;

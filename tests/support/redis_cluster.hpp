@@ -23,7 +23,8 @@ class RedisCluster {
   std::size_t size() const { return nodes_.size(); }
   RedisServer& node(std::size_t i) { return *nodes_.at(i); }
   // "127.0.0.1:P0,127.0.0.1:P1,..."
-  std::string seeds() const;
+  // "127.0.0.1:PORT,..." of every node, from node `first` on (wrapping).
+  std::string seeds(std::size_t first = 0) const;
   // redis-cluster://127.0.0.1:P0,... for the gateway.
   std::string url() const { return "redis-cluster://" + seeds(); }
 

@@ -67,7 +67,8 @@ Stack::~Stack() {
 GatewayOptions Stack::gateway_options(std::size_t i) {
   GatewayOptions g;
   g.dir = i == 0 ? dir_.path() : dir_.subdir("gw" + std::to_string(i));
-  g.redis_url = cluster_    ? cluster_->url()
+  g.redis_url = cluster_
+                    ? "redis-cluster://" + cluster_->seeds(options_.cluster_seeds_rotated ? i : 0)
                 : sentinel_ ? "redis-sentinel://127.0.0.1:" + std::to_string(sentinel_->port()) +
                                   "/" + Sentinel::kMaster +
                                   (options_.sentinel_password.empty()

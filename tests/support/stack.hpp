@@ -49,6 +49,9 @@ struct StackOptions {
   // RedisCluster.
   int cluster_masters = 0;
   int cluster_replicas = 0;  // per master
+  // Gateway i's URL names the nodes from node i on (the subscription takes
+  // the first that answers): the gateways then subscribe on different nodes.
+  bool cluster_seeds_rotated = false;
 
   // The gateway alone (tests that speak FastCGI to it directly).
   static StackOptions without_nginx() {

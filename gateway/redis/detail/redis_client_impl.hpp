@@ -135,6 +135,11 @@ struct RedisClient::Impl {
   }
   static void cancel(Timer& timer) { timer.cancel(); }
 
+  bool unnamed_server_logged_ = false;
+  // A mark of the stream on the heartbeat channel (when subscribed to a
+  // server that named itself).
+  void publish_mark();
+
   // Each connection's handshake; `db`: SELECT it (0: none).
   LinkHandshake handshake(int db) const;
 

@@ -112,9 +112,32 @@ TEST(CursorV2Test, RejectsWhatNoGatewayIssues) {
       "2.0000000000000abc.2a.000000000002-1-0.000000000001-1-0",  // unsorted
       "2.0000000000000abc.2a.000000000001-1-0.000000000001-2-0",  // repeated hash
       "2.0000000000000abc.2a.000000000001-1-0.",                  // trailing dot
-      "3.0000000000000abc.2a.000000000001-1-0",                   // unknown version
+      "4.0000000000000abc.2a.000000000001-1-0",                   // unknown version
+      "3.0000000000000abc",                                       // v3 without a count
+      "3.000000000000abc.2a",                                     // short mark
+      "3.0000000000000abc.02a",                                   // leading zero
+      "3.0000000000000ABC.2a",                                    // uppercase
+      "3.0000000000000abc.2a.",                                   // empty position
   };
   for (const char* text : bad) EXPECT_FALSE(parse_cursor(text)) << '"' << text << '"';
+}
+
+TEST(CursorV3Test, StreamPositionsRoundTripWithAndWithoutPositions) {
+  Cursor c;
+  c.stream = StreamPos{0x0123456789abcdefULL, 0x2a};
+  EXPECT_EQ(format_cursor(c), "3.0123456789abcdef.2a");
+  EXPECT_EQ(parse_cursor("3.0123456789abcdef.2a"), c);
+  // The epoch and seq are not part of it.
+  Cursor also = c;
+  also.epoch = 7;
+  also.seq = 9;
+  EXPECT_EQ(format_cursor(also), "3.0123456789abcdef.2a");
+  c.positions = {Position{channel_hash("chat.42"), StreamId{1718000000000, 7}}};
+  EXPECT_EQ(parse_cursor(format_cursor(c)), c);
+  Cursor zero;
+  zero.stream = StreamPos{1, 0};
+  EXPECT_EQ(format_cursor(zero), "3.0000000000000001.0");
+  EXPECT_EQ(parse_cursor("3.0000000000000001.0"), zero);
 }
 
 TEST(CursorV2Test, ChannelHashIs48Bits) {

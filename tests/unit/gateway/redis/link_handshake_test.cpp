@@ -59,6 +59,36 @@ TEST(LinkHandshake, StepsThatDoNotApplyAreSkipped) {
   EXPECT_EQ(auth_only.on_reply(*test::status("OK")).type, Type::ready);
 }
 
+TEST(LinkHandshake, IdentifyAsksInfoServerLastAndKeepsTheRunId) {
+  auto o = options({}, false, 2);
+  o.identify = true;
+  LinkHandshake hs(o);
+  auto a = hs.start();
+  EXPECT_EQ(a.command, (Args{"SELECT", "2"}));
+  a = hs.on_reply(*test::status("OK"));
+  ASSERT_EQ(a.type, Type::send);
+  EXPECT_EQ(a.command, (Args{"INFO", "server"}));
+  const std::string id = "0123456789abcdef0123456789abcdef01234567";
+  a = hs.on_reply(*test::resp(
+      test::bulk("# Server\r\nredis_version:7.0.15\r\nrun_id:" + id + "\r\ntcp_port:6379\r\n")));
+  EXPECT_EQ(a.type, Type::ready);
+  EXPECT_EQ(hs.server_id(), id);
+}
+
+TEST(LinkHandshake, InfoRefusedOrWithoutRunIdLeavesTheServerUnnamed) {
+  LinkHandshake::Options o;
+  o.identify = true;
+  for (const std::string& reply :
+       {std::string("-ERR unknown command 'INFO'\r\n"),
+        test::bulk("# Server\r\nredis_version:7.0.15\r\n"), test::bulk("run_id:NOT-HEX\r\n")}) {
+    LinkHandshake hs(o);
+    auto a = hs.start();
+    ASSERT_EQ(a.command, (Args{"INFO", "server"}));
+    EXPECT_EQ(hs.on_reply(*test::resp(reply)).type, Type::ready) << reply;
+    EXPECT_EQ(hs.server_id(), "") << reply;
+  }
+}
+
 TEST(LinkHandshake, AuthRefusedFailsWithRedisText) {
   LinkHandshake hs(options({"AUTH", "wrong"}, true, 1));
   hs.start();

@@ -39,6 +39,37 @@ TEST(SubscriptionDemux, InternalChannels) {
   EXPECT_EQ(d.on_message("comet:#whatever", "x").kind, Kind::internal);
 }
 
+TEST(SubscriptionDemux, HeartbeatsOfTheSameServerAreMarks) {
+  auto d = demux();
+  const std::string run_id(40, 'a');
+  // No server named yet: no mark made, none taken.
+  EXPECT_EQ(d.mark_payload(1), "");
+  EXPECT_EQ(d.on_message("comet:#heartbeat", "00000000000000ff." + run_id).kind, Kind::heartbeat);
+  d.set_server(run_id);
+  const std::string p = d.mark_payload(0xff);
+  EXPECT_EQ(p, "00000000000000ff." + run_id);
+  auto ev = d.on_message("comet:#heartbeat", p);
+  EXPECT_EQ(ev.kind, Kind::mark);
+  EXPECT_EQ(ev.mark, 0xffu);
+  auto big = d.on_message("comet:#heartbeat", d.mark_payload(0xfedcba9876543210ULL));
+  EXPECT_EQ(big.kind, Kind::mark);
+  EXPECT_EQ(big.mark, 0xfedcba9876543210ULL);
+  // Another server's (a cluster's other node), malformed, or empty: liveness only.
+  const char* others[] = {"",
+                          "00000000000000ff",
+                          "00000000000000FF.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                          "0000000000000ff.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                          "00000000000000ff.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+                          "00000000000000ff-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                          "00000000000000ff.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+  for (const char* o : others) {
+    EXPECT_EQ(d.on_message("comet:#heartbeat", o).kind, Kind::heartbeat) << o;
+  }
+  // A lost subscription forgets the server.
+  d.reset();
+  EXPECT_EQ(d.on_message("comet:#heartbeat", p).kind, Kind::heartbeat);
+}
+
 TEST(SubscriptionDemux, DurableNoticeThenItsMessage) {
   auto d = demux();
   auto notice = d.on_message("comet:#durable:news", "1700000000000-3");
