@@ -63,7 +63,9 @@ function append(text, previous_length,   last_word) {
 
 {
   lines[NR] = $0
-  if (length($0) > full) full = length($0)
+  # The width Boost wraps at: the longest option line (the title, usage and
+  # caption lines are not wrapped).
+  if ($0 ~ /^ / && length($0) > full) full = length($0)
   # The description column: the indent of the wrapped lines.
   if (match($0, /^   +/) && (column == 0 || RLENGTH < column)) column = RLENGTH
 }

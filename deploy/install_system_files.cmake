@@ -3,10 +3,17 @@
 # install runs with, which cpack sets to /usr whatever the build's prefix.
 #
 #   prefix /usr (the Debian package): /etc/comet-gateway/comet-gateway.conf,
-#     /lib/systemd/system/comet-gateway.service, the lintian overrides
+#     /lib/systemd/system/comet-gateway.service and comet-gateway@.service,
+#     the lintian overrides
 #   any other prefix P: P/etc/comet-gateway/comet-gateway.conf,
-#     P/lib/systemd/system/comet-gateway.service (systemd reads
-#     /usr/local/lib/systemd/system too)
+#     P/lib/systemd/system/comet-gateway.service and comet-gateway@.service
+#     (systemd reads /usr/local/lib/systemd/system too)
+#
+# comet-gateway@.service runs one gateway per instance (one per core:
+# comet-gateway@1, comet-gateway@2, ...), each on its own socket,
+# /run/comet-gateway-N/comet.sock: the same unit with the instance's
+# --listen on the command line (which replaces the config file's listen)
+# and a runtime directory of its own.
 #
 # The unit's ExecStart= names the installed binary and config file. An
 # existing config file is kept (it is the administrator's); dpkg handles
@@ -37,8 +44,25 @@ foreach(pair
   string(REPLACE "${from}" "${to}" unit "${unit}")
 endforeach()
 file(WRITE ${COMET_STAGING_DIR}/comet-gateway.service "${unit}")
-file(INSTALL ${COMET_STAGING_DIR}/comet-gateway.service DESTINATION ${unit_dir}
-     FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+
+set(template "${unit}")
+foreach(pair
+    "\nDescription=comet-gateway: |\nDescription=comet-gateway instance %i: "
+    "comet-gateway.conf\n# SIGHUP|comet-gateway.conf --listen unix:/run/comet-gateway-%i/comet.sock\n# SIGHUP"
+    "\nRuntimeDirectory=comet-gateway\n|\nRuntimeDirectory=comet-gateway-%i\n"
+    "# The FastCGI socket is /run/comet-gateway/comet.sock|# This is the template of one gateway per instance (comet-gateway@1,\n# comet-gateway@2, ...: one per core, README.md \"Several cores\"). Instance N\n# listens on /run/comet-gateway-N/comet.sock, given on the command line,\n# which replaces the listen of the config file they share.\n#\n# The FastCGI socket is /run/comet-gateway-N/comet.sock")
+  string(REPLACE "|" ";" pair "${pair}")
+  list(GET pair 0 from)
+  list(GET pair 1 to)
+  string(FIND "${template}" "${from}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "deploy/comet-gateway.service has no \"${from}\"")
+  endif()
+  string(REPLACE "${from}" "${to}" template "${template}")
+endforeach()
+file(WRITE ${COMET_STAGING_DIR}/comet-gateway@.service "${template}")
+file(INSTALL ${COMET_STAGING_DIR}/comet-gateway.service ${COMET_STAGING_DIR}/comet-gateway@.service
+     DESTINATION ${unit_dir} FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 # Not readable by others even before postinst gives it to the service's
 # group (root:comet-gateway 0640).

@@ -6,6 +6,7 @@
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
@@ -15,7 +16,9 @@ namespace comet {
 namespace {
 
 po::options_description make_options() {
-  po::options_description d("Options (each also settable as `name = value` in --config FILE)");
+  po::options_description d(
+      "Options (each also settable as `name = value` in --config FILE; the command line wins, a "
+      "repeatable flag there replacing the file's values)");
   // clang-format off
   d.add_options()
     ("help,h", "print this help and exit")
@@ -171,7 +174,16 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       const auto path = vm["config"].as<std::string>();
       std::ifstream in(path);
       if (!in) throw std::runtime_error("cannot read config file " + path);
-      po::store(po::parse_config_file(in, options), vm);
+      // The command line wins, repeatable flags too: a --listen given there
+      // replaces the file's listeners rather than adding to them (one
+      // config file for several instances, each with a --listen of its own).
+      po::variables_map from_file;
+      po::store(po::parse_config_file(in, options), from_file);
+      auto& values = static_cast<std::map<std::string, po::variable_value>&>(vm);
+      for (auto& [name, value] : from_file) {
+        auto it = values.find(name);
+        if (it == values.end() || it->second.defaulted()) values[name] = value;
+      }
       cl.config.config_file = path;
     }
     po::notify(vm);

@@ -42,6 +42,7 @@ const std::string kWantsLink = "/etc/systemd/system/multi-user.target.wants/come
 const std::set<std::string> kExpectedFiles = {
     "./etc/comet-gateway/comet-gateway.conf",
     "./lib/systemd/system/comet-gateway.service",
+    "./lib/systemd/system/comet-gateway@.service",
     "./usr/bin/comet-gateway",
     "./usr/share/comet-gateway/clients/js/comet.js",
     "./usr/share/comet-gateway/clients/php/Comet.php",
@@ -374,9 +375,9 @@ TEST(Package, SourceInstallPointsTheUnitAtItsPrefixAndKeepsTheConfig) {
 // (the test only runs when neither the package nor the user was there).
 struct Uninstall {
   std::string dir;
-  std::string runtime_dir;
+  std::vector<std::string> runtime_dirs;
   ~Uninstall() {
-    if (!runtime_dir.empty()) {
+    for (const auto& runtime_dir : runtime_dirs) {
       std::error_code ec;
       fs::remove_all(runtime_dir, ec);
     }
@@ -405,7 +406,7 @@ TEST(Package, InstallsStartsAsTheUnitSaysAndPurgesWithoutATrace) {
     GTEST_SKIP() << "a comet-gateway user or group exists already: the test would delete it";
   }
   const std::string deb = build_package(dir);
-  Uninstall uninstall{dir.path(), ""};
+  Uninstall uninstall{dir.path(), {}};
 
   must_run({"dpkg", "-i", deb}, dir.path());
   const std::vector<std::string> installed = [&] {
@@ -454,7 +455,7 @@ TEST(Package, InstallsStartsAsTheUnitSaysAndPurgesWithoutATrace) {
                                  ? "--groups=" + single(unit, "SupplementaryGroups")
                                  : "--clear-groups";
   ASSERT_FALSE(fs::exists(runtime_dir)) << runtime_dir << " exists: something started it";
-  uninstall.runtime_dir = runtime_dir;
+  uninstall.runtime_dirs.push_back(runtime_dir);
   fs::create_directory(runtime_dir);
   ASSERT_EQ(::chown(runtime_dir.c_str(), user->pw_uid, grp->gr_gid), 0);
   ASSERT_EQ(::chmod(runtime_dir.c_str(), runtime_mode), 0);
@@ -513,6 +514,53 @@ TEST(Package, InstallsStartsAsTheUnitSaysAndPurgesWithoutATrace) {
   EXPECT_EQ(status, std::optional<int>(0)) << gateway->output();
   gateway.reset();
   fs::remove_all(runtime_dir);
+
+  // The per-core template: two instances side by side on the packaged
+  // config, each on the socket of its own --listen (which replaces the
+  // config file's), in a runtime directory of its own.
+  const std::string template_path = "/lib/systemd/system/comet-gateway@.service";
+  RunResult verify_template = run({"systemd-analyze", "verify", "comet-gateway@1.service"},
+                                  dir.path(), std::chrono::seconds(60));
+  EXPECT_EQ(verify_template.status, 0) << verify_template.out << verify_template.err;
+  EXPECT_EQ(verify_template.err, "");
+  const auto tmpl = unit_settings(read_file(template_path));
+  EXPECT_EQ(single(tmpl, "RuntimeDirectory"), "comet-gateway-%i");
+  std::vector<std::unique_ptr<Process>> instances;
+  // Looked up again: getpwnam's buffer has served other users since.
+  const uid_t service_uid = ::getpwnam(user_name.c_str())->pw_uid;
+  const gid_t service_gid = ::getgrnam(group_name.c_str())->gr_gid;
+  for (const std::string n : {"1", "2"}) {
+    const std::string instance_dir = "/run/comet-gateway-" + n;
+    uninstall.runtime_dirs.push_back(instance_dir);
+    fs::create_directory(instance_dir);
+    ASSERT_EQ(::chown(instance_dir.c_str(), service_uid, service_gid), 0);
+    ASSERT_EQ(::chmod(instance_dir.c_str(), runtime_mode), 0);
+    std::vector<std::string> a(args.begin(), args.begin() + 9);  // setpriv ... sh -c umask
+    for (auto w : words(single(tmpl, "ExecStart"))) {
+      for (auto at = w.find("%i"); at != std::string::npos; at = w.find("%i")) w.replace(at, 2, n);
+      a.push_back(w);
+    }
+    a.push_back("--redis");
+    a.push_back(redis.url());
+    ProcessOptions po;
+    po.log_dir = dir.path();
+    po.name = "comet-gateway-" + n;
+    instances.push_back(std::make_unique<Process>(a, po));
+  }
+  for (std::size_t k = 0; k < instances.size(); ++k) {
+    const std::string sock = "/run/comet-gateway-" + std::to_string(k + 1) + "/comet.sock";
+    EXPECT_TRUE(wait_until([&] { return unix_accepts(sock) || !instances[k]->running(); },
+                           std::chrono::seconds(10)))
+        << instances[k]->output();
+    EXPECT_TRUE(instances[k]->running()) << instances[k]->output();
+  }
+  EXPECT_FALSE(fs::exists(runtime_dir + "/comet.sock")) << "an instance took the config's socket";
+  for (auto& instance : instances) {
+    instance->signal(SIGTERM);
+    EXPECT_EQ(instance->wait_exit(std::chrono::seconds(15)), std::optional<int>(0))
+        << instance->output();
+  }
+  instances.clear();
 
   // Purged: no file, user, group, enable state or config left.
   must_run({"dpkg", "--purge", "comet-gateway"}, dir.path());

@@ -46,12 +46,14 @@ TEST(Config, RepeatedListenAndConfigFileWithCommandLineWinning) {
          "max-timeout = 30\n";
   }
   const auto cl = parse({"--config", path, "--prefix", "cli:", "--listen", "127.0.0.1:1"});
+  const auto from_file = parse({"--config", path});
   std::remove(path);
   EXPECT_EQ(cl.config.prefix, "cli:");
   EXPECT_EQ(cl.config.poll.max_channels, 256u);
   EXPECT_EQ(cl.config.poll.max_timeout, std::chrono::seconds(30));
-  // composing: both the file's and the command line's listeners.
-  EXPECT_EQ(cl.config.listen.size(), 2u);
+  // A repeatable flag on the command line replaces the file's values.
+  EXPECT_EQ(cl.config.listen, std::vector<std::string>{"127.0.0.1:1"});
+  EXPECT_EQ(from_file.config.listen, std::vector<std::string>{"unix:/tmp/a.sock"});
 }
 
 TEST(Config, TheShippedConfigFileParses) {
@@ -105,8 +107,7 @@ TEST(Config, ListenersAdmitTheirOwnersAndLoopbackByDefault) {
     parse({"--listen-allow", "localhost"});
     ADD_FAILURE() << "--listen-allow localhost was accepted";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("--listen-allow: \"localhost\" is not"),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("--listen-allow: \"localhost\" is not"), std::string::npos)
         << e.what();
   }
   const auto help = parse({"--help"}).text;
@@ -126,8 +127,7 @@ TEST(Config, BudgetsHaveDefaultsForASmallMachine) {
   EXPECT_EQ(d.fcgi.max_write_queue_bytes_total, 512u * 1024 * 1024);
   const auto c = parse({"--max-parked-per-client", "5", "--max-channels-per-client", "100",
                         "--max-channels-total", "10", "--buffer-bytes-total", "1000",
-                        "--max-write-queue-bytes", "2000", "--max-write-queue-bytes-total",
-                        "3000"})
+                        "--max-write-queue-bytes", "2000", "--max-write-queue-bytes-total", "3000"})
                      .config;
   EXPECT_EQ(c.clients.max_parked, 5u);
   EXPECT_EQ(c.clients.max_channel_refs, 100u);
@@ -153,7 +153,8 @@ TEST(Config, StreamReadBudgets) {
   EXPECT_EQ(c.stream_reads.max_bytes, 1048576u);
   EXPECT_THROW(parse({"--max-reads-per-poll", "0"}), std::runtime_error);
   const auto help = parse({"--help"}).text;
-  for (const char* flag : {"--max-reads-per-poll", "--max-stream-reads", "--max-stream-read-bytes"}) {
+  for (const char* flag :
+       {"--max-reads-per-poll", "--max-stream-reads", "--max-stream-read-bytes"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
 }
