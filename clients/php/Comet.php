@@ -131,10 +131,15 @@ final class Comet
      * $ttlSeconds, covering $channels (exact names, or a prefix ending in
      * "*", e.g. "user.42.*"; a lone "*" covers every channel).
      *
+     * $identity may name the user who holds it: ['user' => '7'] (a string of
+     * 1 to 128 bytes), with what the site says of them, ['info' => ['name' =>
+     * 'Ann']] (encoded as a JSON object of at most 1,024 bytes).
+     *
      * Format (all parts base64url without padding, RFC 4648 section 5):
      *
      *     token   = payload "." signature
-     *     payload = base64url(json_encode({"ch": [names...], "exp": <unix seconds>}))
+     *     payload = base64url(json_encode({"ch": [names...], "exp": <unix seconds>
+     *                                      [, "user": "<id>" [, "info": {...}]]}))
      *     signature = base64url(hash_hmac('sha256', payload, $secret, true))
      *
      * The HMAC-SHA256 is computed over the payload exactly as it appears in
@@ -145,11 +150,16 @@ final class Comet
      * characters that JSON escapes.
      *
      * @param string[] $channels
+     * @param array{user?: string, info?: array} $identity
      * @throws InvalidArgumentException on an empty secret, no channels, a bad
-     *         channel pattern or a non-positive TTL
+     *         channel pattern, a non-positive TTL, or a bad user or info
      */
-    public static function token(string $secret, array $channels, int $ttlSeconds): string
-    {
+    public static function token(
+        string $secret,
+        array $channels,
+        int $ttlSeconds,
+        array $identity = []
+    ): string {
         if ($secret === '') {
             throw new InvalidArgumentException('Comet::token: empty secret');
         }
@@ -170,10 +180,37 @@ final class Comet
             }
             $names[] = $channel;
         }
-        $payload = self::base64url(json_encode(
-            ['ch' => array_values($names), 'exp' => time() + $ttlSeconds],
-            JSON_UNESCAPED_SLASHES
-        ));
+        $claims = ['ch' => array_values($names), 'exp' => time() + $ttlSeconds];
+        foreach (array_keys($identity) as $key) {
+            if ($key !== 'user' && $key !== 'info') {
+                throw new InvalidArgumentException("Comet::token: unknown identity key '$key'");
+            }
+        }
+        if (isset($identity['info']) && !isset($identity['user'])) {
+            throw new InvalidArgumentException('Comet::token: info without a user');
+        }
+        if (isset($identity['user'])) {
+            $user = $identity['user'];
+            if (!is_string($user) || $user === '' || strlen($user) > 128) {
+                throw new InvalidArgumentException('Comet::token: user must be a string of 1 to 128 bytes');
+            }
+            $claims['user'] = $user;
+        }
+        if (isset($identity['info'])) {
+            if (!is_array($identity['info'])) {
+                throw new InvalidArgumentException('Comet::token: info must be an array');
+            }
+            $info = json_encode((object) $identity['info'], JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
+            if ($info === false || strlen($info) > 1024) {
+                throw new InvalidArgumentException('Comet::token: info must encode as JSON of at most 1024 bytes');
+            }
+            $claims['info'] = (object) $identity['info'];
+        }
+        $json = json_encode($claims, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
+        if ($json === false) {
+            throw new InvalidArgumentException('Comet::token: user and info must be valid UTF-8');
+        }
+        $payload = self::base64url($json);
         return $payload . '.' . self::base64url(hash_hmac('sha256', $payload, $secret, true));
     }
 

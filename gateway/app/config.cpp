@@ -1,5 +1,6 @@
 #include "gateway/app/config.hpp"
 
+#include "gateway/core/channel_name.hpp"
 #include "gateway/http/publish_access.hpp"
 #include "gateway/util/address_range.hpp"
 
@@ -115,6 +116,10 @@ po::options_description make_options() {
      "turn access control on: poll/sse channels need a token signed with SECRET "
      "(Comet::token; 16+ characters); repeat to accept several during a rotation; put it "
      "in the config file rather than on the command line")
+    ("public-channel", po::value<std::vector<std::string>>()->value_name("PATTERN")->composing(),
+     "with --token-secret, channels that need no token: an exact name or a prefix ending in "
+     "* (public.*); repeatable. A poll or stream naming only such channels needs no token; one "
+     "naming others too needs a token covering those")
     ("publish-secret", po::value<std::vector<std::string>>()->value_name("SECRET")->composing(),
      "allow POST .../publish to requests with Authorization: Bearer SECRET (16+ characters); "
      "repeatable; put it in the config file rather than on the command line")
@@ -262,6 +267,23 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     for (const auto& secret : c.token_secrets) {
       if (secret.size() < 16)
         throw std::runtime_error("--token-secret must be at least 16 characters");
+    }
+  }
+  if (vm.count("public-channel")) {
+    c.public_channels = vm["public-channel"].as<std::vector<std::string>>();
+    for (const auto& p : c.public_channels) {
+      const std::string_view name =
+          !p.empty() && p.back() == '*' ? std::string_view(p).substr(0, p.size() - 1) : p;
+      // "*" alone would open every channel: then no --token-secret at all.
+      if (!is_valid_channel_name(name)) {
+        throw std::runtime_error("--public-channel " + p +
+                                 ": not a channel name or a prefix ending in *");
+      }
+    }
+    if (c.token_secrets.empty()) {
+      throw std::runtime_error(
+          "--public-channel needs --token-secret (without it every "
+          "channel is open)");
     }
   }
   if (vm.count("publish-secret"))

@@ -38,7 +38,7 @@ Gateway::Gateway(boost::asio::io_context& io, Config config, Logger& log)
       log_(log),
       config_(std::move(config)),
       hub_(seeded(config_.hub), random_epoch(), encoder_),
-      access_(config_.token_secrets),
+      access_(config_.token_secrets, config_.public_channels),
       publish_access_(config_.publish_secrets, config_.publish_allow),
       responder_(stats_, config_.cors_origins),
       redis_(io, redis_options(config_),

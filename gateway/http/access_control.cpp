@@ -1,5 +1,7 @@
 #include "gateway/http/access_control.hpp"
 
+#include "gateway/http/json.hpp"
+
 #include <chrono>
 
 #include <openssl/crypto.h>
@@ -62,25 +64,145 @@ struct Reader {
     }
     return false;
   }
-  // Strings without escapes other than "\/" (channel names need none).
+  static int hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+  std::optional<std::uint32_t> hex4() {
+    if (i + 4 > s.size()) return std::nullopt;
+    std::uint32_t v = 0;
+    for (int k = 0; k < 4; ++k) {
+      const int d = hex(s[i++]);
+      if (d < 0) return std::nullopt;
+      v = v << 4 | static_cast<std::uint32_t>(d);
+    }
+    return v;
+  }
+  static void utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xc0 | cp >> 6));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xe0 | cp >> 12));
+      out.push_back(static_cast<char>(0x80 | (cp >> 6 & 0x3f)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else {
+      out.push_back(static_cast<char>(0xf0 | cp >> 18));
+      out.push_back(static_cast<char>(0x80 | (cp >> 12 & 0x3f)));
+      out.push_back(static_cast<char>(0x80 | (cp >> 6 & 0x3f)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    }
+  }
+  // A JSON string, its escapes decoded (PHP's json_encode escapes
+  // non-ASCII as a backslash-u escape unless told otherwise). Raw bytes
+  // pass as they are.
   std::optional<std::string> str() {
     if (!eat('"')) return std::nullopt;
     std::string out;
     while (i < s.size() && s[i] != '"') {
-      if (s[i] == '\\') {
-        if (i + 1 < s.size() && s[i + 1] == '/') {
-          out.push_back('/');
-          i += 2;
-          continue;
-        }
-        return std::nullopt;
+      const char ch = s[i++];
+      if (static_cast<unsigned char>(ch) < 0x20) return std::nullopt;
+      if (ch != '\\') {
+        out.push_back(ch);
+        continue;
       }
-      if (static_cast<unsigned char>(s[i]) < 0x20) return std::nullopt;
-      out.push_back(s[i++]);
+      if (i >= s.size()) return std::nullopt;
+      const char e = s[i++];
+      switch (e) {
+        case '"':
+          out.push_back('"');
+          break;
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '/':
+          out.push_back('/');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'u': {
+          auto cp = hex4();
+          if (!cp) return std::nullopt;
+          if (*cp >= 0xd800 && *cp < 0xdc00) {  // a high surrogate: its low half follows
+            if (i + 2 > s.size() || s[i] != '\\' || s[i + 1] != 'u') return std::nullopt;
+            i += 2;
+            auto lo = hex4();
+            if (!lo || *lo < 0xdc00 || *lo >= 0xe000) return std::nullopt;
+            *cp = 0x10000 + ((*cp - 0xd800) << 10) + (*lo - 0xdc00);
+          } else if (*cp >= 0xdc00 && *cp < 0xe000) {
+            return std::nullopt;
+          }
+          utf8(out, *cp);
+          break;
+        }
+        default:
+          return std::nullopt;
+      }
     }
     if (i >= s.size()) return std::nullopt;
     ++i;
+    // JSON text is UTF-8: what is not was not written by a JSON encoder.
+    if (!is_valid_utf8(out)) return std::nullopt;
     return out;
+  }
+  // Any JSON value, skipped (and checked), nested at most `depth` deep.
+  bool value(int depth) {
+    ws();
+    if (i >= s.size() || depth <= 0) return false;
+    const char c = s[i];
+    if (c == '"') return str().has_value();
+    if (c == '{' || c == '[') {
+      const char close = c == '{' ? '}' : ']';
+      ++i;
+      if (eat(close)) return true;
+      do {
+        if (c == '{' && (!str() || !eat(':'))) return false;
+        if (!value(depth - 1)) return false;
+      } while (eat(','));
+      return eat(close);
+    }
+    for (std::string_view word : {"true", "false", "null"}) {
+      if (s.substr(i, word.size()) == word) {
+        i += word.size();
+        return true;
+      }
+    }
+    // A number: -?digits(.digits)?([eE][+-]?digits)?
+    const std::size_t start = i;
+    if (i < s.size() && s[i] == '-') ++i;
+    auto digits = [&] {
+      const std::size_t from = i;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+      return i > from;
+    };
+    if (!digits()) return false;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      if (!digits()) return false;
+    }
+    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+      ++i;
+      if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+      if (!digits()) return false;
+    }
+    return i > start;
   }
   std::optional<std::int64_t> integer() {
     ws();
@@ -119,6 +241,16 @@ std::optional<TokenClaims> parse_token_claims(std::string_view json) {
         auto v = r.integer();
         if (!v) return std::nullopt;
         claims.expires = *v;
+      } else if (*key == "user" && !claims.user) {
+        auto user = r.str();
+        if (!user || user->empty() || user->size() > kMaxUserBytes) return std::nullopt;
+        claims.user = std::move(*user);
+      } else if (*key == "info" && !claims.info) {
+        r.ws();
+        const std::size_t start = r.i;
+        if (r.i >= json.size() || json[r.i] != '{' || !r.value(16)) return std::nullopt;
+        if (r.i - start > kMaxInfoBytes) return std::nullopt;
+        claims.info = std::string(json.substr(start, r.i - start));
       } else {
         return std::nullopt;
       }
@@ -127,11 +259,13 @@ std::optional<TokenClaims> parse_token_claims(std::string_view json) {
   }
   r.ws();
   if (r.i != json.size() || !have_ch || !have_exp) return std::nullopt;
+  // Info says something of a user: alone, it is not one this site wrote.
+  if (claims.info && !claims.user) return std::nullopt;
   return claims;
 }
 
-bool token_covers(const TokenClaims& claims, std::string_view channel) {
-  for (const auto& c : claims.channels) {
+bool matches_pattern(std::span<const std::string> patterns, std::string_view channel) {
+  for (const auto& c : patterns) {
     if (!c.empty() && c.back() == '*') {
       if (channel.substr(0, c.size() - 1) == std::string_view(c).substr(0, c.size() - 1))
         return true;
@@ -142,12 +276,24 @@ bool token_covers(const TokenClaims& claims, std::string_view channel) {
   return false;
 }
 
-AccessControl::AccessControl(std::vector<std::string> secrets) : secrets_(std::move(secrets)) {}
+bool token_covers(const TokenClaims& claims, std::string_view channel) {
+  return matches_pattern(claims.channels, channel);
+}
+
+AccessControl::AccessControl(std::vector<std::string> secrets,
+                             std::vector<std::string> public_channels)
+    : secrets_(std::move(secrets)), public_(std::move(public_channels)) {}
 
 std::optional<HttpError> AccessControl::check(std::string_view token,
                                               std::span<const std::string> channels,
-                                              std::int64_t now_unix, std::int64_t* expires) const {
+                                              std::int64_t now_unix,
+                                              std::optional<TokenClaims>* claims_out) const {
   if (!enabled()) return std::nullopt;
+  // Public channels alone need no token (and a token sent along is not
+  // looked at: it cannot take away what is open to all).
+  bool all_public = true;
+  for (const auto& ch : channels) all_public = all_public && matches_pattern(public_, ch);
+  if (all_public) return std::nullopt;
   const auto forbidden = [](std::string code, std::string message) {
     return HttpError{403, std::move(code), std::move(message)};
   };
@@ -177,21 +323,21 @@ std::optional<HttpError> AccessControl::check(std::string_view token,
   if (!claims) return forbidden("bad_token", "the token's claims are malformed");
   if (claims->expires <= now_unix) return forbidden("token_expired", "the token has expired");
   for (const auto& ch : channels) {
-    if (!token_covers(*claims, ch))
+    if (!token_covers(*claims, ch) && !matches_pattern(public_, ch))
       return forbidden("channel_forbidden", "the token does not cover channel " + ch);
   }
-  if (expires != nullptr) *expires = claims->expires;
+  if (claims_out != nullptr) *claims_out = *claims;
   return std::nullopt;
 }
 
 std::optional<HttpError> AccessControl::refusal(std::string_view token,
                                                 std::span<const std::string> channels,
-                                                std::int64_t* expires) const {
+                                                std::optional<TokenClaims>* claims) const {
   if (!enabled()) return std::nullopt;
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  return check(token, channels, now, expires);
+  return check(token, channels, now, claims);
 }
 
 }  // namespace comet

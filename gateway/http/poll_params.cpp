@@ -113,9 +113,13 @@ std::variant<PollParams, HttpError> admit_poll_params(const Query& query,
                                                       const AccessControl& access) {
   auto parsed = parse_poll_params(query, last_event_id, limits);
   if (auto* p = std::get_if<PollParams>(&parsed)) {
-    std::int64_t expires = 0;
-    if (auto refused = access.refusal(p->token, p->channels, &expires)) return *refused;
-    if (access.enabled()) p->token_expires = expires;
+    std::optional<TokenClaims> claims;
+    if (auto refused = access.refusal(p->token, p->channels, &claims)) return *refused;
+    if (claims) {
+      p->token_expires = claims->expires;
+      p->user = std::move(claims->user);
+      p->user_info = std::move(claims->info);
+    }
   }
   return parsed;
 }

@@ -32,6 +32,9 @@ struct PollParams {
   // With access control: when the token expires (unix seconds). A stream
   // must not outlive it.
   std::optional<std::int64_t> token_expires;
+  // The user the token names, and what it says of them (a JSON object).
+  std::optional<std::string> user;
+  std::optional<std::string> user_info;
 };
 
 // `last_event_id` is the SSE header; it wins over `since` when both are

@@ -10,6 +10,7 @@
 
 #include "fuzz_input.hpp"
 #include "gateway/http/access_control.hpp"
+#include "gateway/http/json.hpp"
 #include "token.hpp"
 
 namespace {
@@ -18,19 +19,19 @@ std::string claims_json(const comet::TokenClaims& claims) {
   std::string out = "{\"ch\":[";
   for (std::size_t i = 0; i < claims.channels.size(); ++i) {
     if (i != 0) out.push_back(',');
-    out.push_back('"');
-    // PHP's json_encode escapes '/'.
-    for (char c : claims.channels[i]) {
-      if (c == '/') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
+    comet::append_json_string(out, claims.channels[i]);
   }
-  return out + "],\"exp\":" + std::to_string(claims.expires) + "}";
+  out += "],\"exp\":" + std::to_string(claims.expires);
+  if (claims.user) {
+    out += ",\"user\":";
+    comet::append_json_string(out, *claims.user);
+  }
+  if (claims.info) out += ",\"info\":" + *claims.info;
+  return out + "}";
 }
 
 bool same(const comet::TokenClaims& a, const comet::TokenClaims& b) {
-  return a.channels == b.channels && a.expires == b.expires;
+  return a.channels == b.channels && a.expires == b.expires && a.user == b.user && a.info == b.info;
 }
 
 }  // namespace
@@ -58,10 +59,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (token.size() > 8192) return 0;  // refused for its size
   const bool covers = comet::token_covers(*claims, channel);
   if (claims->expires != std::numeric_limits<std::int64_t>::min()) {
-    std::int64_t expires = 0;
-    const auto verdict = access.check(token, channels, claims->expires - 1, &expires);
+    std::optional<comet::TokenClaims> admitted;
+    const auto verdict = access.check(token, channels, claims->expires - 1, &admitted);
     FUZZ_CHECK(covers ? !verdict : verdict && verdict->code == "channel_forbidden");
-    FUZZ_CHECK(!covers || expires == claims->expires);
+    FUZZ_CHECK(!covers || (admitted && same(*admitted, *claims)));
   }
   const auto expired = access.check(token, channels, claims->expires);
   FUZZ_CHECK(expired && expired->code == "token_expired");

@@ -159,6 +159,30 @@ TEST(Config, StreamReadBudgets) {
   }
 }
 
+TEST(Config, PublicChannels) {
+  const std::string secret = "0123456789abcdef";
+  const auto cl = parse({"--token-secret", secret.c_str(), "--public-channel", "news",
+                         "--public-channel", "public.*"});
+  EXPECT_EQ(cl.config.public_channels, (std::vector<std::string>{"news", "public.*"}));
+  EXPECT_TRUE(parse({}).config.public_channels.empty());
+  for (const char* bad : {"*", "a b", "bad*name", ""}) {
+    try {
+      parse({"--token-secret", secret.c_str(), "--public-channel", bad});
+      ADD_FAILURE() << bad;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("--public-channel"), std::string::npos) << e.what();
+    }
+  }
+  // Without access control every channel is open already: saying which
+  // ones are public is a mistake worth a clear word.
+  try {
+    parse({"--public-channel", "news"});
+    ADD_FAILURE();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("--token-secret"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Config, BadInputIsAReadableError) {
   EXPECT_THROW(parse({"--bogus"}), std::runtime_error);
   EXPECT_THROW(parse({"--max-channels", "x"}), std::runtime_error);
