@@ -10,6 +10,7 @@ void StreamMarks::message(std::uint64_t seq) {
   if (marks_.empty()) return;
   if (runs_.empty() || runs_.back().seq + (count_ - runs_.back().count) != seq) {
     runs_.push_back(Run{count_, seq});
+    while (runs_.size() > max_runs_ && !marks_.empty()) forget_oldest();
   }
 }
 

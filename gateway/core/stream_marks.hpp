@@ -37,8 +37,13 @@ struct StreamPos {
 class StreamMarks {
  public:
   // Marks kept: the oldest is forgotten past it (a position naming it then
-  // gets a gap). Gateways mark every few seconds each.
-  explicit StreamMarks(std::size_t max_marks = 4096) : max_marks_(max_marks) {}
+  // gets a gap). Gateways mark every few seconds each. Runs kept: each
+  // stream message that follows seqs outside the stream (a stream read's)
+  // starts one; past the bound the oldest marks are forgotten until the
+  // runs they needed are gone, so the table stays bounded whatever the
+  // mix.
+  explicit StreamMarks(std::size_t max_marks = 4096, std::size_t max_runs = 65536)
+      : max_marks_(max_marks), max_runs_(max_runs) {}
 
   // A message of the stream, numbered `seq` by the Hub (larger than any
   // seq given before).
@@ -64,6 +69,7 @@ class StreamMarks {
   Place seq_of(StreamPos p) const;
 
   std::size_t marks() const { return marks_.size(); }
+  std::size_t runs() const { return runs_.size(); }
 
  private:
   struct Mark {
@@ -82,6 +88,7 @@ class StreamMarks {
   void forget_oldest();
 
   std::size_t max_marks_;
+  std::size_t max_runs_;
   std::uint64_t count_ = 0;  // stream messages so far
   std::deque<Mark> marks_;   // in stream order
   std::deque<Run> runs_;     // from the oldest mark kept on

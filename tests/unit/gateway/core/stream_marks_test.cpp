@@ -77,6 +77,23 @@ TEST(StreamMarks, TheOldestMarkIsForgottenPastTheBound) {
   EXPECT_EQ(m.position_at(12), (StreamPos{5, 0}));
 }
 
+TEST(StreamMarks, RunsAreBoundedByForgettingTheOldestMarks) {
+  StreamMarks m(100, 8);
+  std::uint64_t seq = 0;
+  for (std::uint64_t id = 1; id <= 20; ++id) {
+    m.mark(id, seq);
+    seq += 2;  // a seq outside the stream before each message: a run each
+    m.message(seq);
+  }
+  EXPECT_LE(m.runs(), 8u);
+  EXPECT_LT(m.marks(), 20u);
+  EXPECT_GT(m.marks(), 0u);
+  // What is kept still places exactly.
+  EXPECT_EQ(m.seq_of(StreamPos{20, 1}).seq, seq);
+  EXPECT_EQ(m.seq_of(StreamPos{19, 1}).seq, seq - 2);
+  EXPECT_EQ(m.seq_of(StreamPos{1, 1}).status, Placed::unknown);
+}
+
 TEST(StreamMarks, AnIdHeardTwiceNamesTheLaterMark) {
   StreamMarks m;
   m.mark(9, 0);
