@@ -27,7 +27,8 @@ po::options_description make_options() {
     ("config", po::value<std::string>()->value_name("FILE"), "read options from FILE; command-line flags win")
     ("listen", po::value<std::vector<std::string>>()->value_name("ADDR")->composing(),
      "FastCGI address: HOST:PORT, [V6]:PORT or unix:/path.sock; repeatable "
-     "(default 127.0.0.1:9000)")
+     "(default 127.0.0.1:9000). One gateway uses one core: run one per core, each on "
+     "its own address (comet-gateway@N.service), all in the web server's upstream")
     ("listen-mode", po::value<std::string>()->value_name("MODE")->default_value("0660"),
      "permission bits (octal) of a unix: socket: who may connect, with --listen-group "
      "(0660: the gateway's user and group)")
