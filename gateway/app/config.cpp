@@ -57,7 +57,7 @@ po::options_description make_options() {
      "a parked poll returns after timeout * (1 - U[0, jitter]) so polls don't synchronise "
      "(0 to 0.5)")
     ("max-channels", po::value<std::size_t>()->value_name("N")->default_value(64),
-     "channels one request may name (413 beyond)")
+     "channels one request may name (413 beyond; at most 4096)")
     ("max-parked", po::value<std::size_t>()->value_name("N")->default_value(100000),
      "parked requests (polls and SSE streams) in all (503 beyond)")
     ("max-parked-per-client", po::value<std::size_t>()->value_name("N")->default_value(1000),
@@ -231,6 +231,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   c.poll.max_timeout = seconds_option(vm, "max-timeout", 0);
   c.poll.default_timeout = std::min(c.poll.default_timeout, c.poll.max_timeout);
   c.poll.max_channels = positive(vm, "max-channels");
+  // A cursor carries at most one durable position per channel, and no
+  // gateway issues (or parses) one with more than 4,096.
+  if (c.poll.max_channels > 4096) throw std::runtime_error("--max-channels must be at most 4096");
   c.hub.timeout_jitter = vm["timeout-jitter"].as<double>();
   if (!(c.hub.timeout_jitter >= 0 && c.hub.timeout_jitter <= 0.5))
     throw std::runtime_error("--timeout-jitter must be between 0 and 0.5");

@@ -40,7 +40,7 @@ Gateway::Gateway(boost::asio::io_context& io, Config config, Logger& log)
       hub_(seeded(config_.hub), random_epoch(), encoder_),
       access_(config_.token_secrets, config_.public_channels),
       publish_access_(config_.publish_secrets, config_.publish_allow),
-      responder_(stats_, config_.cors_origins),
+      responder_(stats_, config_.cors_origins, log_),
       redis_(io, redis_options(config_),
              RedisClientCallbacks{[this](std::string_view ch, std::string_view payload,
                                          const StreamId* id) { on_redis_message(ch, payload, id); },

@@ -30,7 +30,7 @@ void PollEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
     std::string_view reason;
     if (const HttpError* e =
             parking_refusal(delivery_.hub(), clients_, client, p.channels.size(), reason)) {
-      respond.refused(reason);
+      respond.refused(reason, client);
       respond.error(*request, *e);
       return;
     }
@@ -64,7 +64,7 @@ void PollEndpoint::run(const fcgi::RequestPtr& request, PollParams& p, std::stri
     std::string_view reason;
     if (const HttpError* e =
             parking_refusal(delivery_.hub(), clients_, client, p.channels.size(), reason)) {
-      respond.refused(reason);
+      respond.refused(reason, client);
       respond.error_after_inputs(*request, *e, waiter->origin());
       return;
     }
@@ -86,11 +86,11 @@ void PollEndpoint::run(const fcgi::RequestPtr& request, PollParams& p, std::stri
       respond.error_after_inputs(*request, errors::missing_channel, waiter->origin());
       break;
     case PollStatus::full:  // filled up while this poll read its streams
-      respond.refused("parked_total");
+      respond.refused("parked_total", client);
       respond.error_after_inputs(*request, errors::overloaded, waiter->origin());
       break;
     case PollStatus::channels_full:
-      respond.refused("channels_total");
+      respond.refused("channels_total", client);
       respond.error_after_inputs(*request, errors::channels_full, waiter->origin());
       break;
   }

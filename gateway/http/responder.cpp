@@ -9,8 +9,19 @@
 
 namespace comet {
 
-Responder::Responder(Stats& stats, std::vector<std::string> cors_origins)
-    : stats_(stats), cors_origins_(std::move(cors_origins)) {}
+Responder::Responder(Stats& stats, std::vector<std::string> cors_origins, const Logger& log)
+    : stats_(stats), cors_origins_(std::move(cors_origins)), log_(log) {}
+
+void Responder::refused(std::string_view reason, std::string_view client) {
+  const std::uint64_t n = stats_.count_refusal(reason);
+  std::uint64_t power = 1;
+  while (power < n && power <= UINT64_MAX / 10) power *= 10;
+  if (power != n) return;
+  log_.log(LogLevel::warn, "http",
+           "refused a request (" + std::string(reason) + ") from client " + std::string(client) +
+               ": refusal number " + std::to_string(n) +
+               " for this reason (the 1st, 10th, 100th, ... are logged)");
+}
 
 void Responder::batch(fcgi::Request& request, const Batch& batch, const std::string& callback,
                       const std::string& origin) {

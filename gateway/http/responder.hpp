@@ -14,12 +14,14 @@
 #include "gateway/core/batch.hpp"
 #include "gateway/http/http_error.hpp"
 #include "gateway/http/stats.hpp"
+#include "gateway/util/log.hpp"
 
 namespace comet {
 
 class Responder {
  public:
-  Responder(Stats& stats, std::vector<std::string> cors_origins);
+  // `log` outlives the Responder.
+  Responder(Stats& stats, std::vector<std::string> cors_origins, const Logger& log);
 
   // The request's Origin when it is on the allow-list, else empty.
   std::string allowed_origin(const fcgi::Request& request) const;
@@ -52,8 +54,11 @@ class Responder {
   // Observes the delivery latency of the messages in `batch`.
   void count_delivery(const Batch& batch);
   void count(int status) { stats_.count_response(status); }
-  // A request refused for a budget (ClientBudget, the Hub's totals).
-  void refused(std::string_view reason) { stats_.count_refusal(reason); }
+  // A request refused for a budget (ClientBudget, the Hub's totals), from
+  // `client` (its ClientBudget key): counted by reason, and logged the
+  // 1st, 10th, 100th, ... time for each reason, so that a flood of them
+  // says what it is without flooding the log.
+  void refused(std::string_view reason, std::string_view client);
 
  private:
   void answer_error(fcgi::Request& request, const HttpError& error, std::string_view extra,
@@ -63,6 +68,7 @@ class Responder {
 
   Stats& stats_;
   std::vector<std::string> cors_origins_;
+  const Logger& log_;
   // The last batch body and its complete JSON response (head + body),
   // shared by every plain poll released with it. Holding the key keeps its
   // address from being reused by another batch.

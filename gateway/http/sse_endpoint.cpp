@@ -37,7 +37,7 @@ void SseEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
   std::string client = ClientBudget::client_key(request->param("REMOTE_ADDR"));
   std::string_view reason;
   if (const HttpError* e = parking_refusal(hub, clients_, client, p.channels.size(), reason)) {
-    respond.refused(reason);
+    respond.refused(reason, client);
     respond.error(*request, *e);
     return;
   }
@@ -72,9 +72,9 @@ void SseEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
         }
         // Others may have parked while this one was placed.
         std::string_view reason;
-        if (const HttpError* e = parking_refusal(delivery_.hub(), clients_, client,
-                                                 p.channels.size(), reason)) {
-          delivery_.responder().refused(reason);
+        if (const HttpError* e =
+                parking_refusal(delivery_.hub(), clients_, client, p.channels.size(), reason)) {
+          delivery_.responder().refused(reason, client);
           delivery_.responder().error_after_inputs(*request, *e, origin);
           return;
         }
@@ -83,8 +83,8 @@ void SseEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
         request->write(fcgi::Response{std::move(head), nullptr, {}});
         ClientBudget::Share* share = clients_.charge(client, p.channels.size());
         streams_
-            .adopt(std::make_unique<SseWaiter>(*this, request, std::move(p.channels), end_at,
-                                               share))
+            .adopt(
+                std::make_unique<SseWaiter>(*this, request, std::move(p.channels), end_at, share))
             .start(p.since, reads);
       });
 }

@@ -52,10 +52,11 @@ struct Gauges {
 class Stats {
  public:
   void count_response(int status) { ++responses_[status]; }
-  void count_refusal(std::string_view reason) {
+  // Returns how many refusals for `reason` there have been, this one included.
+  std::uint64_t count_refusal(std::string_view reason) {
     auto it = refusals_.find(reason);
     if (it == refusals_.end()) it = refusals_.emplace(std::string(reason), 0).first;
-    ++it->second;
+    return ++it->second;
   }
   LatencyHistogram& delivery_latency() { return delivery_latency_; }
   std::string render(const Gauges& gauges, const HubCounters& hub) const;

@@ -88,6 +88,20 @@ TEST(Budgets, AClientOverItsShareGets429WhileOthersAreServed) {
 
   EXPECT_EQ(stack.metric("comet_refusals_total{reason=\"client_parked\"}"), 2.0);
   EXPECT_EQ(stack.metric("comet_refusals_total{reason=\"client_channels\"}"), 1.0);
+  // The log says so: the first refusal of each reason, with its client
+  // (the second of a reason is not logged; the 10th would be).
+  const std::string log = stack.gateway().log();
+  EXPECT_NE(
+      log.find("refused a request (client_parked) from client 203.0.113.5: refusal number 1 "),
+      std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("refused a request (client_parked) from client 2001:db8:1:2::/64"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(
+      log.find("refused a request (client_channels) from client 192.0.2.9: refusal number 1 "),
+      std::string::npos)
+      << log;
   EXPECT_EQ(stack.metric("comet_clients_parked"), 5.0);
 }
 
@@ -177,15 +191,18 @@ TEST(Budgets, HostilePollsOnFreshChannelsAreBoundedAndAFollowerLosesNothing) {
   for (int n = 0; n < kMessages; ++n) {
     if (seen[n] == 0) ++lost;
     if (seen[n] > 1) ++repeated;
-    if (seen[n] > 0) latency_ms.push_back(std::chrono::duration<double, std::milli>(got[n] - sent[n]).count());
+    if (seen[n] > 0)
+      latency_ms.push_back(std::chrono::duration<double, std::milli>(got[n] - sent[n]).count());
   }
   std::sort(latency_ms.begin(), latency_ms.end());
   const auto pct = [&](double q) {
-    return latency_ms.empty() ? -1.0 : latency_ms[static_cast<std::size_t>(q * (latency_ms.size() - 1))];
+    return latency_ms.empty() ? -1.0
+                              : latency_ms[static_cast<std::size_t>(q * (latency_ms.size() - 1))];
   };
-  std::cout << "[ figures  ] " << kHostile << " hostile polls x 64 fresh channels: "
-            << parked_hostile << " parked, " << refused << " refused (channels_total); RSS "
-            << rss_before / 1024 << " -> " << rss_hostile / 1024 << " MB ("
+  std::cout << "[ figures  ] " << kHostile
+            << " hostile polls x 64 fresh channels: " << parked_hostile << " parked, " << refused
+            << " refused (channels_total); RSS " << rss_before / 1024 << " -> "
+            << rss_hostile / 1024 << " MB ("
             << (parked_hostile > 0 ? (rss_hostile - rss_before) / parked_hostile : 0)
             << " KB per parked hostile poll); follower: " << lost << " lost, " << repeated
             << " repeated, " << gaps << " gaps, p50 " << pct(0.5) << " ms, p99 " << pct(0.99)

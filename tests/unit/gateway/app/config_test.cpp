@@ -187,6 +187,10 @@ TEST(Config, BadInputIsAReadableError) {
   EXPECT_THROW(parse({"--bogus"}), std::runtime_error);
   EXPECT_THROW(parse({"--max-channels", "x"}), std::runtime_error);
   EXPECT_THROW(parse({"--max-channels", "0"}), std::runtime_error);
+  EXPECT_THROW(parse({"--max-channels", "4097"}), std::runtime_error);
+  EXPECT_EQ(parse({"--max-channels", "4096", "--max-channels-per-client", "8192"})
+                .config.poll.max_channels,
+            4096u);
   EXPECT_THROW(parse({"--max-params-bytes", "2147483648"}), std::runtime_error);
   EXPECT_THROW(parse({"--redis", "http://x"}), std::runtime_error);
   EXPECT_THROW(parse({"--log-level", "loud"}), std::runtime_error);
