@@ -49,6 +49,9 @@ struct StackOptions {
   // RedisCluster.
   int cluster_masters = 0;
   int cluster_replicas = 0;  // per master
+  // Passed to NginxOptions (more locations and servers for one test).
+  std::string nginx_locations;
+  std::string nginx_servers;
 
   // The gateway alone (tests that speak FastCGI to it directly).
   static StackOptions without_nginx() {
