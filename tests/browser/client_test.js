@@ -55,14 +55,16 @@ function same(got, want, what) {
 }
 
 // Holds back the page's next request whose URL matches: resolves with its
-// route once the page has sent it (continue or abort it later). Every
-// other request goes through.
-function hold(page, test) {
-  return new Promise((resolve) => {
+// route once the page has sent it within `ms` (continue or abort it
+// later). Every other request goes through.
+function hold(page, test, ms = 10000) {
+  return new Promise((resolve, reject) => {
     let held = false;
+    const timer = setTimeout(() => reject(new Error('no request held within ' + ms + ' ms')), ms);
     page.route('**/*', (route) => {
       if (held || !test(route.request().url())) return route.continue();
       held = true;
+      clearTimeout(timer);
       resolve(route);
     });
   });
@@ -202,13 +204,13 @@ const cases = {
     await parked(1);
     await publish(['t.a', 'a1']);
     await received(page, 1);
-    const both = hold(page, (u) => param(u, 'channel') === 't.a,t.b' && param(u, 'timeout') !== '0');
+    const both = hold(page, (u) => param(u, 'channel') === 't.a,t.b' && param(u, 'timeout') !== '0', 3000);
     await page.evaluate(() => client.subscribe('t.b'));
     let route = await both;
     await publish(['t.a', 'a2'], ['t.b', 'b1']);
     await route.continue();
     same(await received(page, 3), ['t.a:a1', 't.a:a2', 't.b:b1'], 'after subscribe');
-    const one = hold(page, (u) => param(u, 'channel') === 't.b');
+    const one = hold(page, (u) => param(u, 'channel') === 't.b', 3000);
     await page.evaluate(() => client.unsubscribe('t.a'));
     route = await one;
     await publish(['t.a', 'a3'], ['t.b', 'b2']);
