@@ -38,7 +38,12 @@ export interface CometOptions {
   token?: string;
   /** Milliseconds for a stream to open before it counts as buffered on the way (default 5000). */
   sseTimeout?: number;
-  /** No connection while document.hidden (default false). */
+  /**
+   * One connection per browser for the clients with the same url and channels (default false):
+   * one tab leads (Web Locks, else a localStorage lease), the others hear from it.
+   */
+  shared?: boolean;
+  /** No connection while document.hidden (default false; not with shared). */
   pauseWhenHidden?: boolean;
   /** Backoff in milliseconds: the first ceiling (default 1000) and the largest (default 30000). */
   minBackoff?: number;
@@ -60,12 +65,15 @@ export declare class CometClient {
   /** The transport in use, null while stopped. */
   readonly transport: CometTransport | null;
   readonly running: boolean;
+  readonly shared: boolean;
+  /** This client holds the connection (always, while running, unless shared). */
+  readonly leader: boolean;
   start(): void;
   /** Ends every request; the cursor is kept, start() resumes from it. */
   stop(): void;
-  /** @throws TypeError for a bad channel name. */
+  /** @throws TypeError for a bad channel name, or with shared. */
   subscribe(channel: string): void;
-  /** With no channel left the client waits for subscribe(). @throws TypeError for a bad channel name. */
+  /** With no channel left the client waits for subscribe(). @throws TypeError for a bad channel name, or with shared. */
   unsubscribe(channel: string): void;
   /** The URL of a request to endpoint 'poll' or 'sse' with the client's channels, cursor and token. */
   requestUrl(endpoint: 'poll' | 'sse', extra?: Record<string, string | number>): string;

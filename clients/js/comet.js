@@ -104,6 +104,7 @@ function (root) {
         JSON.stringify(transport));
     }
     if (transport === 'sse' && !hasEventSource()) throw new TypeError('CometClient: transport sse needs EventSource');
+    if (o.shared && o.pauseWhenHidden) throw new TypeError('CometClient: shared and pauseWhenHidden do not go together');
     this.channels = [];
     for (var i = 0; i < channels.length; i++) {
       checkChannel(channels[i]);
@@ -125,6 +126,10 @@ function (root) {
     this.cursor = o.since || null;
     this.sseTimeout = o.sseTimeout || 5000;
     this.pauseWhenHidden = !!o.pauseWhenHidden;
+    // shared: one tab of this browser (the leader) holds the connection for
+    // every client with the same url and channels; the others hear from it.
+    this.shared = !!o.shared;
+    this.leader = false;
     this.minBackoff = o.minBackoff || 1000;
     this.maxBackoff = o.maxBackoff || 30000;
     // The transport in use ('sse', 'longpoll', 'jsonp'), null while stopped.
@@ -136,6 +141,9 @@ function (root) {
     this.cancel_ = null;      // abandons the request in flight
     this.timer_ = null;
     this.visibility_ = null;
+    this.post_ = null;        // shared: sends to the other tabs
+    this.unshare_ = null;     // shared: leaves the group
+    this.share_token_ = null; // shared: the current membership
   }
 
   CometClient.prototype.start = function () {
@@ -148,6 +156,11 @@ function (root) {
       this.visibility_ = function () { self.restart_(); };
       document.addEventListener('visibilitychange', this.visibility_, false);
     }
+    if (this.shared) {
+      this.share_();
+      return;
+    }
+    this.leader = true;
     this.connect_();
   };
 
@@ -155,6 +168,11 @@ function (root) {
   CometClient.prototype.stop = function () {
     this.running = false;
     this.abandon_();
+    if (this.unshare_) this.unshare_();
+    this.unshare_ = null;
+    this.share_token_ = null;
+    this.post_ = null;
+    this.leader = false;
     if (this.visibility_) document.removeEventListener('visibilitychange', this.visibility_, false);
     this.visibility_ = null;
     this.setTransport_(null);
@@ -163,6 +181,7 @@ function (root) {
   // Adds a channel; the next request names it and continues from the cursor.
   CometClient.prototype.subscribe = function (channel) {
     checkChannel(channel);
+    this.unshared_('subscribe');
     if (indexOf(this.channels, channel) >= 0) return;
     this.channels.push(channel);
     this.restart_();
@@ -171,6 +190,7 @@ function (root) {
   // Removes a channel; with none left the client waits for a subscribe().
   CometClient.prototype.unsubscribe = function (channel) {
     checkChannel(channel);
+    this.unshared_('unsubscribe');
     var i = indexOf(this.channels, channel);
     if (i < 0) return;
     this.channels.splice(i, 1);
@@ -203,7 +223,7 @@ function (root) {
 
   CometClient.prototype.connect_ = function () {
     this.timer_ = null;
-    if (!this.running || this.channels.length === 0 || this.hidden_()) return;
+    if (!this.running || !this.leader || this.channels.length === 0 || this.hidden_()) return;
     var t = this.mode_;
     if (t === 'auto') t = hasEventSource() && !this.sseFailed_ ? 'sse' : 'longpoll';
     // A stream opened without a cursor would start at "now" again on every
@@ -358,14 +378,13 @@ function (root) {
       var m;
       try { m = JSON.parse(ev.data); } catch (e) { self.report_(e); return; }
       // The event's id is the cursor after its message.
-      if (ev.lastEventId) self.cursor = ev.lastEventId;
-      self.deliverOne_(m);
+      self.batch_(ev.lastEventId || null, null, [m]);
     };
     source.addEventListener('gap', function (ev) {
       if (generation !== self.generation_) return;
       var g;
       try { g = JSON.parse(ev.data); } catch (e) { self.report_(e); return; }
-      if (g && isArray(g.channels) && g.channels.length) self.onGap(g.channels.slice());
+      if (g && isArray(g.channels) && g.channels.length) self.batch_(null, g.channels, []);
     }, false);
     source.onerror = function () {
       if (generation !== self.generation_) return;
@@ -392,10 +411,146 @@ function (root) {
     this.retry_(err, 0);
   };
 
+  CometClient.prototype.unshared_ = function (what) {
+    // The channels name the group of tabs: changing them in one tab would
+    // take the others' connection away.
+    if (this.shared) throw new TypeError('CometClient: ' + what + ' is not available with shared: true');
+  };
+
+  // shared: joins the tabs of this browser that follow the same url and
+  // channels. One of them leads (Web Locks where the browser has them,
+  // else a lease in localStorage renewed every second): it connects and
+  // passes every batch on (BroadcastChannel, else storage events); the
+  // others deliver what they hear and keep its cursor, so that the one
+  // that leads next continues from there.
+  CometClient.prototype.share_ = function () {
+    var self = this;
+    var key = 'comet-gateway ' + this.url + '?' + this.query + ' ' + this.channels.slice().sort().join(',');
+    var token = {};
+    var cleanups = [];
+    var current = function () { return self.running && self.share_token_ === token; };
+    this.share_token_ = token;
+    this.unshare_ = function () {
+      for (var i = 0; i < cleanups.length; i++) cleanups[i]();
+    };
+    function heard(data) {
+      if (!current() || !data) return;
+      if (self.leader) {
+        if (data.type === 'hello') self.post_({ type: 'cursor', cursor: self.cursor });
+        return;
+      }
+      if (data.type === 'batch') self.batch_(data.cursor, data.gaps, data.messages || []);
+      else if (data.type === 'cursor' && data.cursor && !self.cursor) self.cursor = data.cursor;
+    }
+    if (typeof root.BroadcastChannel === 'function') {
+      var channel = new root.BroadcastChannel(key);
+      channel.onmessage = function (ev) { heard(ev.data); };
+      this.post_ = function (data) { channel.postMessage(data); };
+      cleanups.push(function () { channel.close(); });
+    } else {
+      var onStorage = function (ev) {
+        if (ev.key !== key + ' message' || !ev.newValue) return;
+        try { heard(JSON.parse(ev.newValue).data); } catch (e) { /* not ours */ }
+      };
+      root.addEventListener('storage', onStorage, false);
+      this.post_ = function (data) {
+        try {
+          root.localStorage.setItem(key + ' message', JSON.stringify({ n: unique(), data: data }));
+        } catch (e) { /* storage full or denied: the others miss this batch */ }
+      };
+      cleanups.push(function () { root.removeEventListener('storage', onStorage, false); });
+    }
+    this.post_({ type: 'hello' });
+    function lead() {
+      self.leader = true;
+      self.connect_();
+    }
+    var locks = root.navigator && root.navigator.locks;
+    if (locks && typeof locks.request === 'function') {
+      locks.request(key, function () {
+        if (!current()) return undefined;  // stopped meanwhile: release at once
+        lead();
+        // A thenable that settles on stop(): the lock is held until then, or
+        // until the tab goes away.
+        return { then: function (release) { cleanups.push(release); } };
+      });
+      return;
+    }
+    this.lease_(key + ' lease', current, lead, cleanups);
+  };
+
+  // The localStorage lease: {id, until}, renewed every second by its
+  // holder, taken over 3 s after its last renewal (at once when its holder
+  // leaves the page or stops). A holder that finds another's id steps down.
+  CometClient.prototype.lease_ = function (key, current, lead, cleanups) {
+    var self = this;
+    var id = unique() + '.' + Math.random();
+    var timer = null;
+    function read() {
+      try { return JSON.parse(root.localStorage.getItem(key)); } catch (e) { return null; }
+    }
+    function write() {
+      try { root.localStorage.setItem(key, JSON.stringify({ id: id, until: new Date().getTime() + 3000 })); } catch (e) { /* denied */ }
+    }
+    function tick() {
+      timer = null;
+      if (!current()) return;
+      var lease = read();
+      if (self.leader) {
+        if (lease && lease.id !== id && lease.until > new Date().getTime()) {
+          self.leader = false;
+          self.abandon_();
+          self.setTransport_(null);
+        } else {
+          write();
+        }
+      } else if (!lease || lease.until < new Date().getTime()) {
+        write();
+        // Two tabs may take it at once: the one whose id stays leads.
+        timer = setTimeout(function () {
+          var mine = read();
+          if (current() && mine && mine.id === id) lead();
+          timer = setTimeout(tick, 1000);
+        }, 50);
+        return;
+      }
+      timer = setTimeout(tick, 1000);
+    }
+    function leave() {
+      var lease = read();
+      if (lease && lease.id === id) {
+        try { root.localStorage.removeItem(key); } catch (e) { /* denied */ }
+      }
+    }
+    var onStorage = function (ev) {
+      if (ev.key === key && !ev.newValue && !self.leader && timer !== null) {
+        clearTimeout(timer);
+        tick();
+      }
+    };
+    root.addEventListener('storage', onStorage, false);
+    root.addEventListener('pagehide', leave, false);
+    cleanups.push(function () {
+      clearTimeout(timer);
+      root.removeEventListener('storage', onStorage, false);
+      root.removeEventListener('pagehide', leave, false);
+      leave();
+    });
+    tick();
+  };
+
   CometClient.prototype.deliver_ = function (body) {
-    if (typeof body.cursor === 'string') this.cursor = body.cursor;
-    if (isArray(body.gaps) && body.gaps.length) this.onGap(body.gaps.slice());
-    var messages = isArray(body.messages) ? body.messages : [];
+    this.batch_(typeof body.cursor === 'string' ? body.cursor : null,
+      isArray(body.gaps) ? body.gaps : null, isArray(body.messages) ? body.messages : []);
+  };
+
+  // What one answer or event carried: the cursor after it, gaps, messages
+  // (as the gateway wrote them). A leader passes it on to the other tabs
+  // first, so that a handler that throws or closes the tab costs them nothing.
+  CometClient.prototype.batch_ = function (cursor, gaps, messages) {
+    if (cursor) this.cursor = cursor;
+    if (this.post_ && this.leader) this.post_({ type: 'batch', cursor: cursor, gaps: gaps, messages: messages });
+    if (gaps && gaps.length) this.onGap(gaps.slice());
     for (var i = 0; i < messages.length; i++) this.deliverOne_(messages[i]);
   };
 

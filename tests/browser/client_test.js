@@ -222,13 +222,66 @@ const cases = {
     same(r.transports, [transport], 'transports');
     same(r.gaps, [], 'gaps');
   },
+
+  // shared: three tabs, one parked poll. The leader tab is closed while a
+  // message is on its way: another tab leads from the cursor the tabs
+  // heard last, and every tab left has every message once, in order.
+  // `lease`: without Web Locks and BroadcastChannel (a localStorage lease
+  // and storage events instead).
+  async shared(context, lease) {
+    if (lease) {
+      await context.addInitScript(() => {
+        delete Navigator.prototype.locks;
+        delete window.BroadcastChannel;
+      });
+    }
+    const tabs = [];
+    for (let i = 0; i < 3; i++) {
+      const tab = await context.newPage();
+      await tab.goto(new URL('/test/client.html', base).href);
+      await tab.evaluate(() => startClient('/comet/', ['t.shared'], { transport: 'longpoll', shared: true }));
+      tabs.push(tab);
+    }
+    const leaders = async (pages) => {
+      const out = [];
+      for (const p of pages) if (await p.evaluate(() => client.leader)) out.push(p);
+      return out;
+    };
+    await parked(1);
+    same(await tabs[0].evaluate(() => [typeof navigator.locks, typeof window.BroadcastChannel]),
+      lease ? ['undefined', 'undefined'] : ['object', 'function'], 'Web Locks and BroadcastChannel');
+    same((await leaders(tabs)).length, 1, 'leaders of three tabs');
+    await publish(['t.shared', 's1'], ['t.shared', 's2']);
+    for (const t of tabs) same(await received(t, 2), ['t.shared:s1', 't.shared:s2'], 'messages in each tab');
+    same(await metric('comet_parked_requests'), 1, 'parked polls of three tabs');
+    const [leader] = await leaders(tabs);
+    const rest = tabs.filter((t) => t !== leader);
+    // The next leader's first poll is held until s4 has reached the
+    // gateway: s4 can only come through the cursor the tabs kept.
+    const firstPoll = Promise.race(rest.map((t) => hold(t, (u) => u.includes('/comet/poll?'))));
+    await publish(['t.shared', 's3']);
+    await leader.close();
+    const route = await firstPoll;
+    await publish(['t.shared', 's4']);
+    await route.continue();
+    await until('a new leader', async () => (await leaders(rest)).length === 1);
+    await parked(1);
+    await publish(['t.shared', 's5']);
+    const want = ['t.shared:s1', 't.shared:s2', 't.shared:s3', 't.shared:s4', 't.shared:s5'];
+    for (const t of rest) same(await received(t, 5), want, 'messages after the leader left');
+    same((await leaders(rest)).length, 1, 'leaders of two tabs');
+    same(await metric('comet_parked_requests'), 1, 'parked polls of two tabs');
+    for (const t of rest) same((await record(t)).gaps, [], 'gaps');
+  },
 };
+cases['shared-locks'] = (context) => cases.shared(context, false);
+cases['shared-lease'] = (context) => cases.shared(context, true);
 cases['subscribe-sse'] = (context) => cases.subscribe(context, 'sse');
 cases['subscribe-longpoll'] = (context) => cases.subscribe(context, 'longpoll');
 
 async function main() {
   const run = cases[caseName];
-  if (!run || caseName === 'subscribe') throw new Error('unknown case ' + caseName);
+  if (!run || caseName === 'subscribe' || caseName === 'shared') throw new Error('unknown case ' + caseName);
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,

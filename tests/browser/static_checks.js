@@ -106,6 +106,9 @@ const cases = {
     // No EventSource in node: SSE cannot be asked for.
     throws(() => new CometClient('/comet/', ['a'], { transport: 'sse' }), /needs EventSource/);
     throws(() => CometClient('/comet/', ['a']), /with new/);
+    throws(() => new CometClient('/comet/', ['a'], { shared: true, pauseWhenHidden: true }), /do not go together/);
+    const shared = new CometClient('/comet/', ['a'], { shared: true });
+    throws(() => shared.subscribe('b'), /not available with shared/);
     const c = new CometClient('/comet/poll', ['a', 'a', 'b:c@d']);
     throws(() => c.subscribe('no/slash'), /bad channel name/);
     throws(() => c.unsubscribe(''), /bad channel name/);

@@ -11,6 +11,7 @@ const client: CometClient = new CometClient('/comet/', ['chat.42'], {
   token: 't',
   sseTimeout: 3000,
   pauseWhenHidden: true,
+  shared: false,
   minBackoff: 500,
   maxBackoff: 10000,
   onMessage(m: CometMessage) {
@@ -28,7 +29,8 @@ client.subscribe('chat.7');
 client.unsubscribe('chat.42');
 const where: string | null = client.cursor;
 const now: CometTransport | null = client.transport;
-console.log(where, now, client.channels.length, client.url, client.running, client.requestUrl('poll'));
+const leads: boolean = client.leader && client.shared;
+console.log(where, now, leads, client.channels.length, client.url, client.running, client.requestUrl('poll'));
 client.stop();
 
 const same: typeof CometClient = ModuleClient;

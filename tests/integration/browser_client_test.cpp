@@ -132,5 +132,19 @@ TEST(BrowserClient, SubscribeKeepsCursorLongPoll) {
   run_case(stack, "subscribe-longpoll");
 }
 
+// shared: true: three tabs hold one parked poll; the leader tab closed
+// while a message is on its way, another leads on: no loss, no repeat. With
+// Web Locks and BroadcastChannel, and without (localStorage lease, storage
+// events).
+TEST(BrowserClient, SharedTabsHoldOnePollWebLocks) {
+  Stack stack(browser_stack());
+  run_case(stack, "shared-locks");
+}
+
+TEST(BrowserClient, SharedTabsHoldOnePollLease) {
+  Stack stack(browser_stack());
+  run_case(stack, "shared-lease");
+}
+
 }  // namespace
 }  // namespace comet::test
