@@ -61,6 +61,7 @@ function hold(page, test, ms = 10000) {
   return new Promise((resolve, reject) => {
     let held = false;
     const timer = setTimeout(() => reject(new Error('no request held within ' + ms + ' ms')), ms);
+    timer.unref();  // a hold nobody waits for any more keeps no one waiting
     page.route('**/*', (route) => {
       if (held || !test(route.request().url())) return route.continue();
       held = true;
