@@ -104,6 +104,12 @@ function (root) {
         JSON.stringify(transport));
     }
     if (transport === 'sse' && !hasEventSource()) throw new TypeError('CometClient: transport sse needs EventSource');
+    if (o.timeout !== undefined && !(typeof o.timeout === 'number' && o.timeout >= 0 && o.timeout < 1e7)) {
+      throw new TypeError('CometClient: timeout must be a number of seconds, not ' + JSON.stringify(o.timeout));
+    }
+    if (o.since !== undefined && o.since !== null && typeof o.since !== 'string') {
+      throw new TypeError('CometClient: since must be a string (a cursor or "earliest")');
+    }
     if (o.shared && o.pauseWhenHidden) throw new TypeError('CometClient: shared and pauseWhenHidden do not go together');
     this.channels = [];
     for (var i = 0; i < channels.length; i++) {

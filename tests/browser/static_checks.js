@@ -103,6 +103,9 @@ const cases = {
     throws(() => new CometClient('/comet/', ['x'.repeat(129)]), /bad channel name/);
     throws(() => new CometClient('/comet/', ['a'], { transport: 'websocket' }), /transport must be/);
     throws(() => new CometClient('', ['a']), /url/);
+    throws(() => new CometClient('/comet/', ['a'], { timeout: '25' }), /timeout must be/);
+    throws(() => new CometClient('/comet/', ['a'], { timeout: -1 }), /timeout must be/);
+    throws(() => new CometClient('/comet/', ['a'], { since: 5 }), /since must be/);
     // No EventSource in node: SSE cannot be asked for.
     throws(() => new CometClient('/comet/', ['a'], { transport: 'sse' }), /needs EventSource/);
     throws(() => CometClient('/comet/', ['a']), /with new/);
