@@ -94,7 +94,7 @@ const cases = {
     const page = await context.newPage();
     const urls = requests(page);
     await page.goto(new URL('/test/client.html', base).href);
-    await page.evaluate(() => startClient('/comet/', ['t.sse'], { sseTimeout: 1500 }));
+    await page.evaluate(() => startClient('/comet/', ['t.sse'], { sseTimeout: 3000 }));
     await until('the stream to open', async () => urls.some((u) => u.includes('/comet/sse?')));
     await parked(1);
     await publish(['t.sse', 'm1'], ['t.sse', 'm2'], ['t.sse', 'm3']);
