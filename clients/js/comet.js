@@ -233,8 +233,9 @@ function (root) {
     var t = this.mode_;
     if (t === 'auto') t = hasEventSource() && !this.sseFailed_ ? 'sse' : 'longpoll';
     // A stream opened without a cursor would start at "now" again on every
-    // reconnect or fallback: a poll that answers at once fetches one first.
-    if (t === 'sse' && !this.cursor) {
+    // reconnect or fallback, and so would the tab that leads after this one:
+    // a poll that answers at once fetches one first.
+    if (!this.cursor && (t === 'sse' || (this.shared && t === 'longpoll'))) {
       this.poll_(0);
       return;
     }
@@ -434,6 +435,7 @@ function (root) {
     var key = 'comet-gateway ' + this.url + '?' + this.query + ' ' + this.channels.slice().sort().join(',');
     var token = {};
     var cleanups = [];
+    var heardBatch = false;
     var current = function () { return self.running && self.share_token_ === token; };
     this.share_token_ = token;
     this.unshare_ = function () {
@@ -445,8 +447,14 @@ function (root) {
         if (data.type === 'hello') self.post_({ type: 'cursor', cursor: self.cursor });
         return;
       }
-      if (data.type === 'batch') self.batch_(data.cursor, data.gaps, data.messages || []);
-      else if (data.type === 'cursor' && data.cursor && !self.cursor) self.cursor = data.cursor;
+      // This tab delivers what the leader delivers, from the leader's cursor
+      // on (its own `since` is the group's only while nobody leads).
+      if (data.type === 'batch') {
+        heardBatch = true;
+        self.batch_(data.cursor, data.gaps, data.messages || []);
+      } else if (data.type === 'cursor' && data.cursor && !heardBatch) {
+        self.cursor = data.cursor;
+      }
     }
     if (typeof root.BroadcastChannel === 'function') {
       var channel = new root.BroadcastChannel(key);
