@@ -224,6 +224,28 @@ const cases = {
     same(r.gaps, [], 'gaps');
   },
 
+  // A refusal's Retry-After is a lower bound on the backoff: with one
+  // parked request per client (--max-parked-per-client 1), a second tab's
+  // polls get 429 with Retry-After: 5, and it waits at least that long
+  // between them, where its own backoff would retry within a second.
+  async 'retry-after'(context) {
+    const first = await context.newPage();
+    await first.goto(new URL('/test/client.html', base).href);
+    await first.evaluate(() => startClient('/comet/', ['t.retry'], { transport: 'longpoll' }));
+    await parked(1);
+    const second = await context.newPage();
+    const sent = [];
+    second.on('request', (r) => { if (r.url().includes('/comet/poll?')) sent.push(Date.now()); });
+    await second.goto(new URL('/test/client.html', base).href);
+    await second.evaluate(() => startClient('/comet/', ['t.retry'], { transport: 'longpoll' }));
+    await until('three refused polls', async () => sent.length >= 3, 20000);
+    const r = await record(second);
+    check(r.codes.length >= 2 && r.codes.every((c) => c === '429 too_many_requests'), 'errors ' + r.codes);
+    for (let i = 1; i < sent.length; i++) {
+      check(sent[i] - sent[i - 1] >= 4900, 'polls ' + (sent[i] - sent[i - 1]) + ' ms apart');
+    }
+  },
+
   // shared: three tabs, one parked poll. The leader tab is closed while a
   // message is on its way: another tab leads from the cursor the tabs
   // heard last, and every tab left has every message once, in order.

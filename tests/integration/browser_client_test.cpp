@@ -132,6 +132,12 @@ TEST(BrowserClient, SubscribeKeepsCursorLongPoll) {
   run_case(stack, "subscribe-longpoll");
 }
 
+// Retry-After: 5 of a 429 holds the client back at least 5 s per retry.
+TEST(BrowserClient, RetryAfterBoundsTheBackoff) {
+  Stack stack(browser_stack({"--max-parked-per-client", "1"}));
+  run_case(stack, "retry-after");
+}
+
 // shared: true: three tabs hold one parked poll; the leader tab closed
 // while a message is on its way, another leads on: no loss, no repeat. With
 // Web Locks and BroadcastChannel, and without (localStorage lease, storage

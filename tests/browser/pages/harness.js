@@ -3,7 +3,7 @@
 // legacy-browser cases can use it too.
 (function () {
   'use strict';
-  var record = { messages: [], cursors: [], gaps: [], errors: [], transports: [] };
+  var record = { messages: [], cursors: [], gaps: [], errors: [], codes: [], transports: [] };
   window.record = record;
   window.startClient = function (url, channels, options) {
     var Client = window.ClientClass || window.CometClient;
@@ -13,7 +13,7 @@
       record.cursors.push(window.client.cursor);
     };
     o.onGap = function (channels) { record.gaps.push(channels.join(',')); };
-    o.onError = function (err) { record.errors.push(err.message); };
+    o.onError = function (err) { record.errors.push(err.message); record.codes.push(err.status + ' ' + err.code); };
     o.onTransport = function (name) { record.transports.push(name); };
     window.client = new Client(url, channels, o);
     window.client.start();
