@@ -224,6 +224,28 @@ const cases = {
     same(r.gaps, [], 'gaps');
   },
 
+  // pauseWhenHidden: a hidden tab holds no request; shown again, it
+  // continues from its cursor (what was published meanwhile arrives once).
+  async 'pause-when-hidden'(context) {
+    const page = await context.newPage();
+    await page.goto(new URL('/test/client.html', base).href);
+    await page.evaluate(() => startClient('/comet/', ['t.hide'], { pauseWhenHidden: true }));
+    await parked(1);
+    await publish(['t.hide', 'h1']);
+    await received(page, 1);
+    const show = (hidden) => page.evaluate((h) => {
+      Object.defineProperty(document, 'hidden', { value: h, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
+    await show(true);
+    await parked(0);
+    await publish(['t.hide', 'h2']);
+    await show(false);
+    await received(page, 2);
+    await publish(['t.hide', 'h3']);
+    same(await received(page, 3), ['t.hide:h1', 't.hide:h2', 't.hide:h3'], 'messages');
+  },
+
   // A refusal's Retry-After is a lower bound on the backoff: with one
   // parked request per client (--max-parked-per-client 1), a second tab's
   // polls get 429 with Retry-After: 5, and it waits at least that long

@@ -132,6 +132,12 @@ TEST(BrowserClient, SubscribeKeepsCursorLongPoll) {
   run_case(stack, "subscribe-longpoll");
 }
 
+// pauseWhenHidden: no request while hidden, then on from the cursor.
+TEST(BrowserClient, PauseWhenHiddenResumesFromTheCursor) {
+  Stack stack(browser_stack());
+  run_case(stack, "pause-when-hidden");
+}
+
 // Retry-After: 5 of a 429 holds the client back at least 5 s per retry.
 TEST(BrowserClient, RetryAfterBoundsTheBackoff) {
   Stack stack(browser_stack({"--max-parked-per-client", "1"}));
