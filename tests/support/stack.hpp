@@ -29,6 +29,9 @@ using json = nlohmann::json;
 struct StackOptions {
   bool nginx = true;
   bool demo = false;  // php -S for examples/demo/send.php
+  // Passed to NginxOptions (more locations and servers for one test).
+  std::string nginx_locations;
+  std::string nginx_servers;
   std::vector<std::string> gateway_args;
   // Gateways behind nginx's one upstream (round-robin): gateway(0) in the
   // stack's directory, gateway(i) in its subdirectory "gw<i>".
@@ -49,9 +52,6 @@ struct StackOptions {
   // RedisCluster.
   int cluster_masters = 0;
   int cluster_replicas = 0;  // per master
-  // Passed to NginxOptions (more locations and servers for one test).
-  std::string nginx_locations;
-  std::string nginx_servers;
 
   // The gateway alone (tests that speak FastCGI to it directly).
   static StackOptions without_nginx() {
