@@ -16,13 +16,14 @@ PACKAGES=(
   dpkg-dev lintian systemd man-db adduser
   clang-14 libclang-rt-14-dev
 )
-# The browser test of the demo (tests/browser) drives Debian's Chromium
-# with playwright-core from npm; `--no-browser` skips both (scripts/up.sh
-# needs neither).
+# The browser tests (tests/browser) drive Debian's Chromium with
+# playwright-core from npm; one of their pages is an old-style page on
+# Debian's jQuery (libjs-jquery). `--no-browser` skips them (scripts/up.sh
+# needs none).
 with_browser=1
 [[ ${1:-} == --no-browser ]] && with_browser=0
 if ((with_browser)); then
-  PACKAGES+=(chromium)
+  PACKAGES+=(chromium libjs-jquery)
   command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 fi
 

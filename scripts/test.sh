@@ -12,10 +12,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
-# playwright-core for the browser test, pinned by tests/browser/package-lock.json.
-if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
-  npm ci --prefix tests/browser --no-audit --no-fund
-fi
+# playwright-core for the browser tests, acorn and typescript for the
+# browser client's static checks, pinned by tests/browser/package-lock.json.
+for m in playwright-core acorn typescript; do
+  if [[ ! -d tests/browser/node_modules/$m ]]; then
+    npm ci --prefix tests/browser --no-audit --no-fund
+    break
+  fi
+done
 cmake -S . -B build-asan -G Ninja -DCOMET_SANITIZE=ON -DCOMET_BUILD_BENCH=OFF -DCOMET_BUILD_FUZZ=OFF
 cmake --build build-asan -j2
 ctest --test-dir build-asan --output-on-failure -j2 -L 'unit|integration'

@@ -44,7 +44,10 @@ const std::set<std::string> kExpectedFiles = {
     "./lib/systemd/system/comet-gateway.service",
     "./lib/systemd/system/comet-gateway@.service",
     "./usr/bin/comet-gateway",
+    "./usr/share/comet-gateway/clients/js/comet.d.mts",
+    "./usr/share/comet-gateway/clients/js/comet.d.ts",
     "./usr/share/comet-gateway/clients/js/comet.js",
+    "./usr/share/comet-gateway/clients/js/comet.mjs",
     "./usr/share/comet-gateway/clients/php/Comet.php",
     "./usr/share/comet-gateway/examples/Caddyfile",
     "./usr/share/comet-gateway/examples/apache-comet.conf",
@@ -353,6 +356,8 @@ TEST(Package, SourceInstallPointsTheUnitAtItsPrefixAndKeepsTheConfig) {
                                   prefix + "/share/comet-gateway/redis/comet.lua",
                                   prefix + "/share/comet-gateway/clients/php/Comet.php",
                                   prefix + "/share/comet-gateway/clients/js/comet.js",
+                                  prefix + "/share/comet-gateway/clients/js/comet.mjs",
+                                  prefix + "/share/comet-gateway/clients/js/comet.d.ts",
                                   prefix + "/share/comet-gateway/examples/comet-gateway.conf",
                                   prefix + "/share/doc/comet-gateway/README.md"}) {
     EXPECT_TRUE(fs::is_regular_file(path)) << path;

@@ -76,6 +76,17 @@ Nginx::Nginx(NginxOptions options) : options_(std::move(options)) {
     for (const auto& g : options_.more_gateways) more += "\n        server " + g + ";";
     conf.insert(at + line.size(), more);
   }
+  if (!options_.extra_locations.empty()) {
+    const std::string anchor = "        location /comet/ {";
+    const auto at = conf.find(anchor);
+    if (at == std::string::npos) throw std::runtime_error("no `location /comet/` in the config");
+    conf.insert(at, options_.extra_locations + "\n");
+  }
+  if (!options_.extra_servers.empty()) {
+    const auto at = conf.rfind('}');
+    if (at == std::string::npos) throw std::runtime_error("no http block in the config");
+    conf.insert(at, options_.extra_servers + "\n");
+  }
   write_file(conf_, conf);
 
   const std::string prefix = options_.dir + "/";

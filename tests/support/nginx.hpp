@@ -25,6 +25,11 @@ struct NginxOptions {
   // `server` line after the one nginx.conf.example has, as its comment
   // there says to do.
   std::vector<std::string> more_gateways;
+  // Config text inserted into the example's server block, before its
+  // `location /comet/` (more locations for one test), and into its http
+  // block after that server (more servers).
+  std::string extra_locations;
+  std::string extra_servers;
 };
 
 // Replaces every @NAME@ placeholder of the template; throws when one is

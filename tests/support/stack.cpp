@@ -49,6 +49,8 @@ Stack::Stack(StackOptions options) : options_(std::move(options)) {
       n.more_gateways.push_back(gateways_[i]->upstream_address());
     }
     if (demo_) n.demo_php = demo_->address();
+    n.extra_locations = options_.nginx_locations;
+    n.extra_servers = options_.nginx_servers;
     nginx_ = std::make_unique<Nginx>(n);
   }
 }

@@ -29,6 +29,9 @@ using json = nlohmann::json;
 struct StackOptions {
   bool nginx = true;
   bool demo = false;  // php -S for examples/demo/send.php
+  // Passed to NginxOptions (more locations and servers for one test).
+  std::string nginx_locations;
+  std::string nginx_servers;
   std::vector<std::string> gateway_args;
   // Gateways behind nginx's one upstream (round-robin): gateway(0) in the
   // stack's directory, gateway(i) in its subdirectory "gw<i>".

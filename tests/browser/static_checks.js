@@ -1,0 +1,134 @@
+// Checks of the browser client that need no browser and no server
+// (tests/integration/browser_client_test.cpp runs them through node).
+// Usage: node static_checks.js CASE; prints "ok: CASE" and exits 0 when it passes.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const dir = path.join(__dirname, '..', '..', 'clients', 'js');
+const source = fs.readFileSync(path.join(dir, 'comet.js'), 'utf8');
+
+function check(cond, what) {
+  if (!cond) throw new Error(what);
+}
+
+// Built-ins an ES5 browser lacks: the parser accepts them, old browsers
+// would fail at run time.
+const NOT_ES5_GLOBALS = ['fetch', 'Promise', 'AbortController', 'URLSearchParams', 'Map', 'Set',
+  'WeakMap', 'Symbol', 'Proxy', 'Reflect', 'TextDecoder'];
+const NOT_ES5_METHODS = ['assign', 'includes', 'startsWith', 'endsWith', 'find', 'findIndex',
+  'padStart', 'padEnd', 'repeat', 'entries', 'fill'];
+
+function walk(node, visit) {
+  if (!node || typeof node.type !== 'string') return;
+  visit(node);
+  for (const key of Object.keys(node)) {
+    const v = node[key];
+    if (Array.isArray(v)) v.forEach((n) => walk(n, visit));
+    else if (v && typeof v === 'object' && typeof v.type === 'string') walk(v, visit);
+  }
+}
+
+const cases = {
+  // comet.js parses as ECMAScript 5 (any ES2015 syntax is an error) and
+  // names none of the later built-ins.
+  es5() {
+    const acorn = require('acorn');
+    const ast = acorn.parse(source, { ecmaVersion: 5, sourceType: 'script', locations: true });
+    const found = [];
+    walk(ast, (n) => {
+      if (n.type === 'Identifier' && NOT_ES5_GLOBALS.includes(n.name)) found.push(n.name + ' at line ' + n.loc.start.line);
+      if (n.type === 'MemberExpression' && !n.computed && NOT_ES5_METHODS.includes(n.property.name)) {
+        found.push('.' + n.property.name + ' at line ' + n.loc.start.line);
+      }
+    });
+    check(found.length === 0, 'not ES5: ' + found.join(', '));
+  },
+
+  // comet.d.ts and comet.d.mts type-check with what a typed page writes
+  // (types_check.ts, strict), and declare exactly the client's public methods.
+  types() {
+    const ts = require('typescript');
+    const program = ts.createProgram([path.join(__dirname, 'types_check.ts')], {
+      noEmit: true, strict: true, target: ts.ScriptTarget.ES2017, module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler, types: [], lib: ['lib.es2017.d.ts', 'lib.dom.d.ts'],
+    });
+    const diagnostics = ts.getPreEmitDiagnostics(program);
+    check(diagnostics.length === 0, ts.formatDiagnostics(diagnostics, {
+      getCanonicalFileName: (f) => f, getCurrentDirectory: () => __dirname, getNewLine: () => '\n',
+    }));
+    const dts = program.getSourceFile(path.join(dir, 'comet.d.ts'));
+    const declared = { methods: [], properties: [] };
+    ts.forEachChild(dts, (node) => {
+      if (!ts.isClassDeclaration(node) || node.name.text !== 'CometClient') return;
+      for (const m of node.members) {
+        if (ts.isMethodDeclaration(m)) declared.methods.push(m.name.text);
+        if (ts.isPropertyDeclaration(m)) declared.properties.push(m.name.text);
+      }
+    });
+    const { CometClient } = require(path.join(dir, 'comet.js'));
+    const methods = Object.keys(CometClient.prototype).filter((k) => !k.endsWith('_')).sort();
+    check(JSON.stringify(declared.methods.sort()) === JSON.stringify(methods),
+      'comet.d.ts declares methods ' + declared.methods + ', comet.js has ' + methods);
+    const client = new CometClient('/comet/', ['a']);
+    for (const p of declared.properties) check(p in client, 'comet.d.ts declares ' + p + ', comet.js has none');
+  },
+
+  // The script (CommonJS here) and the ES module give the same class, as
+  // its default export too, and the script also sets the global.
+  async module() {
+    const script = require(path.join(dir, 'comet.js'));
+    const mod = await import(path.join(dir, 'comet.mjs'));
+    check(typeof script.CometClient === 'function', 'comet.js exports no CometClient');
+    check(mod.CometClient === script.CometClient, 'comet.mjs exports another CometClient');
+    check(mod.default === script.CometClient, 'comet.mjs default export differs');
+    check(globalThis.CometClient === script.CometClient, 'no global CometClient');
+  },
+
+  // Bad use is a TypeError at once, saying what is wrong.
+  'bad-use'() {
+    const { CometClient } = require(path.join(dir, 'comet.js'));
+    const throws = (fn, pattern) => {
+      try {
+        fn();
+      } catch (e) {
+        check(e instanceof TypeError && pattern.test(e.message), 'wrong error: ' + e);
+        return;
+      }
+      throw new Error('no error for ' + fn);
+    };
+    throws(() => new CometClient('/comet/', []), /at least one channel/);
+    throws(() => new CometClient('/comet/', 'chat'), /at least one channel/);
+    throws(() => new CometClient('/comet/', ['chat 42']), /bad channel name "chat 42"/);
+    throws(() => new CometClient('/comet/', ['x'.repeat(129)]), /bad channel name/);
+    throws(() => new CometClient('/comet/', ['a'], { transport: 'websocket' }), /transport must be/);
+    throws(() => new CometClient('', ['a']), /url/);
+    throws(() => new CometClient('/comet/', ['a'], { timeout: '25' }), /timeout must be/);
+    throws(() => new CometClient('/comet/', ['a'], { timeout: -1 }), /timeout must be/);
+    throws(() => new CometClient('/comet/', ['a'], { since: 5 }), /since must be/);
+    // No EventSource in node: SSE cannot be asked for.
+    throws(() => new CometClient('/comet/', ['a'], { transport: 'sse' }), /needs EventSource/);
+    throws(() => CometClient('/comet/', ['a']), /with new/);
+    throws(() => new CometClient('/comet/', ['a'], { shared: true, pauseWhenHidden: true }), /do not go together/);
+    const shared = new CometClient('/comet/', ['a'], { shared: true });
+    throws(() => shared.subscribe('b'), /not available with shared/);
+    const c = new CometClient('/comet/poll', ['a', 'a', 'b:c@d']);
+    throws(() => c.subscribe('no/slash'), /bad channel name/);
+    throws(() => c.unsubscribe(''), /bad channel name/);
+    check(JSON.stringify(c.channels) === '["a","b:c@d"]', 'channels ' + c.channels);
+    // The poll URL of earlier versions stands for its mount.
+    check(c.url === '/comet/', 'mount ' + c.url);
+    check(c.requestUrl('poll', { timeout: 25 }) === '/comet/poll?channel=a,b%3Ac%40d&timeout=25',
+      c.requestUrl('poll', { timeout: 25 }));
+  },
+};
+
+(async () => {
+  const name = process.argv[2];
+  check(cases[name], 'unknown case ' + name);
+  await cases[name]();
+  console.log('ok: ' + name);
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

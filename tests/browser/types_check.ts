@@ -1,0 +1,47 @@
+// Compiled (never run) by static_checks.js against clients/js/comet.d.ts
+// and comet.d.mts: what a typed page writes must type-check, what is wrong
+// must not (each @ts-expect-error fails the check when it is not an error).
+import { CometClient, CometMessage, CometTransport } from '../../clients/js/comet.js';
+import CometFromModule, { CometClient as ModuleClient } from '../../clients/js/comet.mjs';
+
+const client: CometClient = new CometClient('/comet/', ['chat.42'], {
+  transport: 'auto',
+  since: 'earliest',
+  timeout: 25,
+  token: 't',
+  sseTimeout: 3000,
+  pauseWhenHidden: true,
+  shared: false,
+  minBackoff: 500,
+  maxBackoff: 10000,
+  onMessage(m: CometMessage) {
+    const text: string | undefined = m.data;
+    const bytes: Uint8Array | undefined = m.bytes;
+    console.log(m.channel, m.id, text, bytes);
+  },
+  onGap(channels: string[]) { console.log(channels.join(',')); },
+  onError(err) { console.log(err.message, err.status, err.code); },
+  onResponse() {},
+  onTransport(t: CometTransport) { console.log(t); },
+});
+client.start();
+client.subscribe('chat.7');
+client.unsubscribe('chat.42');
+const where: string | null = client.cursor;
+const now: CometTransport | null = client.transport;
+const leads: boolean = client.leader && client.shared;
+console.log(where, now, leads, client.channels.length, client.url, client.running, client.requestUrl('poll'));
+client.stop();
+
+const same: typeof CometClient = ModuleClient;
+const alsoSame: typeof CometClient = CometFromModule;
+console.log(same, alsoSame);
+
+// @ts-expect-error: not a transport
+new CometClient('/comet/', ['a'], { transport: 'websocket' });
+// @ts-expect-error: channels is a list
+new CometClient('/comet/', 'a');
+// @ts-expect-error: read-only
+client.cursor = 'x';
+// @ts-expect-error: no such endpoint
+client.requestUrl('publish');
