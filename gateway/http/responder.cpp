@@ -120,7 +120,9 @@ void Responder::cors_headers(std::string& head, const std::string& origin) const
   if (origin.empty()) return;
   head += "Access-Control-Allow-Origin: ";
   head += origin;
-  head += "\r\nVary: Origin\r\n";
+  // A page of another origin may read Retry-After (a 429 or 503 says when
+  // to come back); without this, its script cannot see the header.
+  head += "\r\nAccess-Control-Expose-Headers: Retry-After\r\nVary: Origin\r\n";
 }
 
 void Responder::error(fcgi::Request& request, const HttpError& error, std::string_view extra) {

@@ -59,6 +59,9 @@ TEST(Refusals, ARefusedPollKeepsItsCorsHeader) {
   EXPECT_EQ(r.status, 429) << r.body;
   EXPECT_NE(r.body.find("\"too_many_requests\""), std::string::npos) << r.body;
   EXPECT_EQ(r.header("access-control-allow-origin"), "https://site.example");
+  // The page's script may read when to come back.
+  EXPECT_EQ(r.header("access-control-expose-headers"), "Retry-After");
+  EXPECT_EQ(r.header("retry-after"), "5");
 }
 
 // What the FastCGI layer refuses on its own (a body over --max-body-bytes)
