@@ -30,36 +30,35 @@ else()
   set(unit_dir ${CMAKE_INSTALL_PREFIX}/lib/systemd/system)
 endif()
 
+# Replaces in the variable `text_var` each "FROM|TO" pair of the further
+# arguments; a FROM that is not in the text is an error (the unit changed).
+function(replace_in text_var)
+  set(text "${${text_var}}")
+  foreach(pair ${ARGN})
+    string(REPLACE "|" ";" pair "${pair}")
+    list(GET pair 0 from)
+    list(GET pair 1 to)
+    string(FIND "${text}" "${from}" at)
+    if(at EQUAL -1)
+      message(FATAL_ERROR "deploy/comet-gateway.service has no \"${from}\"")
+    endif()
+    string(REPLACE "${from}" "${to}" text "${text}")
+  endforeach()
+  set(${text_var} "${text}" PARENT_SCOPE)
+endfunction()
+
 file(READ ${COMET_DEPLOY_DIR}/comet-gateway.service unit)
-foreach(pair
+replace_in(unit
     "ExecStart=/usr/bin/comet-gateway --config /etc/comet-gateway/comet-gateway.conf|ExecStart=${CMAKE_INSTALL_PREFIX}/bin/comet-gateway --config ${etc_dir}/comet-gateway/comet-gateway.conf"
     "Documentation=file:///usr/share/doc/comet-gateway/|Documentation=file://${CMAKE_INSTALL_PREFIX}/share/doc/comet-gateway/")
-  string(REPLACE "|" ";" pair "${pair}")
-  list(GET pair 0 from)
-  list(GET pair 1 to)
-  string(FIND "${unit}" "${from}" at)
-  if(at EQUAL -1)
-    message(FATAL_ERROR "deploy/comet-gateway.service has no line starting \"${from}\"")
-  endif()
-  string(REPLACE "${from}" "${to}" unit "${unit}")
-endforeach()
 file(WRITE ${COMET_STAGING_DIR}/comet-gateway.service "${unit}")
 
 set(template "${unit}")
-foreach(pair
+replace_in(template
     "\nDescription=comet-gateway: |\nDescription=comet-gateway instance %i: "
     "comet-gateway.conf\n# SIGHUP|comet-gateway.conf --listen unix:/run/comet-gateway-%i/comet.sock\n# SIGHUP"
     "\nRuntimeDirectory=comet-gateway\n|\nRuntimeDirectory=comet-gateway-%i\n"
     "# The FastCGI socket is /run/comet-gateway/comet.sock|# This is the template of one gateway per instance (comet-gateway@1,\n# comet-gateway@2, ...: one per core, README.md \"Several cores\"). Instance N\n# listens on /run/comet-gateway-N/comet.sock, given on the command line,\n# which replaces the listen of the config file they share.\n#\n# The FastCGI socket is /run/comet-gateway-N/comet.sock")
-  string(REPLACE "|" ";" pair "${pair}")
-  list(GET pair 0 from)
-  list(GET pair 1 to)
-  string(FIND "${template}" "${from}" at)
-  if(at EQUAL -1)
-    message(FATAL_ERROR "deploy/comet-gateway.service has no \"${from}\"")
-  endif()
-  string(REPLACE "${from}" "${to}" template "${template}")
-endforeach()
 file(WRITE ${COMET_STAGING_DIR}/comet-gateway@.service "${template}")
 file(INSTALL ${COMET_STAGING_DIR}/comet-gateway.service ${COMET_STAGING_DIR}/comet-gateway@.service
      DESTINATION ${unit_dir} FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)

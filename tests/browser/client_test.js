@@ -3,7 +3,7 @@
 // starts them). Usage: node client_test.js CASE BASE_URL [OTHER_ORIGIN_URL]
 // Prints "ok: CASE" and exits 0 when the case passes.
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch } = require('./chromium');
 
 const [caseName, base, other] = process.argv.slice(2);
 
@@ -327,14 +327,7 @@ cases['subscribe-longpoll'] = (context) => cases.subscribe(context, 'longpoll');
 async function main() {
   const run = cases[caseName];
   if (!run || caseName === 'subscribe' || caseName === 'shared') throw new Error('unknown case ' + caseName);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    // As in demo_chat.js: root in CI needs --no-sandbox; the rest keeps
-    // Chromium off the (closed) network.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   try {
     const context = watch(await browser.newContext());
     await run(context);

@@ -1,7 +1,7 @@
 // Two tabs of the demo chat: a message typed in one appears in the other,
 // both ways. Usage: node demo_chat.js http://127.0.0.1:PORT/demo/ SCREENSHOT.png
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch } = require('./chromium');
 
 async function waitParked(statsUrl, n) {
   const deadline = Date.now() + 10000;
@@ -16,14 +16,7 @@ async function waitParked(statsUrl, n) {
 
 async function main() {
   const [url, screenshot] = process.argv.slice(2);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    // Running as root in CI needs --no-sandbox; the rest keeps Chromium off
-    // the (closed) network.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   try {
     const a = await browser.newPage();
     const b = await browser.newPage();

@@ -169,13 +169,8 @@ class Faults : public ::testing::Test {
       return true;
     };
     // The records are written by the swarm's thread: read them once it
-    // is stopped. Stop/start cycles until drained, bounded.
-    const auto drain_deadline = Clock::now() + std::chrono::seconds(30);
-    for (;;) {
-      const auto seen = swarm.delivered();
-      wait_until([&] { return swarm.delivered() != seen; }, std::chrono::seconds(2));
-      if (swarm.delivered() == seen || Clock::now() > drain_deadline) break;
-    }
+    // is stopped, when delivery has gone quiet (bounded).
+    swarm.wait_quiet(std::chrono::seconds(2), std::chrono::seconds(30));
     swarm.stop();
     EXPECT_TRUE(drained()) << "not drained in time\n" << stack.logs();
 

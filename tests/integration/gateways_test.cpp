@@ -91,12 +91,7 @@ Tally run(int gateways, bool kill_one) {
   };
   // The records are the swarm thread's until it stops: wait for delivery
   // to go quiet, then stop it and read them.
-  const auto deadline = Clock::now() + std::chrono::seconds(30);
-  for (;;) {
-    const auto seen = swarm.delivered();
-    wait_until([&] { return swarm.delivered() != seen; }, std::chrono::seconds(2));
-    if (swarm.delivered() == seen || Clock::now() > deadline) break;
-  }
+  swarm.wait_quiet(std::chrono::seconds(2), std::chrono::seconds(30));
   swarm.stop();
   EXPECT_TRUE(drained()) << stack.logs();
   for (const auto& rec : swarm.records()) {

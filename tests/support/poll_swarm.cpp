@@ -43,6 +43,15 @@ void PollSwarm::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void PollSwarm::wait_quiet(std::chrono::milliseconds quiet, std::chrono::milliseconds limit) const {
+  const auto deadline = Clock::now() + limit;
+  for (;;) {
+    const auto seen = delivered();
+    wait_until([&] { return delivered() != seen; }, quiet);
+    if (delivered() == seen || Clock::now() > deadline) return;
+  }
+}
+
 namespace {
 
 long payload_n(const std::string& data) {

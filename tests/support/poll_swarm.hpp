@@ -52,6 +52,9 @@ class PollSwarm {
   bool start(std::chrono::milliseconds timeout);
   // Stops the thread (closing every request); records are stable after.
   void stop();
+  // Returns once no message has arrived for `quiet` (or `limit` has
+  // passed): the load is over and what was on its way has come.
+  void wait_quiet(std::chrono::milliseconds quiet, std::chrono::milliseconds limit) const;
 
   // Messages received so far, all subscribers together (thread-safe).
   std::size_t delivered() const { return delivered_.load(); }
