@@ -35,6 +35,9 @@ struct RateResult {
   long expected = 0, delivered = 0, lost = 0, duplicated = 0, gaps = 0, errors = 0;
   double delivered_per_s = 0, p50 = NAN, p99 = NAN, max = NAN;  // ms
   double other_cpu = 0;  // % of one CPU used by other processes meanwhile
+  // comet: messages each gateway delivered (comet_messages_delivered_total),
+  // to show that the polls hop between them.
+  std::vector<long> by_gateway;
 };
 
 RateResult run_rate(System sys, Stack& st, int rate, double seconds, int channels,
@@ -46,6 +49,11 @@ RateResult run_rate(System sys, Stack& st, int rate, double seconds, int channel
   std::vector<std::string> names;
   for (int c = 0; c < channels; ++c) names.push_back(tag + "-" + std::to_string(c));
   const long parked0 = std::max(0L, parked_now(sys, st));
+  const auto delivered_by = [&] {
+    return sys == System::comet ? st.gateway_metrics("comet_messages_delivered_total")
+                                : std::vector<long>{};
+  };
+  const auto by_gateway0 = delivered_by();
   HttpLoop loop(port, sys == System::nchan);
   const int subs_n = channels * per_channel;
   std::vector<SubState> subs(static_cast<std::size_t>(subs_n));
@@ -152,6 +160,9 @@ RateResult run_rate(System sys, Stack& st, int rate, double seconds, int channel
       10);
   publisher.join();
   res.other_cpu = other.percent();
+  res.by_gateway = delivered_by();
+  for (std::size_t g = 0; g < res.by_gateway.size() && g < by_gateway0.size(); ++g)
+    res.by_gateway[g] -= by_gateway0[g];
   // What never arrived by the end of the drain counts as lost.
   for (int i = 0; i < subs_n; ++i) {
     auto& s = subs[static_cast<std::size_t>(i)];
@@ -218,11 +229,14 @@ int scenario_rate(const Options& o) {
     for (int rate : o.rates) {
       auto r = run_rate(sys, st, rate, o.seconds, o.channels, o.subscribers);
       r.gateways = gateways;
+      std::string split_by;
+      for (long d : r.by_gateway) split_by += (split_by.empty() ? "" : "/") + std::to_string(d);
       std::printf(
           "  %-14s %6d msg/s: delivered %ld/%ld (%.0f/s) p50 %.1f p99 %.1f max %.1f ms, lost %ld, "
-          "dup %ld, gaps %ld, errors %ld, publish %.0f/s; other processes' CPU %.0f%%\n",
+          "dup %ld, gaps %ld, errors %ld, publish %.0f/s; other processes' CPU %.0f%%%s%s\n",
           key.c_str(), rate, r.delivered, r.expected, r.delivered_per_s, r.p50, r.p99, r.max,
-          r.lost, r.duplicated, r.gaps, r.errors, r.publish_rate, r.other_cpu);
+          r.lost, r.duplicated, r.gaps, r.errors, r.publish_rate, r.other_cpu,
+          split_by.empty() ? "" : "; delivered by each gateway ", split_by.c_str());
       std::fflush(stdout);
       into.push_back(r);
     }
