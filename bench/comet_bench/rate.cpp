@@ -48,6 +48,12 @@ RateResult run_rate(System sys, Stack& st, int rate, double seconds, int channel
   const std::string tag = "r" + std::to_string(rate);
   std::vector<std::string> names;
   for (int c = 0; c < channels; ++c) names.push_back(tag + "-" + std::to_string(c));
+  // The previous rate's subscribers each left a poll parked when their
+  // connections closed; nginx ends those polls, which takes a moment on a
+  // busy machine. A baseline taken before they are gone would wait for
+  // polls that never come.
+  for (const auto settle = Clock::now() + 30s; parked_now(sys, st) > 0 && Clock::now() < settle;)
+    std::this_thread::sleep_for(10ms);
   const long parked0 = std::max(0L, parked_now(sys, st));
   const auto delivered_by = [&] {
     return sys == System::comet ? st.gateway_metrics("comet_messages_delivered_total")
@@ -64,7 +70,8 @@ RateResult run_rate(System sys, Stack& st, int rate, double seconds, int channel
                               subs[static_cast<std::size_t>(i)]));
   }
   wait_for(
-      "subscribers to park", [&] { return parked_now(sys, st) >= parked0 + subs_n; }, 30s);
+      "subscribers to park (" + std::to_string(subs_n) + " over " + std::to_string(parked0) + ")",
+      [&] { return parked_now(sys, st) >= parked0 + subs_n; }, 30s);
   std::this_thread::sleep_for(200ms);
   wait_quiet();
 
