@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <utility>
 
 #include "bench/common/clock.hpp"
 #include "bench/common/die.hpp"
@@ -68,9 +69,15 @@ std::vector<int> Stack::own_pids() const {
 std::string Stack::start_responders(const std::string& transport, bool bare, int count,
                                     std::vector<std::string> extra) {
   stop_gateway();
-  if (std::find(extra.begin(), extra.end(), "--max-timeout") == extra.end()) {
-    extra.push_back("--max-timeout");
-    extra.push_back("120");
+  // Every client of the bench comes from 127.0.0.1 and stands for many
+  // browsers: the per-client shares (1,000 parked polls by default) are
+  // raised to the gateway's totals.
+  for (const auto& [flag, value] : {std::pair<std::string, std::string>{"--max-timeout", "120"},
+                                    {"--max-parked-per-client", "1000000"},
+                                    {"--max-channels-per-client", "1000000"}}) {
+    if (std::find(extra.begin(), extra.end(), flag) != extra.end()) continue;
+    extra.push_back(flag);
+    extra.push_back(value);
   }
   for (int i = 0; i < count; ++i) {
     Responder g;
