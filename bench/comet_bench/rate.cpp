@@ -248,9 +248,16 @@ int scenario_rate(const Options& o) {
       into.push_back(r);
     }
   };
-  st.start_nginx_nchan();
-  run_all(System::nchan, 0, nchan);
-  st.stop_nginx();
+  // --systems comet leaves nchan out (the rows then have no ratio).
+  const bool with_nchan = std::find(o.systems.begin(), o.systems.end(), "nchan") != o.systems.end();
+  if (with_nchan) {
+    st.start_nginx_nchan();
+    run_all(System::nchan, 0, nchan);
+    st.stop_nginx();
+  } else {
+    nchan.resize(o.rates.size());
+    for (std::size_t i = 0; i < o.rates.size(); ++i) nchan[i].rate = o.rates[i];
+  }
   for (int g : o.gateways) {
     st.start_gateways(t, g);
     st.start_nginx_comet();
@@ -295,7 +302,7 @@ int scenario_rate(const Options& o) {
       dat << " " << ck.p99 << " " << ck.p50 << " " << ck.delivered_per_s;
     }
     dat << "\n";
-    row(n, n);
+    if (with_nchan) row(n, n);
     for (int g : o.gateways) row(comet[g][i], n);
   }
   std::printf("\n");
