@@ -6,7 +6,8 @@
 //   comet_bench fanout   [--count 8000] [--rounds 5] [--workers 1] [--transports unix,tcp]
 //                        [--systems nchan,bare,comet] [--gateways 1]
 //   comet_bench rate     [--rates 1000,5000,20000] [--seconds 10] [--channels 100]
-//                        [--subscribers 10] [--workers 1] [--gateways 1[,2...]] [--systems nchan,comet]
+//                        [--subscribers 10] [--workers 1] [--gateways 1[,2...]]
+//                        [--systems nchan,comet]
 //   comet_bench gateway  [--parked 100000,1000000] [--idle-seconds 10] [--per-connection 50000]
 //   comet_bench all      (the three above with their defaults)
 //
