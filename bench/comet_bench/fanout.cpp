@@ -49,6 +49,19 @@ long nginx_workers_rss(pid_t master) {
   return sum;
 }
 
+// The responders' together (several gateways: all of them).
+long responders_rss(const Stack& st) {
+  long sum = 0;
+  for (pid_t p : st.gateway_pids()) sum += std::max(0L, rss_kib(p));
+  return sum;
+}
+
+double responders_cpu_ns(const Stack& st) {
+  double sum = 0;
+  for (pid_t p : st.gateway_pids()) sum += cpu_ns(p);
+  return sum;
+}
+
 FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int rounds,
                         int round_base) {
   const int port = st.nginx_port();
@@ -62,8 +75,8 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
                            : sys == System::bare ? st.bare_control_port()
                                                  : port;
   Publisher pub(sys, publish_port, 1);
-  const long parked0 = std::max(0L, parked_now(sys, port));
-  const long gw_rss0 = sys != System::nchan ? rss_kib(st.gateway_pid()) : 0;
+  const long parked0 = std::max(0L, parked_now(sys, st));
+  const long gw_rss0 = sys != System::nchan ? responders_rss(st) : 0;
   const long ngx_rss0 = nginx_workers_rss(st.nginx_pid());
   // The long wait for a quiet machine comes before the clients connect:
   // nginx closes a connection that sends no request within 60 s
@@ -82,10 +95,10 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
       loop.send(i, poll_request(sys, names[static_cast<std::size_t>(s.channel)], s));
     }
     const auto park_deadline = Clock::now() + 60s;
-    while (parked_now(sys, port) < parked0 + count) {
+    while (parked_now(sys, st) < parked0 + count) {
       if (Clock::now() > park_deadline)
         die(std::string(name_of(sys)) + ": round " + std::to_string(round) + ": only " +
-            std::to_string(parked_now(sys, port) - parked0) + " of " + std::to_string(count) +
+            std::to_string(parked_now(sys, st) - parked0) + " of " + std::to_string(count) +
             " polls parked");
       // Serve the clients meanwhile: a connection that nginx closed while
       // the bench waited for a quiet machine (keepalive_timeout) is reopened
@@ -103,7 +116,7 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
     std::this_thread::sleep_for(100ms);  // let the servers settle
     if (round == 0) {
       if (sys != System::nchan)
-        res.rss_per_parked_b = (rss_kib(st.gateway_pid()) - gw_rss0) * 1024.0 / count;
+        res.rss_per_parked_b = (responders_rss(st) - gw_rss0) * 1024.0 / count;
       res.nginx_rss_per_parked_b = (nginx_workers_rss(st.nginx_pid()) - ngx_rss0) * 1024.0 / count;
     }
     const std::string marker = "round-" + std::to_string(round);
@@ -125,7 +138,7 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
       return sum;
     };
     const double ngx0 = nginx_cpu();
-    const double resp0 = sys != System::nchan ? cpu_ns(st.gateway_pid()) : 0;
+    const double resp0 = sys != System::nchan ? responders_cpu_ns(st) : 0;
     const double steal0 = steal_ms();
     const auto t0 = Clock::now();
     pub.send();
@@ -149,8 +162,7 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
         [&] { return done >= count; }, t0 + 30s);
     const double ms = since_ms(t0);
     res.nginx_cpu_ms.push_back((nginx_cpu() - ngx0) / 1e6);
-    if (sys != System::nchan)
-      res.responder_cpu_ms.push_back((cpu_ns(st.gateway_pid()) - resp0) / 1e6);
+    if (sys != System::nchan) res.responder_cpu_ms.push_back((responders_cpu_ns(st) - resp0) / 1e6);
     res.steal_ms = std::max(res.steal_ms, steal_ms() - steal0);
     res.other_cpu = std::max(res.other_cpu, other.percent());
     perf.reset();
@@ -161,8 +173,7 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
     res.p50_ms.push_back(median(lat));
     pub.wait_replies(5s);
     if (sys != System::nchan)
-      res.fcgi_connections.push_back(
-          metric(http_get(port, "/comet/stats"), "comet_fcgi_connections"));
+      res.fcgi_connections.push_back(st.gateway_metric("comet_fcgi_connections"));
   }
   res.reconnects = loop.reconnects();
   return res;
@@ -183,8 +194,8 @@ int scenario_fanout(const Options& o) {
   };
   std::vector<Row> rows{{1, {}}, {100, {}}};
   int base = 0;
-  std::printf("fan-out: %d parked polls, %d rounds, nginx worker_processes %d\n", o.count, o.rounds,
-              o.workers);
+  std::printf("fan-out: %d parked polls, %d rounds, nginx worker_processes %d, %d gateway(s)\n",
+              o.count, o.rounds, o.workers, o.gateways.front());
   const auto report = [](const std::string& what, int channels, const FanoutResult& r) {
     std::printf("  %-12s %3d ch: %s ms (other processes' CPU <= %.0f%%, steal <= %.0f ms)",
                 what.c_str(), channels, join_ms(r.ms).c_str(), r.other_cpu, r.steal_ms);
@@ -213,7 +224,11 @@ int scenario_fanout(const Options& o) {
     for (const System sys : {System::bare, System::comet}) {
       const std::string name = sys == System::bare ? "bare" : "comet";
       if (!wanted(name)) continue;
-      st.start_nginx_comet(sys == System::bare ? st.start_bare(t) : st.start_gateway(t));
+      if (sys == System::bare)
+        st.start_bare(t);
+      else
+        st.start_gateways(t, o.gateways.front());
+      st.start_nginx_comet();
       wait_for("responder health", [&] {
         return http_get(st.nginx_port(), "/comet/health").find("up") != std::string::npos;
       });

@@ -32,7 +32,12 @@ Options parse(int argc, char** argv) {
       o.rounds = std::stoi(v);
     else if (k == "--workers")
       o.workers = std::stoi(v);
-    else if (k == "--transports")
+    else if (k == "--gateways") {
+      o.gateways.clear();
+      for (const auto& s : split(v, ',')) o.gateways.push_back(std::stoi(s));
+      if (o.gateways.empty() || *std::min_element(o.gateways.begin(), o.gateways.end()) < 1)
+        die("--gateways takes counts of 1 or more");
+    } else if (k == "--transports")
       o.transports = split(v, ',');
     else if (k == "--systems")
       o.systems = split(v, ',');
@@ -58,6 +63,8 @@ Options parse(int argc, char** argv) {
       o.root = v;
     else if (k == "--out")
       o.out = v;
+    else if (k == "--quiet-wait")
+      o.quiet_wait = std::stoi(v);
     else if (k == "--perf")
       o.perf = v;
     else

@@ -13,6 +13,9 @@ struct Options {
   std::string mode;
   fs::path build, root, out;
   int count = 8000, rounds = 5, workers = 1;
+  // comet-gateway processes on the same Redis behind one nginx upstream;
+  // the rate scenario runs each count in turn, fan-out the first.
+  std::vector<int> gateways{1};
   std::vector<std::string> transports{"unix", "tcp"};
   std::vector<std::string> systems{"nchan", "bare", "comet"};  // fanout
   std::vector<int> rates{1000, 5000, 20000};
@@ -22,7 +25,8 @@ struct Options {
   double idle_seconds = 10;
   int per_connection = 50000;
   bool keep = false;
-  std::string perf;  // perf record -a around each fan-out, to this file prefix
+  int quiet_wait = -1;  // seconds; cap on waiting for idle CPUs (-1: none)
+  std::string perf;     // perf record -a around each fan-out, to this file prefix
 };
 
 // argv[1] is the scenario, the rest its options. Dies on an unknown or

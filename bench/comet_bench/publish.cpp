@@ -45,13 +45,13 @@ void ReplyCounter::feed(const char* d, std::size_t n) {
   }
 }
 
-Publisher::Publisher(System sys, int port, int connections)
-    : sys_(sys), counter_(sys == System::nchan) {
+Publisher::Publisher(System sys, int port, int connections) : sys_(sys) {
   for (int i = 0; i < connections; ++i) {
     const int fd = tcp_connect(port, true);
     if (fd < 0) die("publisher connect failed");
     fds_.push_back(fd);
     out_.emplace_back();
+    counters_.emplace_back(sys == System::nchan);
   }
 }
 
@@ -92,21 +92,33 @@ void Publisher::send() {
 
 void Publisher::drain() {
   char buf[65536];
-  for (int fd : fds_) {
-    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
-      counter_.feed(buf, static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < fds_.size(); ++i) {
+    for (ssize_t n; (n = ::read(fds_[i], buf, sizeof buf)) > 0;)
+      counters_[i].feed(buf, static_cast<std::size_t>(n));
   }
 }
 
 bool Publisher::wait_replies(std::chrono::milliseconds limit) {
   const auto deadline = Clock::now() + limit;
-  while (counter_.count < queued_ && Clock::now() < deadline) {
+  while (replies() < queued_ && Clock::now() < deadline) {
     std::vector<pollfd> pfds;
     for (int fd : fds_) pfds.push_back({fd, POLLIN, 0});
     ::poll(pfds.data(), pfds.size(), 50);
     drain();
   }
-  return counter_.count >= queued_;
+  return replies() >= queued_;
+}
+
+long Publisher::replies() const {
+  long n = 0;
+  for (const auto& c : counters_) n += c.count;
+  return n;
+}
+
+long Publisher::failed() const {
+  long n = 0;
+  for (const auto& c : counters_) n += c.failed;
+  return n;
 }
 
 }  // namespace bench

@@ -44,7 +44,7 @@ class Publisher {
   void drain();
   // Waits until every queued message has its reply (or the limit).
   bool wait_replies(std::chrono::milliseconds limit);
-  long failed() const { return counter_.failed; }
+  long failed() const;
 
  private:
   System sys_;
@@ -52,7 +52,10 @@ class Publisher {
   std::vector<std::string> out_;
   std::size_t next_ = 0;
   long queued_ = 0;
-  ReplyCounter counter_;
+  // One per connection: a reply may arrive cut over several reads, and
+  // the connections' bytes must not be interleaved.
+  std::vector<ReplyCounter> counters_;
+  long replies() const;
 };
 
 }  // namespace bench

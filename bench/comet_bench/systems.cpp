@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "bench/common/stats.hpp"
+#include "bench/comet_bench/stack.hpp"
 
 namespace bench {
 
@@ -52,10 +52,9 @@ void take_payloads(System sys, const HttpResponse& r, SubState& s,
   if (b.find("\"gaps\":") != std::string_view::npos) ++gaps;
 }
 
-long parked_now(System sys, int http_port) {
-  if (sys != System::nchan)
-    return metric(http_get(http_port, "/comet/stats"), "comet_parked_requests");
-  const std::string s = http_get(http_port, "/nchan_status");
+long parked_now(System sys, const Stack& st) {
+  if (sys != System::nchan) return st.gateway_metric("comet_parked_requests");
+  const std::string s = http_get(st.nginx_port(), "/nchan_status");
   const auto p = s.find("subscribers: ");
   return p == std::string::npos ? -1 : std::atol(s.c_str() + p + 13);
 }

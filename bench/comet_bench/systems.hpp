@@ -34,7 +34,10 @@ std::string poll_request(System sys, const std::string& channel, const SubState&
 void take_payloads(System sys, const HttpResponse& r, SubState& s,
                    std::vector<std::string_view>& payloads, long& gaps);
 
-// Parked polls as the server reports them (-1 when it does not answer).
-long parked_now(System sys, int http_port);
+class Stack;
+
+// Parked polls as the servers report them (-1 when none answers): nchan's
+// stub status through nginx; the sum over every running responder's stats.
+long parked_now(System sys, const Stack& st);
 
 }  // namespace bench

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <string_view>
+
 #include "bench/common/fcgi_codec.hpp"
 #include "bench/common/sockets.hpp"
 
@@ -19,8 +21,15 @@ void fcgi_request(std::string& out, std::uint16_t id, const std::string& uri,
   fcgi::append_record(out, FCGI_STDIN, id, {});
 }
 
-std::string fcgi_get(const std::string& sock, const std::string& uri) {
-  const int fd = unix_connect(sock);
+std::string fcgi_get(const std::string& address, const std::string& uri) {
+  const std::string_view a = address;
+  int fd = -1;
+  if (a.starts_with("unix:"))
+    fd = unix_connect(address.substr(5));
+  else if (a.starts_with("127.0.0.1:"))
+    fd = tcp_connect(std::stoi(address.substr(10)), false);
+  else
+    fd = unix_connect(address);
   if (fd < 0) return {};
   std::string req;
   fcgi_request(req, 1, uri, "");

@@ -14,8 +14,9 @@ namespace bench {
 void fcgi_request(std::string& out, std::uint16_t id, const std::string& uri,
                   const std::string& query);
 
-// One request on its own connection to a Unix socket; returns the STDOUT
-// stream ("" when the connection is refused).
-std::string fcgi_get(const std::string& sock, const std::string& uri);
+// One request on its own connection to `address`: a Unix socket's path, or
+// an address as nginx is given it (unix:PATH or 127.0.0.1:PORT); returns the
+// STDOUT stream ("" when the connection is refused).
+std::string fcgi_get(const std::string& address, const std::string& uri);
 
 }  // namespace bench

@@ -59,7 +59,7 @@ long long OtherCpu::own_ticks() const {
 }
 
 void wait_quiet(std::chrono::seconds limit) {
-  const auto deadline = Clock::now() + limit;
+  const auto deadline = Clock::now() + std::min(limit, g_quiet_limit);
   bool told = false;
   for (;;) {
     const double busy = busy_fraction(500);

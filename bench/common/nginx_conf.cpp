@@ -40,6 +40,16 @@ std::string render_comet_example(std::string conf, int workers) {
   return conf;
 }
 
+std::string add_upstream_servers(std::string conf, const std::vector<std::string>& addresses) {
+  const std::string line = "server @GATEWAY@;";
+  const auto at = conf.find(line);
+  if (at == std::string::npos) die("nginx.conf.example no longer has '" + line + "'");
+  std::string more;
+  for (const auto& a : addresses) more += "\n        server " + a + ";";
+  conf.insert(at + line.size(), more);
+  return conf;
+}
+
 std::string fill_placeholders(std::string conf, const NginxPlaceholders& p) {
   replace_all(conf, "@USER@", p.user);
   replace_all(conf, "@PID_FILE@", p.pid_file);

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace bench {
 
@@ -16,6 +17,10 @@ std::string read_file(const std::filesystem::path& p);
 // machine allows, no access log and client keep-alive for the whole run.
 // Dies when the example no longer has a line it changes.
 std::string render_comet_example(std::string conf, int workers);
+
+// Further `server` lines in the comet upstream, right below the one of
+// @GATEWAY@ (the example's place for them); dies when that line is gone.
+std::string add_upstream_servers(std::string conf, const std::vector<std::string>& addresses);
 
 // The values of the @NAME@ placeholders.
 struct NginxPlaceholders {
