@@ -66,6 +66,12 @@ Gateway::Gateway(boost::asio::io_context& io, Config config, Logger& log)
 Gateway::~Gateway() = default;
 
 void Gateway::start() {
+  // The signals first: a SIGTERM that comes once the socket accepts (a
+  // service manager stopping it at once) is a clean shutdown, not the
+  // default action's death.
+  signals_.add(SIGTERM);
+  signals_.add(SIGINT);
+  signals_.add(SIGHUP);
   // Connections the FastCGI server closes on its own (protocol errors,
   // timeouts, limits) are worth a line each.
   server_.set_log_sink([this](std::string_view text) { log_.log(LogLevel::warn, "fcgi", text); });
@@ -93,10 +99,6 @@ void Gateway::start() {
   log_.log(LogLevel::info, "redis",
            "subscribing to " + config_.prefix + "* at " + config_.redis.redacted());
   redis_.start();
-
-  signals_.add(SIGTERM);
-  signals_.add(SIGINT);
-  signals_.add(SIGHUP);
   wait_signal();
 }
 
