@@ -450,7 +450,6 @@ TEST(HubDurableTest, AReadFromAnotherPositionDoesNotAnswerThisOne) {
   EXPECT_TRUE(b->messages.empty());
 }
 
-
 // ---- Forged positions (docs/API.md, "Cursor") -------------------------------
 
 constexpr std::uint64_t kWallMs = 1'700'000'000'000;  // the injected wall clock
@@ -515,9 +514,8 @@ TEST(HubDurableTest, PositionsFromTheFutureAreRefusedWithoutARead) {
   });
   const ReadPlan plan = hub.reads_needed(chans({"a", "b", "c"}), at(c), limits(4, true));
   EXPECT_EQ(plan.reads, (std::vector<ReadNeed>{{"a", sid(kWallMs + skew)}}));
-  EXPECT_EQ(plan.refused,
-            (std::vector<std::pair<std::string, PositionRefusal>>{
-                {"b", PositionRefusal::future}, {"c", PositionRefusal::future}}));
+  EXPECT_EQ(plan.refused, (std::vector<std::pair<std::string, PositionRefusal>>{
+                              {"b", PositionRefusal::future}, {"c", PositionRefusal::future}}));
   // Without a clock (none injected), nothing is refused for its time.
   EXPECT_EQ(hub.reads_needed(chans({"a", "b", "c"}), at(c)).reads.size(), 3u);
 }
@@ -532,8 +530,8 @@ TEST(HubDurableTest, PositionAheadOfACaughtUpWindowIsAGapWithoutARead) {
   // every message a gateway delivered is here, so 150 was never issued.
   const ReadPlan plan = hub.reads_needed(chans({"d"}), since, limits(4, true));
   EXPECT_TRUE(plan.reads.empty());
-  EXPECT_EQ(plan.refused, (std::vector<std::pair<std::string, PositionRefusal>>{
-                              {"d", PositionRefusal::ahead}}));
+  EXPECT_EQ(plan.refused,
+            (std::vector<std::pair<std::string, PositionRefusal>>{{"d", PositionRefusal::ahead}}));
   // Not caught up (the barrier timed out): it may be on its way, so read.
   EXPECT_EQ(hub.reads_needed(chans({"d"}), since, limits(4, false)).reads,
             (std::vector<ReadNeed>{{"d", sid(102)}}));
@@ -567,15 +565,16 @@ TEST(HubDurableTest, PositionsNamingNoChannelOfThePollAreIgnored) {
 TEST(HubDurableTest, ASecondRoundSkipsWhatWasReadAndKeepsWithinTheCap) {
   Hub hub(options(), kEpoch, kJson);
   hub.link_up();
-  const Cursor c = positions_on(kOtherEpoch, chans({"a", "b", "c"}),
-                                [](std::size_t i) { return sid(100 + i); });
+  const Cursor c =
+      positions_on(kOtherEpoch, chans({"a", "b", "c"}), [](std::size_t i) { return sid(100 + i); });
   PollReads done;
   done.reads.emplace("a", read_ok(sid(100), {}));
   // One read left for this poll: "b" gets it, "c" is refused.
   const ReadPlan plan = hub.reads_needed(chans({"a", "b", "c"}), at(c), limits(1, true), &done);
   EXPECT_EQ(plan.reads, (std::vector<ReadNeed>{{"b", sid(101)}}));
-  EXPECT_EQ(plan.refused, (std::vector<std::pair<std::string, PositionRefusal>>{
-                              {"c", PositionRefusal::per_poll}}));
+  EXPECT_EQ(
+      plan.refused,
+      (std::vector<std::pair<std::string, PositionRefusal>>{{"c", PositionRefusal::per_poll}}));
 }
 
 TEST(HubDurableTest, ResyncsAreQueuedOnceAndACompletedReadQueuesOnlyItsChannel) {
@@ -613,7 +612,7 @@ TEST(HubDurableTest, AReadForAForgottenWindowStartsNothing) {
   none.status = StreamRead::Status::none;
   none.from = none.base = sid(100);
   hub.apply_read("x", sid(100), none, hub.read_token("x"), kT0);
-  ASSERT_EQ(hub.channels(), 0u);  // idle until expire() forgets it
+  ASSERT_EQ(hub.channels(), 0u);               // idle until expire() forgets it
   const ReadToken sent = hub.read_token("x");  // another read, sent while held
   ASSERT_TRUE(sent.window_gen);
   hub.expire(kT0 + 1s);  // forgotten

@@ -27,22 +27,28 @@ TEST(Stats, RendersTheMetricNamesOfTheContract) {
   h.messages_delivered = 13;
   h.gaps = 5;
   const std::string text = s.render(g, h);
-  for (const char* line :
-       {"comet_parked_requests 7\n", "comet_fcgi_connections 3\n", "comet_channels 2\n",
-        "comet_messages_received_total 11\n", "comet_messages_delivered_total 13\n",
-        "comet_responses_total{code=\"200\"} 2\n", "comet_responses_total{code=\"404\"} 1\n",
-        "comet_gaps_total 5\n", "comet_redis_up 1\n", "comet_redis_reconnects_total 1\n",
-        "comet_stream_reads_pending 4\n", "comet_stream_read_bytes 4096\n",
-        "comet_cursor_positions_refused_total{reason=\"future\"} 0\n",
-        "comet_cursor_positions_refused_total{reason=\"ahead\"} 0\n",
-        "comet_cursor_positions_refused_total{reason=\"per_poll\"} 60\n",
-        "comet_cursor_positions_refused_total{reason=\"budget\"} 0\n",
-        "comet_cursor_positions_refused_total{reason=\"unmatched\"} 2\n",
-        "comet_delivery_latency_seconds_bucket{le=\"0.001\"} 1\n",
-        "comet_delivery_latency_seconds_bucket{le=\"0.25\"} 2\n",
-        "comet_delivery_latency_seconds_bucket{le=\"+Inf\"} 2\n",
-        "comet_delivery_latency_seconds_count 2\n",
-        "# TYPE comet_delivery_latency_seconds histogram\n"}) {
+  for (const char* line : {"comet_parked_requests 7\n",
+                           "comet_fcgi_connections 3\n",
+                           "comet_channels 2\n",
+                           "comet_messages_received_total 11\n",
+                           "comet_messages_delivered_total 13\n",
+                           "comet_responses_total{code=\"200\"} 2\n",
+                           "comet_responses_total{code=\"404\"} 1\n",
+                           "comet_gaps_total 5\n",
+                           "comet_redis_up 1\n",
+                           "comet_redis_reconnects_total 1\n",
+                           "comet_stream_reads_pending 4\n",
+                           "comet_stream_read_bytes 4096\n",
+                           "comet_cursor_positions_refused_total{reason=\"future\"} 0\n",
+                           "comet_cursor_positions_refused_total{reason=\"ahead\"} 0\n",
+                           "comet_cursor_positions_refused_total{reason=\"per_poll\"} 60\n",
+                           "comet_cursor_positions_refused_total{reason=\"budget\"} 0\n",
+                           "comet_cursor_positions_refused_total{reason=\"unmatched\"} 2\n",
+                           "comet_delivery_latency_seconds_bucket{le=\"0.001\"} 1\n",
+                           "comet_delivery_latency_seconds_bucket{le=\"0.25\"} 2\n",
+                           "comet_delivery_latency_seconds_bucket{le=\"+Inf\"} 2\n",
+                           "comet_delivery_latency_seconds_count 2\n",
+                           "# TYPE comet_delivery_latency_seconds histogram\n"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line;
   }
 }
