@@ -341,6 +341,40 @@ LUA;
      * (the master serving its slot; phpredis follows MOVED / ASK). A PUBLISH
      * sent to any node of a cluster reaches every node.
      */
+    /**
+     * The members of presence channel $channel (a channel the gateways name
+     * with --presence), as every gateway sees them: a list of
+     * ['user' => string, 'info' => array] (info: what the member's token
+     * said of it, [] when nothing), sorted by user.
+     *
+     * @param Redis|RedisCluster $r
+     * @throws InvalidArgumentException when the channel name is not valid
+     * @throws RuntimeException when Redis refuses the command
+     */
+    public static function presence($r, string $channel): array
+    {
+        self::assertChannel($channel);
+        $key = self::$prefix . '{' . $channel . '}:presence';
+        $users = self::command($r, $key, ['ZRANGE', $key, '0', '-1']);
+        if (!is_array($users)) {
+            throw new RuntimeException('Comet::presence: Redis ZRANGE failed');
+        }
+        sort($users, SORT_STRING);
+        $members = [];
+        foreach (array_chunk($users, 1000) as $slice) {
+            $infos = self::command($r, $key, array_merge(['HMGET', $key . ':info'], $slice));
+            if (!is_array($infos)) {
+                throw new RuntimeException('Comet::presence: Redis HMGET failed');
+            }
+            foreach ($slice as $i => $user) {
+                $info = is_string($infos[$i] ?? null) && $infos[$i] !== ''
+                    ? json_decode($infos[$i], true) : [];
+                $members[] = ['user' => (string) $user, 'info' => is_array($info) ? $info : []];
+            }
+        }
+        return $members;
+    }
+
     private static function command($r, string $key, array $args)
     {
         if ($r instanceof RedisCluster) {

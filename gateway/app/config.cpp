@@ -121,6 +121,13 @@ po::options_description make_options() {
      "with --token-secret, channels that need no token: an exact name or a prefix ending in "
      "* (public.*); repeatable. A poll or stream naming only such channels needs no token; one "
      "naming others too needs a token covering those")
+    ("presence", po::value<std::vector<std::string>>()->value_name("PATTERN")->composing(),
+     "with --token-secret, presence channels: an exact name or a prefix ending in * "
+     "(presence-*); repeatable. A poll or stream there needs a token with a user; it gets the "
+     "members, then their joins and leaves")
+    ("presence-grace", po::value<double>()->value_name("SECONDS")->default_value(5),
+     "seconds a user stays a member of a presence channel after its last request there ended "
+     "(a client polling again within it stays without a leave and a join)")
     ("publish-secret", po::value<std::vector<std::string>>()->value_name("SECRET")->composing(),
      "allow POST .../publish to requests with Authorization: Bearer SECRET (16+ characters); "
      "repeatable; put it in the config file rather than on the command line")
@@ -290,6 +297,22 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
           "channel is open)");
     }
   }
+  if (vm.count("presence")) {
+    c.presence_channels = vm["presence"].as<std::vector<std::string>>();
+    for (const auto& p : c.presence_channels) {
+      const std::string_view name =
+          !p.empty() && p.back() == '*' ? std::string_view(p).substr(0, p.size() - 1) : p;
+      if (!is_valid_channel_name(name)) {
+        throw std::runtime_error("--presence " + p +
+                                 ": not a channel name or a prefix ending in *");
+      }
+    }
+    if (c.token_secrets.empty()) {
+      throw std::runtime_error(
+          "--presence needs --token-secret (the members are the users the tokens name)");
+    }
+  }
+  c.presence_grace = seconds_option(vm, "presence-grace", 0.1);
   if (vm.count("publish-secret"))
     c.publish_secrets = vm["publish-secret"].as<std::vector<std::string>>();
   if (vm.count("publish-allow"))

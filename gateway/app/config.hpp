@@ -35,8 +35,10 @@ struct Config {
   DurableReaderOptions stream_reads;
   fcgi::Limits fcgi;
   std::vector<std::string> cors_origins;
-  std::vector<std::string> token_secrets;    // access control on when non-empty
-  std::vector<std::string> public_channels;  // need no token (names, "prefix*")
+  std::vector<std::string> token_secrets;      // access control on when non-empty
+  std::vector<std::string> public_channels;    // need no token (names, "prefix*")
+  std::vector<std::string> presence_channels;  // names, "prefix*"
+  std::chrono::milliseconds presence_grace{5000};
   // HTTP publish: off unless one of these is given (PublishAccess).
   std::vector<std::string> publish_secrets;
   std::vector<std::string> publish_allow;

@@ -42,20 +42,28 @@ Gateway::Gateway(boost::asio::io_context& io, Config config, Logger& log)
       publish_access_(config_.publish_secrets, config_.publish_allow),
       responder_(stats_, config_.cors_origins, log_),
       redis_(io, redis_options(config_),
-             RedisClientCallbacks{[this](std::string_view ch, std::string_view payload,
-                                         const StreamId* id) { on_redis_message(ch, payload, id); },
-                                  [this] {
-                                    hub_.flush(Clock::now());
-                                    schedule_wakeup();
-                                  },
-                                  [this](bool resumed) { on_subscribed(resumed); },
-                                  [this] { hub_.link_down(); }, [this] { placement_.resync(); },
-                                  [this](std::uint64_t id) { hub_.mark(id); }},
+             RedisClientCallbacks{
+                 [this](std::string_view ch, std::string_view payload, const StreamId* id) {
+                   on_redis_message(ch, payload, id);
+                 },
+                 [this] {
+                   hub_.flush(Clock::now());
+                   schedule_wakeup();
+                 },
+                 [this](bool resumed) { on_subscribed(resumed); },
+                 [this] {
+                   hub_.link_down();
+                   presence_.link_lost();
+                 },
+                 [this] { placement_.resync(); }, [this](std::uint64_t id) { hub_.mark(id); },
+                 [this](std::string_view ch, const PresenceEvent& e) { on_presence(ch, e); }},
              log_),
       placement_(io, *this, redis_, config_.stream_reads, config_.max_reads_per_poll),
+      presence_(io, PresenceConfig{config_.presence_channels, config_.presence_grace}, redis_, hub_,
+                log_),
       clients_(config_.clients),
-      poll_(*this, placement_, access_, clients_, config_.poll),
-      sse_(*this, placement_, access_, clients_, config_.poll, config_.sse_lifetime),
+      poll_(*this, placement_, access_, clients_, presence_, config_.poll),
+      sse_(*this, placement_, access_, clients_, presence_, config_.poll, config_.sse_lifetime),
       publish_(*this, publish_access_, *this, config_.prefix, log_),
       stats_endpoint_(*this, stats_, *this),
       router_(responder_, poll_, sse_, publish_, stats_endpoint_),
@@ -146,6 +154,7 @@ void Gateway::shutdown() {
   log_.log(LogLevel::info, "main", "answered " + std::to_string(parked) + " parked requests");
   wakeup_timer_.cancel();
   server_.shutdown(config_.shutdown_grace, [this] {
+    presence_.stop();
     redis_.stop();
     signals_.cancel();
     log_.log(LogLevel::info, "main", "stopped");
@@ -164,6 +173,18 @@ void Gateway::on_redis_message(std::string_view channel, std::string_view payloa
     return;
   }
   hub_.receive(channel, payload, Clock::now(), id);
+}
+
+void Gateway::on_presence(std::string_view channel, const PresenceEvent& event) {
+  if (!is_valid_channel_name(channel)) {
+    if (invalid_presence_events_++ % 1000 == 0) {
+      log_.log(LogLevel::warn, "redis",
+               "ignoring a presence event on a channel name clients cannot use (1 in 1000 "
+               "logged)");
+    }
+    return;
+  }
+  presence_.heard(channel, event);
 }
 
 void Gateway::on_subscribed(bool resumed) {

@@ -13,6 +13,7 @@
 #include "fcgi/server.hpp"
 #include "gateway/app/config.hpp"
 #include "gateway/app/cursor_placement.hpp"
+#include "gateway/app/presence.hpp"
 #include "gateway/core/hub.hpp"
 #include "gateway/http/access_control.hpp"
 #include "gateway/http/delivery.hpp"
@@ -61,6 +62,7 @@ class Gateway final : private Delivery, private Publisher, private GaugeSource {
   void reload();
   void on_redis_message(std::string_view channel, std::string_view payload, const StreamId* id);
   void on_subscribed(bool resumed);
+  void on_presence(std::string_view channel, const PresenceEvent& event);
 
   boost::asio::io_context& io_;
   Logger& log_;
@@ -73,6 +75,7 @@ class Gateway final : private Delivery, private Publisher, private GaugeSource {
   Responder responder_;
   RedisClient redis_;
   CursorPlacement placement_;
+  Presence presence_;
   ClientBudget clients_;
   PollEndpoint poll_;
   SseEndpoint sse_;
@@ -85,6 +88,7 @@ class Gateway final : private Delivery, private Publisher, private GaugeSource {
   boost::asio::signal_set signals_;
   bool draining_ = false;
   std::uint64_t invalid_channel_messages_ = 0;
+  std::uint64_t invalid_presence_events_ = 0;
 };
 
 }  // namespace comet

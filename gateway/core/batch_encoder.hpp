@@ -11,6 +11,7 @@
 namespace comet {
 
 struct Batch;
+struct PresenceEvent;
 
 class BatchEncoder {
  public:
@@ -20,6 +21,10 @@ class BatchEncoder {
   // byte bounds count.
   virtual std::string message(std::string_view channel, std::string_view id,
                               std::string_view payload) const = 0;
+  // A join or leave on a presence channel as it appears in a batch, in
+  // place of a message (`id` as for a plain message).
+  virtual std::string presence(std::string_view channel, std::string_view id,
+                               const PresenceEvent& event) const = 0;
   // The body of `batch`, whose messages carry their encoded form.
   virtual std::shared_ptr<const std::string> body(const Batch& batch) const = 0;
 };

@@ -247,8 +247,21 @@ MessagePtr Hub::receive(std::string_view channel, std::string_view payload, Cloc
   return append(c, payload, now, id, true);
 }
 
+MessagePtr Hub::receive_presence(std::string_view channel, const PresenceEvent& event,
+                                 Clock::time_point now) {
+  see(now);
+  ++counters_.messages_received;
+  Channel& c = get_or_create(channel);
+  if (c.window) {
+    // Like a plain message on a durable channel: positions cannot hold it.
+    c.window.reset();
+    ++counters_.durable_windows_dropped;
+  }
+  return append(c, {}, now, nullptr, true, &event);
+}
+
 MessagePtr Hub::append(Channel& c, std::string_view payload, Clock::time_point now,
-                       const StreamId* id, bool live) {
+                       const StreamId* id, bool live, const PresenceEvent* presence) {
   auto m = std::make_shared<Message>();
   m->seq = ++last_seq_;
   // Counted before its cursor is made: the cursor after it includes it.
@@ -261,6 +274,8 @@ MessagePtr Hub::append(Channel& c, std::string_view payload, Clock::time_point n
     m->id = *id;
     m->encoded = encoder_.message(c.name, id->text(), payload);
     c.window->top = *id;
+  } else if (presence != nullptr) {
+    m->encoded = encoder_.presence(c.name, format_cursor(cursor_at(m->seq)), *presence);
   } else {
     m->encoded = encoder_.message(c.name, format_cursor(cursor_at(m->seq)), payload);
   }

@@ -25,6 +25,7 @@
 #include "gateway/core/clock.hpp"
 #include "gateway/core/cursor.hpp"
 #include "gateway/core/detail/deadline_wheel.hpp"
+#include "gateway/core/presence_event.hpp"
 #include "gateway/core/stream_marks.hpp"
 #include "gateway/core/stream_read.hpp"
 #include "gateway/core/waiter.hpp"
@@ -168,6 +169,12 @@ class Hub {
   // duplicate of what a stream read already brought; nullptr then.
   MessagePtr receive(std::string_view channel, std::string_view payload, Clock::time_point now,
                      const StreamId* id = nullptr);
+  // A join or leave on a presence channel (presence_event.hpp), heard on the
+  // subscription in order with the messages: numbered and buffered as a
+  // plain message of `channel`, encoded as an event (BatchEncoder::presence).
+  // Completes no waiter: call flush().
+  MessagePtr receive_presence(std::string_view channel, const PresenceEvent& event,
+                              Clock::time_point now);
   // Releases every parked waiter that has messages now. Completes waiters.
   std::size_t flush(Clock::time_point now);
 
@@ -287,8 +294,9 @@ class Hub {
   void enforce_buffered_bytes();
   // Numbers, encodes and buffers one message (receive and stream reads).
   // `live`: heard on the subscription (so counted in the stream's order).
+  // `presence`: the message is that event (encoded as one).
   MessagePtr append(Channel& c, std::string_view payload, Clock::time_point now, const StreamId* id,
-                    bool live);
+                    bool live, const PresenceEvent* presence = nullptr);
   // The cursor of a client that has everything up to `seq`.
   Cursor cursor_at(std::uint64_t seq) const;
   // The seq poll() places the plain part of `since` at, if it can.

@@ -27,10 +27,13 @@ inline const HttpError client_parked{
     "this client has too many parked requests (--max-parked-per-client); retry", 5};
 inline const HttpError client_channels{
     429, "too_many_requests",
-    "this client's parked requests name too many channels (--max-channels-per-client); retry",
-    5};
-inline const HttpError channels_full{
-    503, "overloaded", "too many channels held (--max-channels-total); retry", 2};
+    "this client's parked requests name too many channels (--max-channels-per-client); retry", 5};
+inline const HttpError channels_full{503, "overloaded",
+                                     "too many channels held (--max-channels-total); retry", 2};
+inline const HttpError user_required{403, "user_required",
+                                     "a presence channel needs a token that names a user"};
+inline const HttpError presence_unavailable{
+    503, "presence_unavailable", "the member list cannot be read now (Redis is down); retry", 2};
 }  // namespace errors
 
 }  // namespace comet

@@ -29,6 +29,58 @@ std::string PollJson::message(std::string_view channel, std::string_view id,
   return j;
 }
 
+namespace {
+
+// "user":"..",["info":{..}] (info is a JSON object checked when its token was).
+void append_member(std::string& j, std::string_view user, std::string_view info) {
+  j.append("\"user\":");
+  append_json_string(j, user);
+  if (!info.empty()) {
+    j.append(",\"info\":");
+    j.append(info);
+  }
+}
+
+void append_head(std::string& j, std::string_view channel, std::string_view id,
+                 std::string_view kind) {
+  j.append("{\"channel\":");
+  append_json_string(j, channel);
+  j.append(",\"id\":\"");
+  j.append(id);  // a cursor: [0-9a-f.-] only
+  j.append("\",\"presence\":\"");
+  j.append(kind);
+  j.append("\",");
+}
+
+}  // namespace
+
+std::string PollJson::presence(std::string_view channel, std::string_view id,
+                               const PresenceEvent& event) const {
+  std::string j;
+  j.reserve(channel.size() + id.size() + event.user.size() + event.info.size() + 64);
+  append_head(j, channel, id, event.kind == PresenceEvent::Kind::join ? "join" : "leave");
+  append_member(j, event.user, event.kind == PresenceEvent::Kind::join ? event.info : "");
+  j.push_back('}');
+  return j;
+}
+
+std::string PollJson::here(std::string_view channel, std::string_view id,
+                           const PresenceMembers& members) {
+  std::string j;
+  append_head(j, channel, id, "here");
+  j.append("\"members\":[");
+  bool first = true;
+  for (const auto& [user, info] : members) {
+    if (!first) j.push_back(',');
+    first = false;
+    j.push_back('{');
+    append_member(j, user, info);
+    j.push_back('}');
+  }
+  j.append("]}");
+  return j;
+}
+
 std::shared_ptr<const std::string> PollJson::body(const Batch& b) const {
   auto body = std::make_shared<std::string>();
   std::size_t size = 64;

@@ -28,7 +28,7 @@ PollWaiter::~PollWaiter() {
 }
 
 void PollWaiter::on_release(const BatchPtr& batch) {
-  owner_.delivery().responder().batch(*request_, *batch, callback_, origin_);
+  owner_.answer(request_, batch, callback_, origin_);
   owner_.finished(*this);
 }
 

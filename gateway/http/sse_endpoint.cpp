@@ -5,12 +5,13 @@
 namespace comet {
 
 SseEndpoint::SseEndpoint(Delivery& delivery, Placement& placement, const AccessControl& access,
-                         ClientBudget& clients, PollLimits limits,
+                         ClientBudget& clients, PresenceDesk& presence, PollLimits limits,
                          std::chrono::milliseconds lifetime)
     : delivery_(delivery),
       placement_(placement),
       access_(access),
       clients_(clients),
+      presence_(presence),
       limits_(limits),
       lifetime_(lifetime) {
   limits_.max_timeout = limits_.default_timeout = std::chrono::milliseconds(0);  // unused here
@@ -29,6 +30,10 @@ void SseEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
     return;
   }
   auto& p = std::get<PollParams>(admitted);
+  if (const HttpError* e = presence_refusal(presence_, p)) {
+    respond.error(*request, *e);
+    return;
+  }
   if (p.since.kind == Since::Kind::cursor && p.since.cursor.epoch == hub.epoch() &&
       p.since.cursor.seq > hub.head().seq) {
     respond.error(*request, errors::cursor_ahead);
@@ -60,6 +65,25 @@ void SseEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
                               .count();
     end_at = std::min(end_at, Clock::now() + std::chrono::seconds(*p.token_expires - now_unix));
   }
+  if (!p.user) {  // presence_refusal: so on no presence channel
+    place(request, std::move(p), std::move(head), std::move(origin), std::move(client), end_at);
+    return;
+  }
+  // Member lists first: the stream may start with them.
+  auto channels = p.channels;
+  presence_.prepare(
+      channels, [this, request, p = std::move(p), head = std::move(head),
+                 origin = std::move(origin), client = std::move(client), end_at](bool ok) mutable {
+        if (!ok) {
+          delivery_.responder().error_after_inputs(*request, errors::presence_unavailable, origin);
+          return;
+        }
+        place(request, std::move(p), std::move(head), std::move(origin), std::move(client), end_at);
+      });
+}
+
+void SseEndpoint::place(const fcgi::RequestPtr& request, PollParams p, std::string head,
+                        std::string origin, std::string client, Clock::time_point end_at) {
   auto channels = p.channels;
   const Since since = p.since;
   placement_.place(
@@ -82,10 +106,17 @@ void SseEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
         delivery_.responder().count(200);
         request->write(fcgi::Response{std::move(head), nullptr, {}});
         ClientBudget::Share* share = clients_.charge(client, p.channels.size());
+        PresenceHold hold;
+        std::vector<std::string> lists;
+        if (auto on = presence_channels(presence_, p.channels); !on.empty()) {
+          // A client new to a presence channel (no cursor) gets its members first.
+          if (p.since.kind != Since::Kind::cursor) lists = on;
+          hold = PresenceHold(presence_, *p.user, p.user_info.value_or(""), std::move(on));
+        }
         streams_
-            .adopt(
-                std::make_unique<SseWaiter>(*this, request, std::move(p.channels), end_at, share))
-            .start(p.since, reads);
+            .adopt(std::make_unique<SseWaiter>(*this, request, std::move(p.channels), end_at, share,
+                                               std::move(hold)))
+            .start(p.since, reads, lists);
       });
 }
 

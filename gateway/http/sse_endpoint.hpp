@@ -13,6 +13,7 @@
 #include "gateway/http/owner.hpp"
 #include "gateway/http/placement.hpp"
 #include "gateway/http/poll_params.hpp"
+#include "gateway/http/presence_desk.hpp"
 #include "gateway/http/query.hpp"
 #include "gateway/http/sse_waiter.hpp"
 
@@ -23,20 +24,26 @@ class SseEndpoint {
   // Streams end after `lifetime` (less up to 10 % jitter), and when the
   // token they were opened with expires.
   SseEndpoint(Delivery& delivery, Placement& placement, const AccessControl& access,
-              ClientBudget& clients, PollLimits limits, std::chrono::milliseconds lifetime);
+              ClientBudget& clients, PresenceDesk& presence, PollLimits limits,
+              std::chrono::milliseconds lifetime);
 
   void handle(const fcgi::RequestPtr& request, const Query& query);
 
   // For the SseWaiters: what they write with, and their end.
   Delivery& delivery() { return delivery_; }
   ClientBudget& clients() { return clients_; }
+  PresenceDesk& presence() { return presence_; }
   void finished(SseWaiter& w) { streams_.destroy(w); }
 
  private:
+  void place(const fcgi::RequestPtr& request, PollParams p, std::string head, std::string origin,
+             std::string client, Clock::time_point end_at);
+
   Delivery& delivery_;
   Placement& placement_;
   const AccessControl& access_;
   ClientBudget& clients_;
+  PresenceDesk& presence_;
   PollLimits limits_;
   std::chrono::milliseconds lifetime_;
   std::minstd_rand rng_{std::random_device{}()};

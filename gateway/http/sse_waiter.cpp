@@ -10,12 +10,13 @@ namespace comet {
 
 SseWaiter::SseWaiter(SseEndpoint& owner, fcgi::RequestPtr request,
                      std::vector<std::string> channels, Clock::time_point end_at,
-                     ClientBudget::Share* client)
+                     ClientBudget::Share* client, PresenceHold hold)
     : owner_(owner),
       request_(std::move(request)),
       channels_(std::move(channels)),
       end_at_(end_at),
-      client_(client) {
+      client_(client),
+      hold_(std::move(hold)) {
   request_->set_abort_listener(this);
 }
 
@@ -24,8 +25,9 @@ SseWaiter::~SseWaiter() {
   owner_.clients().release(client_, channels_.size());
 }
 
-void SseWaiter::start(const Since& since, const PollReads* reads) {
-  pump(nullptr, since, reads);
+void SseWaiter::start(const Since& since, const PollReads* reads,
+                      std::span<const std::string> lists) {
+  pump(nullptr, since, reads, lists);
 }
 
 Delivery& SseWaiter::delivery() {
@@ -83,8 +85,10 @@ std::string SseWaiter::encode(const Batch& batch) {
   return out;
 }
 
-void SseWaiter::pump(BatchPtr batch, Since since, const PollReads* reads) {
+void SseWaiter::pump(BatchPtr batch, Since since, const PollReads* reads,
+                     std::span<const std::string> lists) {
   for (;;) {
+    if (batch && !batch->gaps.empty()) lists_after_gap(*batch);
     if (batch) {
       delivery().responder().count_delivery(*batch);
       request_->write(fcgi::Response{{}, delivery().responder().sse_events(*batch), {}});
@@ -98,8 +102,14 @@ void SseWaiter::pump(BatchPtr batch, Since since, const PollReads* reads) {
       return;
     }
     const auto wait = std::min<Clock::duration>(delivery().sse_keepalive(), end_at_ - now);
-    PollResult r = delivery().hub().poll(*this, channels_, since, wait, now, reads);
+    // Member lists to start with: answered at once, with them first.
+    PollResult r = delivery().hub().poll(*this, channels_, since,
+                                         lists.empty() ? wait : Clock::duration(0), now, reads);
     reads = nullptr;  // they placed the stream's start; from here on, memory
+    if (!lists.empty() && r.status == PollStatus::answered) {
+      r.batch = with_members(r.batch, lists, owner_.presence());
+      lists = {};
+    }
     if (r.status == PollStatus::parked) {
       delivery().schedule_wakeup();
       return;
@@ -113,6 +123,22 @@ void SseWaiter::pump(BatchPtr batch, Since since, const PollReads* reads) {
     }
     batch = std::move(r.batch);
   }
+}
+
+void SseWaiter::lists_after_gap(const Batch& batch) {
+  auto lists = gapped_presence(batch, owner_.presence());
+  if (lists.empty()) return;
+  // The lists as they are once read (a loss of the subscription forgets
+  // them), written when they are: a later list than the gap's, which the
+  // events after it then bring up to date.
+  owner_.presence().prepare(lists, [request = request_, lists, &owner = owner_](bool ok) {
+    if (!ok || request->finished()) return;
+    auto here = with_members(std::make_shared<Batch>(), lists, owner.presence());
+    std::string text;
+    for (const auto& m : here->messages) text += "data: " + m->encoded + "\n\n";
+    if (!text.empty())
+      request->write(fcgi::Response{{}, std::make_shared<const std::string>(std::move(text)), {}});
+  });
 }
 
 void SseWaiter::on_release(const BatchPtr& batch) {

@@ -4,6 +4,7 @@
 // owner, the SseEndpoint, which destroys it.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "gateway/core/hub.hpp"
 #include "gateway/core/waiter.hpp"
 #include "gateway/http/client_budget.hpp"
+#include "gateway/http/presence_desk.hpp"
 
 namespace comet {
 
@@ -23,14 +25,16 @@ class SseWaiter final : public Waiter, public fcgi::AbortListener {
  public:
   // The stream's head is written; its first events are not. `client`: its
   // share, charged for its channels, which it gives back at its end.
+  // `hold`: its user on its presence channels, for its whole life.
   SseWaiter(SseEndpoint& owner, fcgi::RequestPtr request, std::vector<std::string> channels,
-            Clock::time_point end_at, ClientBudget::Share* client);
+            Clock::time_point end_at, ClientBudget::Share* client, PresenceHold hold = {});
   ~SseWaiter() override;
 
   // Writes the first events from `since` and parks, or ends the stream
   // (then the owner has destroyed it on return). `reads`: the stream reads
-  // done to place `since`.
-  void start(const Since& since, const PollReads* reads);
+  // done to place `since`. `lists`: presence channels whose member lists
+  // come first.
+  void start(const Since& since, const PollReads* reads, std::span<const std::string> lists = {});
 
   // The text of one batch as events: messages as default-type events whose
   // id is the cursor after them, gaps as a `gap` event, an `id:` line so the
@@ -41,14 +45,18 @@ class SseWaiter final : public Waiter, public fcgi::AbortListener {
   Delivery& delivery();
   void on_release(const BatchPtr& batch) override;
   void on_abort() override;
+  // After a gap on presence channels: their member lists, once held.
+  void lists_after_gap(const Batch& batch);
   // Writes batches until one would have to wait, then parks; or ends.
-  void pump(BatchPtr batch, Since since, const PollReads* reads = nullptr);
+  void pump(BatchPtr batch, Since since, const PollReads* reads = nullptr,
+            std::span<const std::string> lists = {});
 
   SseEndpoint& owner_;
   fcgi::RequestPtr request_;
   std::vector<std::string> channels_;
   Clock::time_point end_at_;
   ClientBudget::Share* client_;
+  PresenceHold hold_;
 };
 
 }  // namespace comet

@@ -228,7 +228,7 @@ struct ClusterCommands::Impl {
                                      std::to_string(*failures) + " failed attempts");
       }
     };
-    if (opt_.library.empty()) {
+    if (opt_.libraries.empty()) {
       n.conn->command({"PING"}, healthy);
     } else {
       load_library(n, healthy);
@@ -242,21 +242,24 @@ struct ClusterCommands::Impl {
   }
 
   void load_library(Node& n, std::function<void(const redisReply&)> then = nullptr) {
-    if (opt_.library.empty()) return;
     const std::string name = host_port(n.at);
-    // The Logger outlives every connection (and so this handler).
-    n.conn->command(function_load_command(opt_.library),
-                    [&log = log_, name, then](const redisReply& r) {
-                      if (then) then(r);
-                      if (r.type != REDIS_REPLY_ERROR) {
-                        log.log(LogLevel::info, "redis",
-                                "cluster: loaded the durable-channel functions on " + name);
-                      } else if (!library_already_loaded(reply_text(r))) {
-                        log.log(LogLevel::error, "redis",
-                                "cluster: cannot load the durable-channel functions on " + name +
-                                    " (" + std::string(reply_text(r)) + ")");
-                      }
-                    });
+    for (std::size_t i = 0; i < opt_.libraries.size(); ++i) {
+      // `then` hears the first library's answer. The Logger outlives every
+      // connection (and so this handler).
+      auto first = i == 0 ? then : nullptr;
+      n.conn->command(function_load_command(opt_.libraries[i]), [&log = log_, name,
+                                                                 first](const redisReply& r) {
+        if (first) first(r);
+        if (r.type != REDIS_REPLY_ERROR) {
+          log.log(LogLevel::info, "redis",
+                  "cluster: loaded the " + std::string(reply_text(r)) + " functions on " + name);
+        } else if (!library_already_loaded(reply_text(r))) {
+          log.log(LogLevel::error, "redis",
+                  "cluster: cannot load functions on " + name + " (" + std::string(reply_text(r)) +
+                      ")");
+        }
+      });
+    }
   }
 
   bool resting(const std::string& name) const { return health_.resting(name, Clock::now()); }

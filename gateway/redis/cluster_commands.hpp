@@ -40,7 +40,7 @@ struct ClusterCommandsOptions {
   std::chrono::milliseconds timeout{3000};
   // FUNCTION LOAD'ed on every master at each connect ("already exists" is
   // fine); empty: nothing is loaded.
-  std::string library;
+  std::vector<std::string> libraries;
 };
 
 class ClusterCommands {

@@ -2,6 +2,7 @@
 // deploy/redis/comet.lua use too.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,15 @@ inline std::string stream_key(std::string_view prefix, std::string_view channel)
   k.reserve(prefix.size() + channel.size() + 9);
   k.append(prefix).append("{").append(channel).append("}:stream");
   return k;
+}
+
+// The keys of presence channel NAME, in the order comet_presence_v1's
+// functions take them: "<prefix>{NAME}:presence" (members), ":presence:info",
+// ":presence:gone", ":presence:v" (deploy/redis/comet_presence.lua).
+inline std::array<std::string, 4> presence_keys(std::string_view prefix, std::string_view channel) {
+  std::string base;
+  base.append(prefix).append("{").append(channel).append("}:presence");
+  return {base, base + ":info", base + ":gone", base + ":v"};
 }
 
 // The PSUBSCRIBE pattern for every channel under `prefix`: the prefix with

@@ -6,6 +6,7 @@
 #include "gateway/redis/detail/redis_client_impl.hpp"
 #include "gateway/redis/host_port.hpp"
 #include "gateway/redis/keys.hpp"
+#include "gateway/redis/presence_wire.hpp"
 #include "gateway/redis/redis_library.hpp"
 #include "gateway/redis/reply.hpp"
 
@@ -42,7 +43,7 @@ RedisClient::Impl::Impl(boost::asio::io_context& io, RedisClientOptions options,
     co.password = opt_.url.password;
     co.connect_timeout = opt_.connect_timeout;
     co.timeout = opt_.read_timeout;
-    co.library = std::string(kRedisLibrary);
+    for (const auto lib : kRedisLibraries) co.libraries.emplace_back(lib);
     cluster_ = std::make_unique<ClusterCommands>(io_, std::move(co), log_);
   }
   if (opt_.url.sentinel()) {
@@ -214,6 +215,14 @@ void RedisClient::Impl::on_sub_reply(const redisReply& r) {
       case SubscriptionDemux::Kind::mark:
         if (cb_.on_mark) cb_.on_mark(ev.mark);
         return;
+      case SubscriptionDemux::Kind::presence:
+        if (auto e = parse_presence_event(ev.payload)) {
+          ++burst_;
+          if (cb_.on_presence) cb_.on_presence(ev.channel, *e);
+        } else if (bad_presence_events_++ % 1000 == 0) {
+          log_line(LogLevel::warn, "ignoring a malformed presence event (1 in 1000 logged)");
+        }
+        return;
       case SubscriptionDemux::Kind::message:
         ++burst_;
         if (cb_.on_message) cb_.on_message(ev.channel, ev.payload, ev.id ? &*ev.id : nullptr);
@@ -377,6 +386,31 @@ bool RedisClient::read_stream(std::string_view channel, StreamId after, std::siz
 bool RedisClient::publish(std::string_view channel, std::string_view payload, bool durable,
                           std::function<void(PublishResult)> done) {
   return impl_->publish(channel, payload, durable, std::move(done));
+}
+bool RedisClient::presence_refresh(const PresenceRefresh& refresh, WallMs now, WallMs delay_ms,
+                                   std::function<void(std::optional<PresenceOutcome>)> done) {
+  std::vector<std::string> args{std::to_string(now), std::to_string(delay_ms),
+                                refresh.quiet ? "1" : "0"};
+  args.reserve(3 + 3 * refresh.entries.size());
+  for (const auto& e : refresh.entries) {
+    args.push_back(e.user);
+    args.push_back(std::to_string(e.expiry));
+    args.push_back(e.info);
+  }
+  return impl_->presence_call<PresenceOutcome>("comet_presence_refresh_v1", refresh.channel,
+                                               std::move(args), &parse_presence_outcome,
+                                               std::move(done));
+}
+bool RedisClient::presence_sweep(std::string_view channel, WallMs now, WallMs delay_ms,
+                                 std::function<void(std::optional<PresenceOutcome>)> done) {
+  return impl_->presence_call<PresenceOutcome>("comet_presence_sweep_v1", channel,
+                                               {std::to_string(now), std::to_string(delay_ms)},
+                                               &parse_presence_outcome, std::move(done));
+}
+bool RedisClient::presence_members(std::string_view channel,
+                                   std::function<void(std::optional<PresenceSnapshot>)> done) {
+  return impl_->presence_call<PresenceSnapshot>("comet_presence_members_v1", channel, {},
+                                                &parse_presence_members, std::move(done));
 }
 bool RedisClient::sync(std::function<void(bool)> done) {
   return impl_->sync(std::move(done));

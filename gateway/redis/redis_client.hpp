@@ -20,9 +20,12 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/core/presence_book.hpp"
+#include "gateway/core/presence_event.hpp"
 #include "gateway/core/publish_result.hpp"
 #include "gateway/core/stream_id.hpp"
 #include "gateway/core/stream_read.hpp"
+#include "gateway/redis/presence_wire.hpp"
 #include "gateway/redis/redis_url.hpp"
 #include "gateway/util/log.hpp"
 
@@ -69,6 +72,9 @@ struct RedisClientCallbacks {
   // A mark of the pub/sub stream (a heartbeat of a gateway subscribed to the
   // same server), in order with on_message: core/stream_marks.hpp.
   std::function<void(std::uint64_t id)> on_mark;
+  // A join or leave of a presence channel ("<prefix>#presence:<channel>"),
+  // in order with on_message; part of a read burst like a message.
+  std::function<void(std::string_view channel, const PresenceEvent& event)> on_presence;
 };
 
 class RedisClient {
@@ -101,6 +107,20 @@ class RedisClient {
   // ready. Nothing runs after stop().
   bool publish(std::string_view channel, std::string_view payload, bool durable,
                std::function<void(PublishResult)> done);
+  // Presence channels (deploy/redis/comet_presence.lua), on the command
+  // connection; `done` runs exactly once, from a fresh stack, with nullopt
+  // on any failure; false (and `done` never runs) when the command
+  // connection is not ready. Times are the wall clock's ms; `delay_ms` is
+  // how long a member that left stays "gone" before member_removed.
+  // Keeps `refresh`'s users members until their expiry.
+  bool presence_refresh(const PresenceRefresh& refresh, WallMs now, WallMs delay_ms,
+                        std::function<void(std::optional<PresenceOutcome>)> done);
+  // Lets the members whose expiry has passed leave.
+  bool presence_sweep(std::string_view channel, WallMs now, WallMs delay_ms,
+                      std::function<void(std::optional<PresenceOutcome>)> done);
+  // The member list, with its version.
+  bool presence_members(std::string_view channel,
+                        std::function<void(std::optional<PresenceSnapshot>)> done);
   // A barrier on the subscription: publishes a marker of this instance's
   // own and runs `done(true)` once it has come back on the subscription, so
   // every message published before the call has been received by then.

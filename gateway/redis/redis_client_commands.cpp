@@ -6,6 +6,7 @@
 #include "gateway/redis/detail/redis_client_impl.hpp"
 #include "gateway/redis/host_port.hpp"
 #include "gateway/redis/keys.hpp"
+#include "gateway/redis/presence_wire.hpp"
 #include "gateway/redis/redis_library.hpp"
 #include "gateway/redis/reply.hpp"
 
@@ -54,17 +55,60 @@ void RedisClient::Impl::cmd_up() {
 
 void RedisClient::Impl::load_library() {
   if (!cmd_ready_) return;
-  cmd_->command(function_load_command(kRedisLibrary), [this](const redisReply& r) {
-    if (r.type != REDIS_REPLY_ERROR) {
-      log_line(LogLevel::info,
-               "loaded the durable-channel functions (" + std::string(reply_text(r)) + ")");
-    } else if (!library_already_loaded(reply_text(r))) {
-      log_line(LogLevel::error, "cannot load the durable-channel functions (" +
-                                    std::string(reply_text(r)) +
-                                    "): durable channels need Redis 7; their gaps are reported");
-    }
-  });
+  for (const auto library : kRedisLibraries) {
+    cmd_->command(function_load_command(library), [this](const redisReply& r) {
+      if (r.type != REDIS_REPLY_ERROR) {
+        log_line(LogLevel::info, "loaded the " + std::string(reply_text(r)) + " functions");
+      } else if (!library_already_loaded(reply_text(r))) {
+        log_line(LogLevel::error, "cannot load functions (" + std::string(reply_text(r)) +
+                                      "): durable and presence channels need Redis 7; durable "
+                                      "channels' gaps are reported");
+      }
+    });
+  }
 }
+
+template <typename Result>
+bool RedisClient::Impl::presence_call(std::string_view function, std::string_view channel,
+                                      std::vector<std::string> args,
+                                      std::optional<Result> (*parse)(const redisReply&),
+                                      std::function<void(std::optional<Result>)> done) {
+  const auto keys = presence_keys(opt_.prefix, channel);
+  const bool writes = function != "comet_presence_members_v1";
+  std::vector<std::string> cmd{writes ? "FCALL" : "FCALL_RO", std::string(function), "4"};
+  cmd.insert(cmd.end(), keys.begin(), keys.end());
+  // The writing functions publish their joins and leaves on the channel's
+  // event channel.
+  if (writes) {
+    cmd.push_back(opt_.prefix + std::string(SubscriptionDemux::kPresence) + std::string(channel));
+  }
+  for (auto& a : args) cmd.push_back(std::move(a));
+  return send_command(
+      keys[0], std::move(cmd), [this, parse, done = std::move(done)](const redisReply* r) mutable {
+        std::optional<Result> result;
+        if (r != nullptr) result = parse(*r);
+        if (!result && r != nullptr && r->type == REDIS_REPLY_ERROR) {
+          if (!cluster_ && function_missing(reply_text(*r))) load_library();
+          if (presence_failures_++ % 100 == 0) {
+            log_line(LogLevel::warn,
+                     "presence call failed (" + std::string(reply_text(*r)) + "; 1 in 100 logged)");
+          }
+        }
+        boost::asio::post(io_, [life = life_.watch(), done = std::move(done),
+                                result = std::move(result)]() mutable {
+          if (life.alive()) done(std::move(result));
+        });
+      });
+}
+
+template bool RedisClient::Impl::presence_call<PresenceOutcome>(
+    std::string_view, std::string_view, std::vector<std::string>,
+    std::optional<PresenceOutcome> (*)(const redisReply&),
+    std::function<void(std::optional<PresenceOutcome>)>);
+template bool RedisClient::Impl::presence_call<PresenceSnapshot>(
+    std::string_view, std::string_view, std::vector<std::string>,
+    std::optional<PresenceSnapshot> (*)(const redisReply&),
+    std::function<void(std::optional<PresenceSnapshot>)>);
 
 bool RedisClient::Impl::read_stream(std::string_view channel, StreamId after, std::size_t count,
                                     std::function<void(std::optional<StreamRead>)> done) {

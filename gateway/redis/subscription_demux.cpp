@@ -26,6 +26,9 @@ SubscriptionDemux::Event SubscriptionDemux::on_message(std::string_view channel,
       ev.kind = Kind::durable_notice;
       ev.channel.remove_prefix(kDurableNotice.size());
       ev.notice_dropped = add_notice(ev.channel, StreamId::parse(payload));
+    } else if (channel.starts_with(kPresence)) {
+      ev.kind = Kind::presence;
+      ev.channel.remove_prefix(kPresence.size());
     } else {
       ev.kind = Kind::internal;
     }

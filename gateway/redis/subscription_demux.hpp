@@ -40,6 +40,7 @@ class SubscriptionDemux {
     own_sync,        // a marker of this instance's: `payload` is its number
     foreign_sync,    // another instance's marker
     durable_notice,  // noted; its message follows
+    presence,        // a join or leave: `channel` is the presence channel
     internal,        // some other "#..." channel: liveness only
     message,         // a user message: `channel` without the prefix, `id` if durable
   };
@@ -57,6 +58,7 @@ class SubscriptionDemux {
   static constexpr std::string_view kHeartbeat = "#heartbeat";
   static constexpr std::string_view kSyncPrefix = "#sync:";
   static constexpr std::string_view kDurableNotice = "#durable:";
+  static constexpr std::string_view kPresence = "#presence:";
 
   // More channels with a notice out than any cluster interleaves means
   // the notices were not comet_publish_v1's: they are all dropped.

@@ -107,6 +107,8 @@ struct RedisClient::Impl {
   Timer sync_timer_;
   std::uint64_t reads_total_ = 0;
   std::uint64_t read_failures_ = 0;
+  std::uint64_t bad_presence_events_ = 0;
+  std::uint64_t presence_failures_ = 0;
   Timer command_timer_;
 
   // ---- Redis Cluster (redis-cluster:// URLs) -------------------------------
@@ -246,6 +248,13 @@ struct RedisClient::Impl {
                    std::function<void(std::optional<StreamRead>)> done);
 
   // PUBLISH, or with `durable` comet_publish_v1 (as Comet::publishDurable).
+  // One comet_presence_v1 call on presence channel `channel` (its keys
+  // first, then `args`); `done` from a fresh stack, nullopt on any failure.
+  template <typename Result>
+  bool presence_call(std::string_view function, std::string_view channel,
+                     std::vector<std::string> args,
+                     std::optional<Result> (*parse)(const redisReply&),
+                     std::function<void(std::optional<Result>)> done);
   bool publish(std::string_view channel, std::string_view payload, bool durable,
                std::function<void(PublishResult)> done);
 

@@ -1,0 +1,156 @@
+#!lua name=comet_presence_v1
+--
+-- comet-gateway presence channels: a Redis 7 function library, loaded by the
+-- gateway beside comet_v1 (a library of its own, so that neither ever has to
+-- replace the other). To load it by hand:
+--
+--     redis-cli -x FUNCTION LOAD < deploy/redis/comet_presence.lua
+--
+-- Keys of presence channel NAME (one hash tag, so one cluster slot):
+--   <prefix>{NAME}:presence       ZSET user -> expiry (ms since the epoch)
+--   <prefix>{NAME}:presence:info  HASH user -> info (a JSON object's text)
+--   <prefix>{NAME}:presence:gone  ZSET user -> when member_removed is due
+--   <prefix>{NAME}:presence:v     the version: every join and leave takes
+--                                 the next one
+-- A user is a member from the refresh that adds it until the sweep that
+-- finds its expiry passed: each gateway refreshes the users it holds (with
+-- now + grace while they have a request there, last end + grace after),
+-- and any gateway may sweep. A function runs atomically, so each join and
+-- each leave happens once, whichever gateways race.
+--
+-- Each join and leave is PUBLISHed on "<prefix>#presence:NAME", in the
+-- pub/sub stream every gateway hears, as
+--   <version>:j:<user length>:<user><info>    or    <version>:l:<user length>:<user>
+-- The webhook events (channel_occupied, member_added, member_removed,
+-- channel_vacated) are returned to the one caller that caused them; a
+-- user that leaves and comes back within the delay causes none.
+
+-- The next version. A lost key starts again above every version it
+-- handed out (from the clock), so that versions only grow.
+local function next_version(key, now)
+  local v = redis.call('INCR', key)
+  if v == 1 then
+    v = now * 1000
+    redis.call('SET', key, string.format('%d', v))
+  end
+  return string.format('%d', v)
+end
+
+local function keep(keys, until_ms, now)
+  local ttl = string.format('%d', math.floor(until_ms - now) + 60000)
+  for i = 1, 4 do redis.call('PEXPIRE', keys[i], ttl) end
+end
+
+-- The earliest time a sweep has something to do, or -1.
+local function next_due(keys)
+  local due = -1
+  for _, k in ipairs({keys[1], keys[3]}) do
+    local first = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
+    if #first > 0 then
+      local t = tonumber(first[2])
+      if due < 0 or t < due then due = t end
+    end
+  end
+  return due
+end
+
+-- FCALL comet_presence_refresh_v1 4 <zset> <info> <gone> <version>
+--       <event channel> <now ms> <delay ms> <quiet> {<user> <expiry ms> <info>}...
+--
+-- Makes each user a member until at least its expiry. A user not a
+-- member yet joins: its info is stored and its join published. Returns
+-- { next sweep due, webhook event name, user, ... } ("" for the user of a
+-- channel event). <quiet> "1": the caller held these users before Redis
+-- lost them (a restart): their joins are published (every gateway's list
+-- must have them) but cause no webhook event.
+local function refresh(keys, args)
+  local zset, info, gone = keys[1], keys[2], keys[3]
+  local channel, now, delay = args[1], tonumber(args[2]), tonumber(args[3])
+  local quiet = args[4] == '1'
+  local was_empty = redis.call('ZCARD', zset) == 0 and redis.call('ZCARD', gone) == 0
+  local out = {0}
+  local latest = now
+  for i = 5, #args, 3 do
+    local user, expiry, data = args[i], tonumber(args[i + 1]), args[i + 2]
+    if expiry > latest then latest = expiry end
+    if redis.call('ZADD', zset, 'GT', 'CH', args[i + 1], user) == 1 and
+        redis.call('HEXISTS', info, user) == 0 then
+      -- Added (CH also counts a raised score: HEXISTS tells them apart,
+      -- every member has its info field, "" for none).
+      redis.call('HSET', info, user, data)
+      local back = redis.call('ZREM', gone, user) == 1
+      local v = next_version(keys[4], now)
+      redis.call('PUBLISH', channel, v .. ':j:' .. #user .. ':' .. user .. data)
+      if not back and not quiet then
+        out[#out + 1] = 'member_added'
+        out[#out + 1] = user
+      end
+    end
+  end
+  if was_empty and not quiet and #out > 1 then
+    table.insert(out, 2, '')
+    table.insert(out, 2, 'channel_occupied')
+  end
+  keep(keys, latest + delay, now)
+  out[1] = next_due(keys)
+  return out
+end
+
+-- FCALL comet_presence_sweep_v1 4 <zset> <info> <gone> <version>
+--       <event channel> <now ms> <delay ms>
+--
+-- Users whose expiry has passed leave (published); those gone for <delay>
+-- without coming back are returned as member_removed, and the channel as
+-- channel_vacated when nobody is left. Same reply as refresh. At most 1,000
+-- of each per call: the reply's due time is then now, to call again.
+local function sweep(keys, args)
+  local zset, info, gone = keys[1], keys[2], keys[3]
+  local channel, now, delay = args[1], tonumber(args[2]), tonumber(args[3])
+  local out = {0}
+  local expired = redis.call('ZRANGEBYSCORE', zset, '-inf', now, 'LIMIT', 0, 1000)
+  for _, user in ipairs(expired) do
+    redis.call('ZREM', zset, user)
+    redis.call('HDEL', info, user)
+    redis.call('ZADD', gone, string.format('%d', now + delay), user)
+    local v = next_version(keys[4], now)
+    redis.call('PUBLISH', channel, v .. ':l:' .. #user .. ':' .. user)
+  end
+  local due = redis.call('ZRANGEBYSCORE', gone, '-inf', now, 'LIMIT', 0, 1000)
+  for _, user in ipairs(due) do
+    redis.call('ZREM', gone, user)
+    out[#out + 1] = 'member_removed'
+    out[#out + 1] = user
+  end
+  if #due > 0 and redis.call('ZCARD', zset) == 0 and redis.call('ZCARD', gone) == 0 then
+    out[#out + 1] = 'channel_vacated'
+    out[#out + 1] = ''
+  end
+  out[1] = next_due(keys)
+  if #expired == 1000 or #due == 1000 then out[1] = now end
+  return out
+end
+
+-- FCALL_RO comet_presence_members_v1 4 <zset> <info> <gone> <version>
+--
+-- { version, user, info, user, info, ... }: the members now, and the
+-- version of the last join or leave they include (0: none yet).
+local function members(keys, args)
+  local out = {redis.call('GET', keys[4]) or '0'}
+  local users = redis.call('ZRANGE', keys[1], 0, -1)
+  -- HMGET in slices: unpack() of more than a few thousand overflows Lua's stack.
+  for first = 1, #users, 1000 do
+    local slice = {}
+    for i = first, math.min(first + 999, #users) do slice[#slice + 1] = users[i] end
+    local infos = redis.call('HMGET', keys[2], unpack(slice))
+    for i, user in ipairs(slice) do
+      out[#out + 1] = user
+      out[#out + 1] = infos[i] or ''
+    end
+  end
+  return out
+end
+
+redis.register_function('comet_presence_refresh_v1', refresh)
+redis.register_function('comet_presence_sweep_v1', sweep)
+redis.register_function{function_name = 'comet_presence_members_v1', callback = members,
+                        flags = {'no-writes'}}
