@@ -61,7 +61,10 @@ Gateway::Gateway(boost::asio::io_context& io, Config config, Logger& log)
       router_(responder_, poll_, sse_, publish_, stats_endpoint_),
       server_(io, router_, config_.fcgi),
       wakeup_timer_(io),
-      signals_(io) {}
+      signals_(io) {
+  if (!config_.webhook.urls.empty())
+    webhooks_ = std::make_unique<WebhookSender>(io, config_.webhook, log_);
+}
 
 Gateway::~Gateway() = default;
 
@@ -95,6 +98,9 @@ void Gateway::start() {
   }
   for (std::size_t i = 0; i < config_.listen.size(); ++i) {
     log_.log(LogLevel::info, "fcgi", "listening on " + server_.local_endpoint(i));
+  }
+  for (const auto& url : config_.webhook.urls) {
+    log_.log(LogLevel::info, "webhook", "sending webhooks to " + url.text);
   }
   log_.log(LogLevel::info, "redis",
            "subscribing to " + config_.prefix + "* at " + config_.redis.redacted());
@@ -145,12 +151,18 @@ void Gateway::shutdown() {
   redis_.cancel_syncs();  // polls waiting on a barrier: answered unchanged
   log_.log(LogLevel::info, "main", "answered " + std::to_string(parked) + " parked requests");
   wakeup_timer_.cancel();
-  server_.shutdown(config_.shutdown_grace, [this] {
+  // The connections drain and the queued webhooks go out side by side,
+  // each within the grace; the process stops when both are done.
+  stopping_ = webhooks_ ? 2 : 1;
+  const auto step_done = [this] {
+    if (--stopping_ > 0) return;
     redis_.stop();
     signals_.cancel();
     log_.log(LogLevel::info, "main", "stopped");
     io_.stop();
-  });
+  };
+  server_.shutdown(config_.shutdown_grace, step_done);
+  if (webhooks_) webhooks_->drain(config_.shutdown_grace, step_done);
 }
 
 void Gateway::on_redis_message(std::string_view channel, std::string_view payload,
@@ -220,7 +232,19 @@ Gauges Gateway::gauges() const {
   g.stream_read_bytes = placement_.read_bytes();
   g.positions_refused = placement_.counters().refused;
   g.positions_unmatched = placement_.counters().unmatched;
+  if (webhooks_) {
+    const auto c = webhooks_->counters();
+    g.webhook_events_sent = c.events_sent;
+    g.webhook_batches_sent = c.batches_sent;
+    g.webhook_failures = c.failures;
+    g.webhook_events_dropped = c.dropped_queue_full + c.dropped_expired;
+    g.webhook_events_queued = webhooks_->queued();
+  }
   return g;
+}
+
+void Gateway::webhook(WebhookEvent e) {
+  if (webhooks_) webhooks_->webhook(std::move(e));
 }
 
 }  // namespace comet
