@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <cctype>
 #include <chrono>
 #include <functional>
 #include <iostream>
@@ -243,6 +244,38 @@ TEST(Webhook, DrainSendsAtOnceAndGivesUpAfterTheGrace) {
     EXPECT_EQ(sender.counters().dropped_expired, 2u);
     EXPECT_EQ(sender.queued(), 0u);
     EXPECT_NE(f.lines.find("shutdown: dropped 2 webhook events"), std::string::npos) << f.lines;
+  }
+}
+
+TEST(Webhook, VerifyWebhookAcceptsOnlyTheExactSignatureForm) {
+  TempDir dir;
+  // The golden value of tests/unit/gateway/http/webhook_json_test.cpp.
+  const std::string body =
+      R"({"time_ms":1718000000123,"events":[{"name":"channel_occupied","channel":"chat.42"},)"
+      R"({"name":"member_added","channel":"chat.42","user_id":"7"}]})";
+  const std::string hex = "bf103622e9d0434a05131bbfb32f69c435d62aafba49dc640b40300da90a01b0";
+  std::string upper = hex;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  write_file(dir.file("body"), body);
+  const auto verify = [&](const std::string& secret, const std::string& header) {
+    write_file(dir.file("header"), header);
+    const std::string code = "require '" + std::string(COMET_SOURCE_DIR) +
+                             "/clients/php/Comet.php'; echo Comet::verifyWebhook('" + secret +
+                             "', file_get_contents('" + dir.file("body") +
+                             "'), file_get_contents('" + dir.file("header") +
+                             "')) ? 'yes' : 'no';";
+    const auto r = run({"php", "-r", code}, dir.path(), 30s);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.out == "yes";
+  };
+  const std::string secret = "webhook-secret-0123456789";
+  EXPECT_TRUE(verify(secret, "sha256=" + hex));
+  EXPECT_FALSE(verify("webhook-secret-0123456780", "sha256=" + hex));
+  EXPECT_FALSE(verify("", "sha256=" + hex));
+  for (const std::string& header :
+       {"sha256=" + upper, hex, "SHA256=" + hex, "sha256=" + hex + "\n", " sha256=" + hex,
+        "sha256=" + hex.substr(2), "sha256=" + hex + "00", "sha1=" + hex, std::string()}) {
+    EXPECT_FALSE(verify(secret, header)) << header;
   }
 }
 
