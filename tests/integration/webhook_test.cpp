@@ -4,7 +4,9 @@
 // each request with Comet::verifyWebhook.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <boost/asio/io_context.hpp>
+
 #include <cctype>
 #include <chrono>
 #include <functional>
@@ -12,6 +14,7 @@
 #include <set>
 
 #include "gateway/app/webhook_sender.hpp"
+#include "tests/support/stack.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/wait.hpp"
 #include "tests/support/webhook_receiver.hpp"
@@ -247,6 +250,34 @@ TEST(Webhook, DrainSendsAtOnceAndGivesUpAfterTheGrace) {
   }
 }
 
+// The gateway process with --webhook: the metrics are in stats, and a
+// SIGTERM with nothing queued stops it at once (the webhook step of the
+// shutdown completes too).
+TEST(Webhook, TheGatewayWithAWebhookCountsInStatsAndStopsOnSigterm) {
+  TempDir dir;
+  WebhookReceiver receiver(dir.path(), kSecret);
+  StackOptions o;
+  o.nginx = false;
+  o.gateway_args = {"--webhook", receiver.url(), "--webhook-secret", kSecret};
+  Stack stack(o);
+  for (const char* name : {"comet_webhook_events_sent_total", "comet_webhook_batches_sent_total",
+                           "comet_webhook_failures_total", "comet_webhook_events_dropped_total",
+                           "comet_webhook_events_queued"}) {
+    EXPECT_EQ(stack.metric(name), 0.0) << name;
+  }
+  EXPECT_NE(stack.gateway().log().find("sending webhooks to " + receiver.url()), std::string::npos)
+      << stack.gateway().log();
+  const auto start = Clock::now();
+  stack.gateway().process().signal(SIGTERM);
+  const auto status = stack.gateway().process().wait_exit(10s);
+  ASSERT_TRUE(status.has_value()) << stack.gateway().log();
+  EXPECT_EQ(*status, 0) << stack.gateway().log();
+  EXPECT_LT(Clock::now() - start, 5s);
+  EXPECT_NE(stack.gateway().log().find("every queued webhook event was delivered"),
+            std::string::npos)
+      << stack.gateway().log();
+}
+
 TEST(Webhook, VerifyWebhookAcceptsOnlyTheExactSignatureForm) {
   TempDir dir;
   // The golden value of tests/unit/gateway/http/webhook_json_test.cpp.
@@ -262,8 +293,7 @@ TEST(Webhook, VerifyWebhookAcceptsOnlyTheExactSignatureForm) {
     const std::string code = "require '" + std::string(COMET_SOURCE_DIR) +
                              "/clients/php/Comet.php'; echo Comet::verifyWebhook('" + secret +
                              "', file_get_contents('" + dir.file("body") +
-                             "'), file_get_contents('" + dir.file("header") +
-                             "')) ? 'yes' : 'no';";
+                             "'), file_get_contents('" + dir.file("header") + "')) ? 'yes' : 'no';";
     const auto r = run({"php", "-r", code}, dir.path(), 30s);
     EXPECT_EQ(r.status, 0) << r.err;
     return r.out == "yes";
