@@ -214,6 +214,29 @@ final class Comet
         return $payload . '.' . self::base64url(hash_hmac('sha256', $payload, $secret, true));
     }
 
+    /**
+     * Verifies a webhook from the gateway: $signatureHeader is the request's
+     * X-Comet-Signature header ($_SERVER['HTTP_X_COMET_SIGNATURE']), $body the
+     * raw request body (file_get_contents('php://input')), $secret the
+     * gateway's --webhook-secret. Only the exact form "sha256=" followed by
+     * 64 lowercase hex digits is accepted; the comparison takes constant
+     * time. Decode the body only after this returned true.
+     *
+     *     $body = file_get_contents('php://input');
+     *     if (!Comet::verifyWebhook($secret, $body, $_SERVER['HTTP_X_COMET_SIGNATURE'] ?? '')) {
+     *         http_response_code(401);
+     *         exit;
+     *     }
+     *     foreach (json_decode($body, true)['events'] as $event) { ... }
+     */
+    public static function verifyWebhook(string $secret, string $body, string $signatureHeader): bool
+    {
+        if ($secret === '' || preg_match('/\Asha256=[0-9a-f]{64}\z/', $signatureHeader) !== 1) {
+            return false;
+        }
+        return hash_equals('sha256=' . hash_hmac('sha256', $body, $secret), $signatureHeader);
+    }
+
     /** True when $channel is a valid channel name. */
     public static function isValidChannel(string $channel): bool
     {

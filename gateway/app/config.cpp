@@ -135,6 +135,20 @@ po::options_description make_options() {
      "allow POST .../publish from this client address or CIDR block (REMOTE_ADDR, e.g. "
      "127.0.0.1, 10.0.0.0/8, ::1); repeatable. Without this or --publish-secret, HTTP "
      "publishing is off (403)")
+    ("webhook", po::value<std::vector<std::string>>()->value_name("URL")->composing(),
+     "POST signed batches of channel events (occupied, vacated, member added and removed) "
+     "to this http:// URL; repeatable, each URL gets every batch; needs --webhook-secret")
+    ("webhook-secret", po::value<std::string>()->value_name("SECRET"),
+     "key of the X-Comet-Signature HMAC-SHA256 on every webhook body (16+ characters; "
+     "Comet::verifyWebhook checks it); put it in the config file")
+    ("webhook-delay", po::value<double>()->value_name("SECONDS")->default_value(3),
+     "seconds a channel or member change must last before a webhook reports it (a quick "
+     "leave and rejoin reports nothing)")
+    ("webhook-timeout", po::value<double>()->value_name("SECONDS")->default_value(5),
+     "seconds one webhook POST may take, connect to answer; longer is a failed attempt")
+    ("webhook-retry-for", po::value<double>()->value_name("SECONDS")->default_value(60),
+     "seconds a webhook batch is retried (full-jitter backoff from 0.25 s to 15 s) until a "
+     "2xx answer; then it is dropped, counted and logged")
     ("heartbeat-interval", po::value<double>()->value_name("SECONDS")->default_value(5),
      "seconds between Redis heartbeats; 3 missed ones mean the subscription is dead")
     ("shutdown-grace", po::value<double>()->value_name("SECONDS")->default_value(10),
@@ -322,6 +336,24 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(std::string("--publish-secret/--publish-allow: ") + e.what());
   }
+  if (vm.count("webhook")) {
+    for (const auto& url : vm["webhook"].as<std::vector<std::string>>()) {
+      try {
+        c.webhook.urls.push_back(parse_webhook_url(url));
+      } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(std::string("--webhook ") + e.what());
+      }
+    }
+  }
+  if (vm.count("webhook-secret")) c.webhook.secret = vm["webhook-secret"].as<std::string>();
+  if (!c.webhook.urls.empty() && c.webhook.secret.empty())
+    throw std::runtime_error(
+        "--webhook needs --webhook-secret (the receiver checks the signature)");
+  if (!c.webhook.secret.empty() && c.webhook.secret.size() < 16)
+    throw std::runtime_error("--webhook-secret must be at least 16 characters");
+  c.webhook.delay = seconds_option(vm, "webhook-delay", 0);
+  c.webhook.timeout = seconds_option(vm, "webhook-timeout", 0.1);
+  c.webhook.queue.retry_for = seconds_option(vm, "webhook-retry-for", 0);
   c.heartbeat_interval = seconds_option(vm, "heartbeat-interval", 0.05);
   c.sse_keepalive = seconds_option(vm, "sse-keepalive", 1);
   c.sse_lifetime = seconds_option(vm, "sse-lifetime", 1);

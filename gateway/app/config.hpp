@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fcgi/limits.hpp"
+#include "gateway/app/webhook_options.hpp"
 #include "gateway/core/durable_reader.hpp"
 #include "gateway/core/hub.hpp"
 #include "gateway/http/client_budget.hpp"
@@ -42,6 +43,8 @@ struct Config {
   // HTTP publish: off unless one of these is given (PublishAccess).
   std::vector<std::string> publish_secrets;
   std::vector<std::string> publish_allow;
+  // Webhooks to the site's back end: off unless --webhook is given.
+  WebhookOptions webhook;
   std::chrono::milliseconds heartbeat_interval{5000};
   std::chrono::milliseconds sse_keepalive{15000};
   std::chrono::milliseconds sse_lifetime{600000};

@@ -59,8 +59,10 @@ Gateway::Gateway(boost::asio::io_context& io, Config config, Logger& log)
                  [this](std::string_view ch, const PresenceEvent& e) { on_presence(ch, e); }},
              log_),
       placement_(io, *this, redis_, config_.stream_reads, config_.max_reads_per_poll),
-      presence_(io, PresenceConfig{config_.presence_channels, config_.presence_grace}, redis_, hub_,
-                log_),
+      presence_(io,
+                PresenceConfig{config_.presence_channels, config_.presence_grace,
+                               config_.webhook.delay},
+                redis_, hub_, log_),
       clients_(config_.clients),
       poll_(*this, placement_, access_, clients_, presence_, config_.poll),
       sse_(*this, placement_, access_, clients_, presence_, config_.poll, config_.sse_lifetime),
@@ -69,7 +71,29 @@ Gateway::Gateway(boost::asio::io_context& io, Config config, Logger& log)
       router_(responder_, poll_, sse_, publish_, stats_endpoint_),
       server_(io, router_, config_.fcgi),
       wakeup_timer_(io),
-      signals_(io) {}
+      signals_(io) {
+  if (!config_.webhook.urls.empty()) {
+    webhooks_ = std::make_unique<WebhookSender>(io, config_.webhook, log_);
+    // Each change is returned by Redis to the one gateway that caused it.
+    presence_.set_change_sink(
+        [this](const std::string& channel, const PresenceOutcome::Change& change) {
+          using Kind = WebhookEvent::Kind;
+          Kind kind;
+          if (change.name == "channel_occupied") {
+            kind = Kind::channel_occupied;
+          } else if (change.name == "channel_vacated") {
+            kind = Kind::channel_vacated;
+          } else if (change.name == "member_added") {
+            kind = Kind::member_added;
+          } else if (change.name == "member_removed") {
+            kind = Kind::member_removed;
+          } else {
+            return;
+          }
+          webhook(WebhookEvent{kind, channel, change.user});
+        });
+  }
+}
 
 Gateway::~Gateway() = default;
 
@@ -103,6 +127,9 @@ void Gateway::start() {
   }
   for (std::size_t i = 0; i < config_.listen.size(); ++i) {
     log_.log(LogLevel::info, "fcgi", "listening on " + server_.local_endpoint(i));
+  }
+  for (const auto& url : config_.webhook.urls) {
+    log_.log(LogLevel::info, "webhook", "sending webhooks to " + url.text);
   }
   log_.log(LogLevel::info, "redis",
            "subscribing to " + config_.prefix + "* at " + config_.redis.redacted());
@@ -153,13 +180,19 @@ void Gateway::shutdown() {
   redis_.cancel_syncs();  // polls waiting on a barrier: answered unchanged
   log_.log(LogLevel::info, "main", "answered " + std::to_string(parked) + " parked requests");
   wakeup_timer_.cancel();
-  server_.shutdown(config_.shutdown_grace, [this] {
+  // The connections drain and the queued webhooks go out side by side,
+  // each within the grace; the process stops when both are done.
+  stopping_ = webhooks_ ? 2 : 1;
+  const auto step_done = [this] {
+    if (--stopping_ > 0) return;
     presence_.stop();
     redis_.stop();
     signals_.cancel();
     log_.log(LogLevel::info, "main", "stopped");
     io_.stop();
-  });
+  };
+  server_.shutdown(config_.shutdown_grace, step_done);
+  if (webhooks_) webhooks_->drain(config_.shutdown_grace, step_done);
 }
 
 void Gateway::on_redis_message(std::string_view channel, std::string_view payload,
@@ -241,7 +274,19 @@ Gauges Gateway::gauges() const {
   g.stream_read_bytes = placement_.read_bytes();
   g.positions_refused = placement_.counters().refused;
   g.positions_unmatched = placement_.counters().unmatched;
+  if (webhooks_) {
+    const auto c = webhooks_->counters();
+    g.webhook_events_sent = c.events_sent;
+    g.webhook_batches_sent = c.batches_sent;
+    g.webhook_failures = c.failures;
+    g.webhook_events_dropped = c.dropped_queue_full + c.dropped_expired;
+    g.webhook_events_queued = webhooks_->queued();
+  }
   return g;
+}
+
+void Gateway::webhook(WebhookEvent e) {
+  if (webhooks_) webhooks_->webhook(std::move(e));
 }
 
 }  // namespace comet

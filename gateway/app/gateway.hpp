@@ -2,7 +2,8 @@
 // the endpoints, all on one io_context, and wires them together; the
 // process lifecycle (signals, reload, graceful shutdown). The endpoints see
 // it only through the narrow interfaces it implements: Delivery, Publisher
-// and GaugeSource (http/).
+// and GaugeSource (http/); what reports channel changes sees it as a
+// WebhookSink (core/).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -14,7 +15,9 @@
 #include "gateway/app/config.hpp"
 #include "gateway/app/cursor_placement.hpp"
 #include "gateway/app/presence.hpp"
+#include "gateway/app/webhook_sender.hpp"
 #include "gateway/core/hub.hpp"
+#include "gateway/core/webhook_event.hpp"
 #include "gateway/http/access_control.hpp"
 #include "gateway/http/delivery.hpp"
 #include "gateway/http/poll_endpoint.hpp"
@@ -32,7 +35,10 @@
 
 namespace comet {
 
-class Gateway final : private Delivery, private Publisher, private GaugeSource {
+class Gateway final : private Delivery,
+                      private Publisher,
+                      private GaugeSource,
+                      private WebhookSink {
  public:
   // `log` outlives the gateway; SIGHUP sets its level.
   Gateway(boost::asio::io_context& io, Config config, Logger& log);
@@ -57,6 +63,8 @@ class Gateway final : private Delivery, private Publisher, private GaugeSource {
                std::function<void(PublishResult)> done) override;
   // GaugeSource
   Gauges gauges() const override;
+  // WebhookSink: to every --webhook URL; nothing without one.
+  void webhook(WebhookEvent e) override;
 
   void wait_signal();
   void reload();
@@ -86,7 +94,9 @@ class Gateway final : private Delivery, private Publisher, private GaugeSource {
   boost::asio::steady_timer wakeup_timer_;
   std::optional<Clock::time_point> wakeup_at_;
   boost::asio::signal_set signals_;
+  std::unique_ptr<WebhookSender> webhooks_;  // with --webhook
   bool draining_ = false;
+  int stopping_ = 0;  // shutdown steps (connections, webhooks) not done yet
   std::uint64_t invalid_channel_messages_ = 0;
   std::uint64_t invalid_presence_events_ = 0;
 };

@@ -127,6 +127,19 @@ std::string Stats::render(const Gauges& g, const HubCounters& hub) const {
   metric(out, "comet_durable_duplicates_total", "counter",
          "Durable messages received both live and by a stream read (delivered once).",
          hub.durable_duplicates);
+  metric(out, "comet_webhook_events_sent_total", "counter",
+         "Webhook events in batches a receiver acknowledged (one count per URL).",
+         g.webhook_events_sent);
+  metric(out, "comet_webhook_batches_sent_total", "counter",
+         "Webhook batches a receiver acknowledged with a 2xx.", g.webhook_batches_sent);
+  metric(out, "comet_webhook_failures_total", "counter",
+         "Webhook POST attempts that failed (status, connection, time-out).", g.webhook_failures);
+  metric(out, "comet_webhook_events_dropped_total", "counter",
+         "Webhook events dropped: queue full, not acknowledged within --webhook-retry-for, or "
+         "left at shutdown.",
+         g.webhook_events_dropped);
+  metric(out, "comet_webhook_events_queued", "gauge",
+         "Webhook events waiting or being sent, over all URLs.", g.webhook_events_queued);
   delivery_latency_.render(out, "comet_delivery_latency_seconds",
                            "Time from message receipt to the response write.");
   return out;

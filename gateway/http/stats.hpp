@@ -47,6 +47,12 @@ struct Gauges {
   // and those naming no channel of their poll.
   std::array<std::uint64_t, kPositionRefusals> positions_refused{};
   std::uint64_t positions_unmatched = 0;
+  // Webhooks (WebhookSender), summed over the URLs; 0 without --webhook.
+  std::uint64_t webhook_events_sent = 0;  // in acknowledged batches
+  std::uint64_t webhook_batches_sent = 0;
+  std::uint64_t webhook_failures = 0;        // failed POST attempts
+  std::uint64_t webhook_events_dropped = 0;  // queue full, retry-for passed, shutdown
+  std::size_t webhook_events_queued = 0;
 };
 
 class Stats {

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "gateway/core/clock.hpp"
-#include "gateway/redis/backoff.hpp"
+#include "gateway/core/backoff.hpp"
 
 namespace comet {
 

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "gateway/core/clock.hpp"
-#include "gateway/redis/backoff.hpp"
+#include "gateway/core/backoff.hpp"
 #include "gateway/redis/cluster_commands.hpp"
 #include "gateway/redis/detail/failover_watch.hpp"
 #include "gateway/redis/detail/guarded_timer.hpp"

@@ -183,6 +183,87 @@ TEST(Config, PublicChannels) {
   }
 }
 
+std::string error_of(std::vector<const char*> args) {
+  try {
+    parse(std::move(args));
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+TEST(Config, WebhookFlags) {
+  const auto off = parse({}).config.webhook;
+  EXPECT_TRUE(off.urls.empty());
+  EXPECT_EQ(off.delay, std::chrono::seconds(3));
+  EXPECT_EQ(off.timeout, std::chrono::seconds(5));
+  EXPECT_EQ(off.queue.retry_for, std::chrono::seconds(60));
+
+  const auto on =
+      parse({"--webhook", "http://127.0.0.1:8080/hooks/comet?site=1", "--webhook", "http://[::1]/w",
+             "--webhook", "http://backend.internal", "--webhook-secret", "0123456789abcdef",
+             "--webhook-delay", "0.5", "--webhook-timeout", "2.5", "--webhook-retry-for", "30"})
+          .config.webhook;
+  ASSERT_EQ(on.urls.size(), 3u);
+  EXPECT_EQ(on.urls[0].host, "127.0.0.1");
+  EXPECT_EQ(on.urls[0].port, "8080");
+  EXPECT_EQ(on.urls[0].target, "/hooks/comet?site=1");
+  EXPECT_EQ(on.urls[0].host_header, "127.0.0.1:8080");
+  EXPECT_EQ(on.urls[1].host, "::1");
+  EXPECT_EQ(on.urls[1].port, "80");
+  EXPECT_EQ(on.urls[1].host_header, "[::1]");
+  EXPECT_EQ(on.urls[2].host, "backend.internal");
+  EXPECT_EQ(on.urls[2].target, "/");
+  EXPECT_EQ(on.secret, "0123456789abcdef");
+  EXPECT_EQ(on.delay, std::chrono::milliseconds(500));
+  EXPECT_EQ(on.timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(on.queue.retry_for, std::chrono::seconds(30));
+}
+
+TEST(Config, WebhookFlagsAreChecked) {
+  const char* secret = "0123456789abcdef";
+  EXPECT_NE(error_of({"--webhook", "http://127.0.0.1/"}).find("--webhook-secret"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of({"--webhook", "http://127.0.0.1/", "--webhook-secret", "short"}).find("at least 16"),
+      std::string::npos);
+  EXPECT_NE(error_of({"--webhook", "https://example.com/", "--webhook-secret", secret})
+                .find("https:// is not supported"),
+            std::string::npos);
+  for (const char* url : {"ftp://x/", "127.0.0.1:80/", "http://", "http:///path", "http://h:0/",
+                          "http://h:65536/", "http://h:x/", "http://h:/", "http://::1/",
+                          "http://[::1/", "http://user:pw@h/", "http://h/a b"}) {
+    EXPECT_NE(error_of({"--webhook", url, "--webhook-secret", secret}).find("--webhook"),
+              std::string::npos)
+        << url;
+  }
+  EXPECT_THROW(parse({"--webhook-timeout", "0.05"}), std::runtime_error);
+  EXPECT_THROW(parse({"--webhook-retry-for", "-1"}), std::runtime_error);
+  EXPECT_THROW(parse({"--webhook-delay", "x"}), std::runtime_error);
+  const auto help = parse({"--help"}).text;
+  for (const char* flag : {"--webhook ", "--webhook-secret", "--webhook-delay", "--webhook-timeout",
+                           "--webhook-retry-for"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST(Config, WebhookFlagsFromTheConfigFile) {
+  char path[] = "/tmp/comet-config-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  {
+    std::ofstream f(path);
+    f << "webhook = http://127.0.0.1:1/a\nwebhook = http://127.0.0.1:2/b\n"
+         "webhook-secret = 0123456789abcdef\nwebhook-retry-for = 5\n";
+  }
+  const auto cl = parse({"--config", path});
+  std::remove(path);
+  ASSERT_EQ(cl.config.webhook.urls.size(), 2u);
+  EXPECT_EQ(cl.config.webhook.urls[1].text, "http://127.0.0.1:2/b");
+  EXPECT_EQ(cl.config.webhook.queue.retry_for, std::chrono::seconds(5));
+}
+
 TEST(Config, BadInputIsAReadableError) {
   EXPECT_THROW(parse({"--bogus"}), std::runtime_error);
   EXPECT_THROW(parse({"--max-channels", "x"}), std::runtime_error);

@@ -53,6 +53,22 @@ TEST(Stats, RendersTheMetricNamesOfTheContract) {
   }
 }
 
+TEST(Stats, RendersTheWebhookCountersAndGauge) {
+  Gauges g;
+  g.webhook_events_sent = 1200;
+  g.webhook_batches_sent = 3;
+  g.webhook_failures = 2;
+  g.webhook_events_dropped = 10;
+  g.webhook_events_queued = 40;
+  const std::string text = Stats().render(g, HubCounters{});
+  for (const char* line :
+       {"comet_webhook_events_sent_total 1200\n", "comet_webhook_batches_sent_total 3\n",
+        "comet_webhook_failures_total 2\n", "comet_webhook_events_dropped_total 10\n",
+        "# TYPE comet_webhook_events_queued gauge\n", "comet_webhook_events_queued 40\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line;
+  }
+}
+
 TEST(Stats, RefusalsAreCountedByBudget) {
   Stats s;
   s.count_refusal("client_parked");

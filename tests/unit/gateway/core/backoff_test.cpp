@@ -1,4 +1,4 @@
-#include "gateway/redis/backoff.hpp"
+#include "gateway/core/backoff.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,8 @@
-// The one reconnect backoff of the Redis room: the n-th wait since the last
-// reset() is min * 2^n, capped at max; with full jitter it is drawn
-// uniformly from [0, that], so gateways that lost Redis together do not
-// come back together. Pure: the random source is injected, no clock.
+// The one backoff, of Redis reconnects and webhook retries: the n-th wait
+// since the last reset() is min * 2^n, capped at max; with full jitter it is
+// drawn uniformly from [0, that], so gateways that lost Redis together do
+// not come back together. Pure: the random source is injected, no clock.
+// In core/ so that redis/ and core/'s webhook queue share it.
 #pragma once
 
 #include <chrono>
