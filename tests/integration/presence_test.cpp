@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tests/support/stack.hpp"
+#include "tests/support/webhook_receiver.hpp"
 
 namespace comet::test {
 namespace {
@@ -50,6 +51,52 @@ StackOptions options(int gateways) {
   o.gateway_args = {"--token-secret", kSecret, "--presence", "lobby.*", "--presence-grace", "1"};
   return o;
 }
+
+constexpr const char* kWebhookSecret = "a-webhook-secret-of-some-length";
+
+// The site's webhook endpoint (PHP, verifying with Comet::verifyWebhook)
+// behind the stack's nginx, on a server of its own; the gateways POST to it.
+struct Site {
+  TempDir dir;
+  WebhookReceiver receiver{dir.path(), kWebhookSecret};
+  int port = free_tcp_port();
+
+  void add_to(StackOptions& o, const std::string& delay) const {
+    const auto backend = receiver.url();  // http://127.0.0.1:PORT/hook
+    o.nginx_servers = "server { listen 127.0.0.1:" + std::to_string(port) +
+                      "; location /hook { proxy_pass " + backend.substr(0, backend.find("/hook")) +
+                      "; } }";
+    const std::vector<std::string> args{
+        "--webhook",        "http://127.0.0.1:" + std::to_string(port) + "/hook",
+        "--webhook-secret", kWebhookSecret,
+        "--webhook-delay",  delay};
+    o.gateway_args.insert(o.gateway_args.end(), args.begin(), args.end());
+  }
+  // "channel_occupied", "member_added:ann", ... in the order received, from
+  // the verified requests (any other is a failure).
+  std::vector<std::string> events() const {
+    std::vector<std::string> out;
+    for (const auto& r : receiver.requests()) {
+      EXPECT_TRUE(r["verified"].get<bool>()) << r.dump();
+      const json body = json::parse(r["body"].get<std::string>());
+      for (const auto& e : body["events"]) {
+        std::string name = e["name"];
+        EXPECT_EQ(e["channel"], kChannel);
+        if (e.contains("user_id")) name += ":" + e["user_id"].get<std::string>();
+        out.push_back(name);
+      }
+    }
+    return out;
+  }
+  bool wait_for(const std::string& e, std::chrono::milliseconds timeout = 15s) const {
+    return wait_until(
+        [&] {
+          auto all = events();
+          return std::find(all.begin(), all.end(), e) != all.end();
+        },
+        timeout, 50ms);
+  }
+};
 
 // One client of one user: polls with its cursor until stopped, through nginx
 // (round robin over the gateways) or one gateway directly, and keeps every
@@ -191,34 +238,76 @@ TEST(Presence, OneJoinAndOneLeavePerUserAcrossTwoGateways) {
   EXPECT_TRUE(wait_until([&] { return php_members(stack).empty(); }, 10s)) << stack.logs();
 }
 
+// Webhooks to the PHP app behind nginx, from two gateways: exactly one event
+// per change; a member that leaves and is back within --webhook-delay
+// causes none (its clients still saw the leave and the join).
+TEST(Presence, WebhooksTellThePhpAppEachChangeOnce) {
+  Site site;
+  auto o = options(2);
+  site.add_to(o, "3");
+  Stack stack(o);
+  const std::string ann = token(stack, "ann");
+  Follower obs(stack, token(stack, "obs"));
+  ASSERT_TRUE(site.wait_for("member_added:obs")) << stack.logs();
+  auto ann1 = std::make_unique<Follower>(stack, ann);
+  ASSERT_TRUE(obs.wait_for("join:ann")) << stack.logs();
+  ann1.reset();
+  ASSERT_TRUE(obs.wait_for("leave:ann")) << stack.logs();
+  Follower ann2(stack, ann);  // back in time
+  ASSERT_TRUE(wait_until([&] { return obs.count("join:ann") == 2; }, 10s)) << stack.logs();
+  ann2.stop();
+  ASSERT_TRUE(site.wait_for("member_removed:ann")) << stack.logs();
+  obs.stop();
+  ASSERT_TRUE(site.wait_for("channel_vacated")) << stack.logs();
+  EXPECT_EQ(site.events(), (std::vector<std::string>{"channel_occupied", "member_added:obs",
+                                                     "member_added:ann", "member_removed:ann",
+                                                     "member_removed:obs", "channel_vacated"}));
+}
+
 // A gateway killed with kill -9: its users' members leave once, after the
 // grace, announced by the survivor (which never held them).
 TEST(Presence, KilledGatewaysUsersLeaveOnceAfterTheGrace) {
-  Stack stack(options(2));
+  Site site;
+  auto o = options(2);
+  site.add_to(o, "0.5");
+  Stack stack(o);
   Follower watcher(stack, token(stack, "ann"), &stack.gateway(0));
   ASSERT_TRUE(watcher.wait_for("join:ann")) << stack.logs();
   Follower doomed(stack, token(stack, "cat"), &stack.gateway(1));
   ASSERT_TRUE(watcher.wait_for("join:cat")) << stack.logs();
+  // (What a gateway killed with kill -9 had not sent yet is lost with it.)
+  ASSERT_TRUE(site.wait_for("member_added:cat")) << stack.logs();
   stack.kill9_gateway(1);
   const auto killed = Clock::now();
   doomed.stop();
   ASSERT_TRUE(watcher.wait_for("leave:cat")) << stack.logs();
-  EXPECT_GE(Clock::now() - killed, 900ms);
+  // Its last refresh (at most a third of the grace before the kill) kept it
+  // a member for a grace.
+  EXPECT_GE(Clock::now() - killed, 600ms);
   // Once: no second leave (the sweeps of both gateways race in Redis and
   // one wins), and ann stays.
   EXPECT_FALSE(watcher.wait_for("leave:ann", 2s));
   watcher.stop();
   EXPECT_EQ(watcher.count("leave:cat"), 1);
   EXPECT_EQ(php_members(stack), (std::vector<std::string>{"ann"}));
+  // And the site hears of it once, from the survivor.
+  ASSERT_TRUE(site.wait_for("member_removed:cat")) << stack.logs();
+  auto all = site.events();
+  EXPECT_EQ(std::count(all.begin(), all.end(), "member_removed:cat"), 1);
+  EXPECT_EQ(std::count(all.begin(), all.end(), "member_added:cat"), 1);
 }
 
 // Redis restarted without persistence: the gateway re-adds the users it
 // holds. Clients see their list again after the gap, and no member leaves.
 TEST(Presence, RedisRestartRebuildsTheMembersWithoutLeaves) {
-  Stack stack(options(1));
+  Site site;
+  auto o = options(1);
+  site.add_to(o, "0.5");
+  Stack stack(o);
   Follower ann(stack, token(stack, "ann"));
   Follower bob(stack, token(stack, "bob"));
   ASSERT_TRUE(ann.wait_for("join:bob")) << stack.logs();
+  ASSERT_TRUE(site.wait_for("member_added:bob")) << stack.logs();
   const auto lists_before = ann.events().size();
   stack.redis().kill9();
   stack.redis().restart();
@@ -239,6 +328,11 @@ TEST(Presence, RedisRestartRebuildsTheMembersWithoutLeaves) {
   ann.stop();
   bob.stop();
   EXPECT_EQ(ann.count("leave:ann") + ann.count("leave:bob"), 0);
+  // The site was told nothing more: nobody came or went.
+  auto told = site.events();
+  std::sort(told.begin(), told.end());
+  EXPECT_EQ(told,
+            (std::vector<std::string>{"channel_occupied", "member_added:ann", "member_added:bob"}));
 }
 
 // Bad input is answered clearly, and the members' polls go on undisturbed.
