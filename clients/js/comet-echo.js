@@ -456,8 +456,11 @@ function (root, requiredClient) {
     var granted = {};
     var list = answer.channels || [name];
     for (var i = 0; i < list.length; i++) granted[list[i]] = true;
+    // In the order the page joined them (the glue takes a presence
+    // channel's info from the first).
     var before = keys(this.granted_);
     this.granted_ = {};
+    for (var b = 0; b < before.length; b++) if (granted[before[b]]) this.granted_[before[b]] = true;
     for (var g in granted) if (granted.hasOwnProperty(g) && this.channels[g]) this.granted_[g] = true;
     this.token_ = answer.token;
     if (this.client_) this.client_.token = answer.token;

@@ -33,6 +33,36 @@ std::string laravel_locations(int fpm_port) {
          "            fastcgi_pass 127.0.0.1:" + std::to_string(fpm_port) + ";\n" + "        }\n";
 }
 
+// A case of tests/browser/echo_connector_test.js: no browser, no server.
+void run_connector_case(const std::string& name) {
+  TempDir dir;
+  auto r = run({"node", kSource + "/tests/browser/echo_connector_test.js", name}, dir.path(),
+               std::chrono::seconds(60));
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("ok: " + name), std::string::npos) << r.out << r.err;
+}
+
+// Echo.join(c).here/joining/leaving from the gateway's presence entries:
+// here with the members' info, once and again after a gap; a join of a user
+// already there and a leave of one never there call nothing.
+TEST(LaravelEcho, PresenceEntriesMapToHereJoiningLeaving) {
+  run_connector_case("presence");
+}
+
+// Laravel's event names (namespaced, '.'-prefixed, listenToAll), an event
+// carrying this page's socket id dropped, stopListening, leave.
+TEST(LaravelEcho, EventNamesToOthersAndLeave) {
+  run_connector_case("events");
+}
+
+// One token for the page's guarded channels: each auth names the others
+// held; a refused channel gets its error() and stays out of the polls; a
+// gateway 403 fetches a new token for all, leaving out what the app now
+// refuses.
+TEST(LaravelEcho, OneTokenForTheGuardedChannels) {
+  run_connector_case("tokens");
+}
+
 class Laravel : public ::testing::Test {
  protected:
   void SetUp() override {
