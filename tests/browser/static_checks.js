@@ -49,7 +49,7 @@ const cases = {
     check(found.length === 0, 'not ES5: ' + found.join(', '));
   },
 
-  // comet.d.ts and comet.d.mts type-check with what a typed page writes
+  // comet.d.ts, comet.d.mts and comet-echo.d.ts type-check with what a typed page writes
   // (types_check.ts, strict), and declare exactly the client's public methods.
   types() {
     const ts = require('typescript');
@@ -76,6 +76,17 @@ const cases = {
       'comet.d.ts declares methods ' + declared.methods + ', comet.js has ' + methods);
     const client = new CometClient('/comet/', ['a']);
     for (const p of declared.properties) check(p in client, 'comet.d.ts declares ' + p + ', comet.js has none');
+    // comet-echo.d.ts declares the connector's public methods.
+    const echoDts = program.getSourceFile(path.join(dir, 'comet-echo.d.ts'));
+    const echoDeclared = [];
+    ts.forEachChild(echoDts, (node) => {
+      if (!ts.isClassDeclaration(node) || node.name.text !== 'CometConnector') return;
+      for (const m of node.members) if (ts.isMethodDeclaration(m)) echoDeclared.push(m.name.text);
+    });
+    const { CometConnector } = require(path.join(dir, 'comet-echo.js'));
+    const echoMethods = Object.keys(CometConnector.prototype).filter((k) => !k.endsWith('_')).sort();
+    check(JSON.stringify(echoDeclared.sort()) === JSON.stringify(echoMethods),
+      'comet-echo.d.ts declares methods ' + echoDeclared + ', comet-echo.js has ' + echoMethods);
   },
 
   // The script (CommonJS here) and the ES module give the same class, as
