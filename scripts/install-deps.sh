@@ -15,6 +15,8 @@ PACKAGES=(
   # systemd-analyze, man, adduser for the package's postinst.
   dpkg-dev lintian systemd man-db adduser
   clang-14 libclang-rt-14-dev
+  # The Laravel tests (tests/laravel): Debian's Laravel 8 on php-fpm.
+  php-laravel-framework php-fpm
 )
 # The browser tests (tests/browser) drive Debian's Chromium with
 # playwright-core from npm; one of their pages is an old-style page on

@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
 # playwright-core for the browser tests, acorn and typescript for the
-# browser client's static checks, pinned by tests/browser/package-lock.json.
-for m in playwright-core acorn typescript; do
+# browser client's static checks, laravel-echo for the Laravel tests, pinned
+# by tests/browser/package-lock.json.
+for m in playwright-core acorn typescript laravel-echo; do
   if [[ ! -d tests/browser/node_modules/$m ]]; then
     npm ci --prefix tests/browser --no-audit --no-fund
     break

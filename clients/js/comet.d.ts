@@ -11,6 +11,11 @@ export interface CometMessage {
   data?: string;
   /** The payload otherwise (from data_base64). */
   bytes?: Uint8Array;
+  /** On a presence channel (--presence): 'here' (members), 'join' or 'leave' (user, info). */
+  presence?: 'here' | 'join' | 'leave';
+  members?: Array<{ user: string; info?: Record<string, unknown> }>;
+  user?: string;
+  info?: Record<string, unknown>;
 }
 
 /** What onError receives for a refused poll: the status and the gateway's error code. */
@@ -62,6 +67,8 @@ export declare class CometClient {
   readonly channels: string[];
   /** The cursor the next request starts from (null: now). */
   readonly cursor: string | null;
+  /** The access token; a new one assigned here goes with the next request. */
+  token: string | null;
   /** The transport in use, null while stopped. */
   readonly transport: CometTransport | null;
   readonly running: boolean;

@@ -572,6 +572,14 @@ function (root) {
     var msg = { channel: m.channel, id: m.id };
     if (typeof m.data === 'string') msg.data = m.data;
     else if (typeof m.data_base64 === 'string') msg.bytes = decodeBase64(m.data_base64);
+    // A presence channel's entries: 'here' with the members, 'join' and
+    // 'leave' with one user (and its info, when the token had one).
+    if (typeof m.presence === 'string') {
+      msg.presence = m.presence;
+      if (isArray(m.members)) msg.members = m.members;
+      if (m.user !== undefined) msg.user = m.user;
+      if (m.info !== undefined) msg.info = m.info;
+    }
     try {
       this.onMessage(msg);
     } catch (err) {

@@ -6,7 +6,7 @@ const fs = require('fs');
 const path = require('path');
 
 const dir = path.join(__dirname, '..', '..', 'clients', 'js');
-const source = fs.readFileSync(path.join(dir, 'comet.js'), 'utf8');
+const scripts = ['comet.js', 'comet-echo.js'];
 
 function check(cond, what) {
   if (!cond) throw new Error(what);
@@ -30,22 +30,26 @@ function walk(node, visit) {
 }
 
 const cases = {
-  // comet.js parses as ECMAScript 5 (any ES2015 syntax is an error) and
-  // names none of the later built-ins.
+  // comet.js and comet-echo.js parse as ECMAScript 5 (any ES2015 syntax is
+  // an error) and name none of the later built-ins.
   es5() {
     const acorn = require('acorn');
-    const ast = acorn.parse(source, { ecmaVersion: 5, sourceType: 'script', locations: true });
     const found = [];
-    walk(ast, (n) => {
-      if (n.type === 'Identifier' && NOT_ES5_GLOBALS.includes(n.name)) found.push(n.name + ' at line ' + n.loc.start.line);
-      if (n.type === 'MemberExpression' && !n.computed && NOT_ES5_METHODS.includes(n.property.name)) {
-        found.push('.' + n.property.name + ' at line ' + n.loc.start.line);
-      }
-    });
+    for (const file of scripts) {
+      const text = fs.readFileSync(path.join(dir, file), 'utf8');
+      const ast = acorn.parse(text, { ecmaVersion: 5, sourceType: 'script', locations: true });
+      walk(ast, (n) => {
+        const at = ' at ' + file + ':' + n.loc.start.line;
+        if (n.type === 'Identifier' && NOT_ES5_GLOBALS.includes(n.name)) found.push(n.name + at);
+        if (n.type === 'MemberExpression' && !n.computed && NOT_ES5_METHODS.includes(n.property.name)) {
+          found.push('.' + n.property.name + at);
+        }
+      });
+    }
     check(found.length === 0, 'not ES5: ' + found.join(', '));
   },
 
-  // comet.d.ts and comet.d.mts type-check with what a typed page writes
+  // comet.d.ts, comet.d.mts and comet-echo.d.ts type-check with what a typed page writes
   // (types_check.ts, strict), and declare exactly the client's public methods.
   types() {
     const ts = require('typescript');
@@ -72,6 +76,17 @@ const cases = {
       'comet.d.ts declares methods ' + declared.methods + ', comet.js has ' + methods);
     const client = new CometClient('/comet/', ['a']);
     for (const p of declared.properties) check(p in client, 'comet.d.ts declares ' + p + ', comet.js has none');
+    // comet-echo.d.ts declares the connector's public methods.
+    const echoDts = program.getSourceFile(path.join(dir, 'comet-echo.d.ts'));
+    const echoDeclared = [];
+    ts.forEachChild(echoDts, (node) => {
+      if (!ts.isClassDeclaration(node) || node.name.text !== 'CometConnector') return;
+      for (const m of node.members) if (ts.isMethodDeclaration(m)) echoDeclared.push(m.name.text);
+    });
+    const { CometConnector } = require(path.join(dir, 'comet-echo.js'));
+    const echoMethods = Object.keys(CometConnector.prototype).filter((k) => !k.endsWith('_')).sort();
+    check(JSON.stringify(echoDeclared.sort()) === JSON.stringify(echoMethods),
+      'comet-echo.d.ts declares methods ' + echoDeclared + ', comet-echo.js has ' + echoMethods);
   },
 
   // The script (CommonJS here) and the ES module give the same class, as

@@ -45,3 +45,17 @@ new CometClient('/comet/', 'a');
 client.cursor = 'x';
 // @ts-expect-error: no such endpoint
 client.requestUrl('publish');
+
+// The laravel-echo connector (comet-echo.d.ts).
+import { CometConnector, CometPresenceChannel } from '../../clients/js/comet-echo.js';
+
+const connector = new CometConnector({ cometUrl: '/comet/', authEndpoint: '/broadcasting/auth',
+  namespace: 'App.Events', comet: { transport: 'longpoll', timeout: 20 } });
+connector.channel('orders').listen('OrderShipped', (e) => console.log(e)).subscribed(() => {});
+const room: CometPresenceChannel = connector.presenceChannel('chat.1').here((members) => console.log(members.length));
+room.joining((m) => console.log(m)).leaving((m) => console.log(m));
+const status: 'connected' | 'disconnected' | 'connecting' | 'reconnecting' | 'failed' = connector.connectionStatus();
+const socket: string = connector.socketId();
+console.log(status, socket);
+// @ts-expect-error the token comes from /broadcasting/auth
+new CometConnector({ comet: { token: 't' } });
