@@ -267,6 +267,8 @@ Gauges Gateway::gauges() const {
   g.channels = hub_.channels();
   g.redis_up = redis_.up();
   g.stream_marks = hub_.stream_marks();
+  g.presence_users = presence_.users_held();
+  g.presence_lists = presence_.lists();
   g.redis_reconnects = redis_.reconnects();
   g.stream_reads = redis_.reads();
   g.stream_read_failures = redis_.read_failures();

@@ -101,6 +101,11 @@ std::string Stats::render(const Gauges& g, const HubCounters& hub) const {
   metric(out, "comet_stream_marks", "gauge",
          "Marks of the pub/sub stream held: 0 while cursors are placed by this gateway only.",
          static_cast<double>(g.stream_marks));
+  metric(out, "comet_presence_users", "gauge",
+         "Users held on presence channels (a request there, or within the grace).",
+         static_cast<double>(g.presence_users));
+  metric(out, "comet_presence_lists", "gauge", "Member lists of presence channels kept.",
+         static_cast<double>(g.presence_lists));
   metric(out, "comet_redis_reconnects_total", "counter",
          "Redis subscriptions re-established after a loss.", g.redis_reconnects);
   metric(out, "comet_stream_reads_total", "counter",

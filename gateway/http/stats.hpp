@@ -38,6 +38,8 @@ struct Gauges {
   std::size_t channels = 0;
   bool redis_up = false;
   std::size_t stream_marks = 0;
+  std::size_t presence_users = 0;  // users held on presence channels
+  std::size_t presence_lists = 0;  // member lists kept
   std::uint64_t redis_reconnects = 0;
   std::uint64_t stream_reads = 0;  // durable channels' stream reads sent
   std::uint64_t stream_read_failures = 0;

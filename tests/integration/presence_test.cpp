@@ -219,6 +219,12 @@ TEST(Presence, OneJoinAndOneLeavePerUserAcrossTwoGateways) {
   Follower bob2(stack, bob);
   ASSERT_TRUE(bob2.wait_for("here:ann,bob")) << stack.logs();
   EXPECT_EQ(php_members(stack), (std::vector<std::string>{"ann", "bob"}));
+  // Each gateway has held both users (round robin) and keeps the one list.
+  for (std::size_t g = 0; g < stack.gateways(); ++g) {
+    auto stats = stack.gateway(g).request("GET", "stats", "", {}, 5s);
+    EXPECT_EQ(parse_metric(stats.body, "comet_presence_lists"), 1.0) << stats.body;
+    EXPECT_GE(parse_metric(stats.body, "comet_presence_users").value_or(0), 1.0) << stats.body;
+  }
 
   // Bob's first client goes; his second keeps him a member.
   bob1.stop();
