@@ -1,5 +1,6 @@
 #include "gateway/app/gateway.hpp"
 
+#include <cstdio>
 #include <random>
 #include <stdexcept>
 
@@ -16,6 +17,13 @@ std::uint64_t random_epoch() {
   std::uint64_t e = 0;
   while (e == 0) e = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
   return e;
+}
+
+// A gateway's id among those sharing a Redis (its occupancy reports).
+std::string random_id() {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(random_epoch()));
+  return hex;
 }
 
 HubOptions seeded(HubOptions o) {
@@ -63,12 +71,14 @@ Gateway::Gateway(boost::asio::io_context& io, Config config, Logger& log)
           io,
           PresenceConfig{config_.presence_channels, config_.presence_grace, config_.webhook.delay},
           redis_, hub_, log_),
+      occupancy_(io, random_id(), hub_, redis_),
       clients_(config_.clients),
       poll_(*this, placement_, access_, clients_, presence_, config_.poll),
       sse_(*this, placement_, access_, clients_, presence_, config_.poll, config_.sse_lifetime),
       publish_(*this, publish_access_, *this, config_.prefix, log_),
+      channels_(*this, publish_access_, *this, config_.prefix),
       stats_endpoint_(*this, stats_, *this),
-      router_(responder_, poll_, sse_, publish_, stats_endpoint_),
+      router_(responder_, poll_, sse_, publish_, channels_, stats_endpoint_),
       server_(io, router_, config_.fcgi),
       wakeup_timer_(io),
       signals_(io) {
@@ -134,6 +144,7 @@ void Gateway::start() {
   log_.log(LogLevel::info, "redis",
            "subscribing to " + config_.prefix + "* at " + config_.redis.redacted());
   redis_.start();
+  occupancy_.start();
   wait_signal();
 }
 
@@ -186,6 +197,7 @@ void Gateway::shutdown() {
   const auto step_done = [this] {
     if (--stopping_ > 0) return;
     presence_.stop();
+    occupancy_.stop();
     redis_.stop();
     signals_.cancel();
     log_.log(LogLevel::info, "main", "stopped");
@@ -255,6 +267,42 @@ void Gateway::schedule_wakeup() {
 bool Gateway::publish(std::string_view channel, std::string_view payload, bool durable,
                       std::function<void(PublishResult)> done) {
   return redis_.publish(channel, payload, durable, std::move(done));
+}
+
+bool Gateway::channel_counts(std::string_view prefix,
+                             std::function<void(std::optional<std::vector<ChannelCount>>)> done) {
+  const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  return redis_.occupancy_read(
+      prefix, wall,
+      [this, done = std::move(done)](std::optional<std::map<std::string, std::uint64_t>> sums) {
+        if (!sums) {
+          done(std::nullopt);
+          return;
+        }
+        auto out = std::make_shared<std::vector<ChannelCount>>();
+        std::vector<std::string> presence;
+        for (const auto& [channel, clients] : *sums) {
+          out->push_back({channel, clients, std::nullopt});
+          if (presence_.is_presence(channel)) presence.push_back(channel);
+        }
+        if (presence.empty()) {
+          done(std::move(*out));
+          return;
+        }
+        redis_.presence_sizes(presence, [out, presence, done](auto sizes) {
+          if (!sizes) {
+            done(std::nullopt);
+            return;
+          }
+          std::size_t j = 0;
+          for (auto& c : *out) {
+            if (j < presence.size() && c.channel == presence[j]) c.users = (*sizes)[j++];
+          }
+          done(std::move(*out));
+        });
+      });
 }
 
 Gauges Gateway::gauges() const {

@@ -14,6 +14,7 @@
 #include "fcgi/server.hpp"
 #include "gateway/app/config.hpp"
 #include "gateway/app/cursor_placement.hpp"
+#include "gateway/app/occupancy.hpp"
 #include "gateway/app/presence.hpp"
 #include "gateway/app/webhook_sender.hpp"
 #include "gateway/core/hub.hpp"
@@ -38,6 +39,7 @@ namespace comet {
 class Gateway final : private Delivery,
                       private Publisher,
                       private GaugeSource,
+                      private ChannelCounts,
                       private WebhookSink {
  public:
   // `log` outlives the gateway; SIGHUP sets its level.
@@ -61,6 +63,9 @@ class Gateway final : private Delivery,
   // Publisher
   bool publish(std::string_view channel, std::string_view payload, bool durable,
                std::function<void(PublishResult)> done) override;
+  // ChannelCounts
+  bool channel_counts(std::string_view prefix,
+                      std::function<void(std::optional<std::vector<ChannelCount>>)> done) override;
   // GaugeSource
   Gauges gauges() const override;
   // WebhookSink: to every --webhook URL; nothing without one.
@@ -84,10 +89,12 @@ class Gateway final : private Delivery,
   RedisClient redis_;
   CursorPlacement placement_;
   Presence presence_;
+  Occupancy occupancy_;
   ClientBudget clients_;
   PollEndpoint poll_;
   SseEndpoint sse_;
   PublishEndpoint publish_;
+  ChannelsEndpoint channels_;
   StatsEndpoint stats_endpoint_;
   Router router_;
   fcgi::Server server_;

@@ -76,6 +76,13 @@ Hub::~Hub() {
   }
 }
 
+void Hub::for_each_occupied(
+    const std::function<void(std::string_view channel, std::size_t clients)>& f) const {
+  for (const auto& [name, c] : channels_) {
+    if (c->parked > 0) f(name, c->parked);
+  }
+}
+
 std::uint64_t Hub::epoch() const {
   return epoch_;
 }
@@ -490,6 +497,7 @@ void Hub::park(Waiter& w, std::span<const std::string_view> names, std::uint64_t
     nd.waiter = &w;
     nd.channel = &get_or_create(names[i]);
     nd.channel->waiters.push_back(nd);
+    ++nd.channel->parked;
   }
   w.since_seq_ = since;
 
@@ -512,6 +520,7 @@ void Hub::unlink(Waiter& w) {
   for (std::uint32_t i = 0; i < w.channel_count_; ++i) {
     detail::ChannelNode& nd = node(w, i);
     nd.unlink();
+    --nd.channel->parked;
     note_maybe_idle(*nd.channel);
   }
   wheel_.erase(w.links_);

@@ -255,6 +255,10 @@ class Hub {
   void release_all();
 
   std::size_t parked() const;
+  // Each channel with parked waiters (polls and streams), and how many: the
+  // channel's clients. O(channels).
+  void for_each_occupied(
+      const std::function<void(std::string_view channel, std::size_t clients)>& f) const;
   std::size_t channels() const;  // with waiters or buffered messages
   std::size_t buffered_bytes() const { return buffered_bytes_; }
   std::size_t stream_marks() const { return marks_.marks(); }

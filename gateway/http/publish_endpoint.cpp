@@ -13,33 +13,38 @@ PublishEndpoint::PublishEndpoint(Delivery& delivery, const PublishAccess& access
       prefix_(std::move(prefix)),
       log_(log) {}
 
+std::optional<HttpError> back_end_refusal(const PublishAccess& access, const fcgi::Request& request,
+                                          Responder& respond, std::string_view prefix) {
+  const bool foreign_page =
+      !request.param("HTTP_ORIGIN").empty() && respond.allowed_origin(request).empty();
+  const auto verdict =
+      access.check(request.param("HTTP_AUTHORIZATION"), request.param("REMOTE_ADDR"), foreign_page);
+  switch (verdict) {
+    case PublishAccess::Verdict::allowed:
+      return std::nullopt;
+    case PublishAccess::Verdict::disabled:
+      return HttpError{403, "publish_disabled",
+                       "publishing over HTTP is off (see --publish-secret, --publish-allow); "
+                       "publish with Redis PUBLISH " +
+                           std::string(prefix) + "NAME"};
+    case PublishAccess::Verdict::cross_site:
+      return HttpError{403, "forbidden",
+                       "a browser page from Origin " + std::string(request.param("HTTP_ORIGIN")) +
+                           " may not publish by client address (it could be any site's page "
+                           "sending a visitor's browser here); publish with a secret, or add "
+                           "the origin to --cors-origin"};
+    case PublishAccess::Verdict::denied:
+      break;
+  }
+  return HttpError{403, "forbidden",
+                   "publishing needs Authorization: Bearer <publish secret>, or a client "
+                   "address on the allow-list"};
+}
+
 void PublishEndpoint::handle(const fcgi::RequestPtr& request, const Query& query) {
   Responder& respond = delivery_.responder();
-  const bool foreign_page =
-      !request->param("HTTP_ORIGIN").empty() && respond.allowed_origin(*request).empty();
-  const auto verdict = access_.check(request->param("HTTP_AUTHORIZATION"),
-                                     request->param("REMOTE_ADDR"), foreign_page);
-  if (verdict == PublishAccess::Verdict::disabled) {
-    respond.error(*request,
-                  {403, "publish_disabled",
-                   "publishing over HTTP is off (see --publish-secret, --publish-allow); publish "
-                   "with Redis PUBLISH " +
-                       prefix_ + "NAME"});
-    return;
-  }
-  if (verdict == PublishAccess::Verdict::cross_site) {
-    respond.error(*request,
-                  {403, "forbidden",
-                   "a browser page from Origin " + std::string(request->param("HTTP_ORIGIN")) +
-                       " may not publish by client address (it could be any site's page "
-                       "sending a visitor's browser here); publish with a secret, or add the "
-                       "origin to --cors-origin"});
-    return;
-  }
-  if (verdict == PublishAccess::Verdict::denied) {
-    respond.error(*request, {403, "forbidden",
-                             "publishing needs Authorization: Bearer <publish secret>, or a "
-                             "client address on the allow-list"});
+  if (auto refused = back_end_refusal(access_, *request, respond, prefix_)) {
+    respond.error(*request, *refused);
     return;
   }
   if (delivery_.draining()) {

@@ -2,7 +2,9 @@
 // publish_params.hpp), refused unless PublishAccess admits the request.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "fcgi/request.hpp"
 #include "gateway/http/delivery.hpp"
@@ -12,6 +14,12 @@
 #include "gateway/util/log.hpp"
 
 namespace comet {
+
+// Whether a back-end request (publish, channels) is admitted by
+// --publish-secret/--publish-allow: nullopt, or the 403 to answer.
+// `prefix`: the Redis channel prefix, named when publishing over HTTP is off.
+std::optional<HttpError> back_end_refusal(const PublishAccess& access, const fcgi::Request& request,
+                                          Responder& respond, std::string_view prefix);
 
 class PublishEndpoint {
  public:

@@ -17,6 +17,7 @@ Endpoint endpoint_for_path(std::string_view path) {
   if (last == "poll") return Endpoint::poll;
   if (last == "sse") return Endpoint::sse;
   if (last == "publish") return Endpoint::publish;
+  if (last == "channels") return Endpoint::channels;
   if (last == "stats") return Endpoint::stats;
   if (last == "health") return Endpoint::health;
   return Endpoint::unknown;
@@ -30,6 +31,8 @@ std::string_view endpoint_name(Endpoint e) {
       return "sse";
     case Endpoint::publish:
       return "publish";
+    case Endpoint::channels:
+      return "channels";
     case Endpoint::stats:
       return "stats";
     case Endpoint::health:

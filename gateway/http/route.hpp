@@ -8,7 +8,7 @@
 
 namespace comet {
 
-enum class Endpoint { poll, sse, publish, stats, health, unknown };
+enum class Endpoint { poll, sse, publish, channels, stats, health, unknown };
 
 // docs/API.md: DOCUMENT_URI when non-empty (nginx), else SCRIPT_NAME + PATH_INFO
 // (Apache, lighttpd, Caddy), else the path of REQUEST_URI.

@@ -11,8 +11,13 @@ constexpr std::string_view kGetOnly = "GET, OPTIONS";
 }  // namespace
 
 Router::Router(Responder& responder, PollEndpoint& poll, SseEndpoint& sse, PublishEndpoint& publish,
-               StatsEndpoint& stats)
-    : responder_(responder), poll_(poll), sse_(sse), publish_(publish), stats_(stats) {}
+               ChannelsEndpoint& channels, StatsEndpoint& stats)
+    : responder_(responder),
+      poll_(poll),
+      sse_(sse),
+      publish_(publish),
+      channels_(channels),
+      stats_(stats) {}
 
 void Router::on_request(const fcgi::RequestPtr& request) {
   const auto param = [&](std::string_view name) { return request->param(name); };
@@ -20,8 +25,8 @@ void Router::on_request(const fcgi::RequestPtr& request) {
   const std::string_view method = request->param("REQUEST_METHOD");
 
   if (endpoint == Endpoint::unknown) {
-    responder_.error(*request,
-                     {404, "not_found", "no such endpoint (poll, sse, publish, stats, health)"});
+    responder_.error(*request, {404, "not_found",
+                                "no such endpoint (poll, sse, publish, channels, stats, health)"});
     return;
   }
   if (method == "OPTIONS") {
@@ -55,6 +60,9 @@ void Router::on_request(const fcgi::RequestPtr& request) {
       break;
     case Endpoint::publish:
       publish_.handle(request, *query);
+      break;
+    case Endpoint::channels:
+      channels_.handle(request, *query);
       break;
     case Endpoint::stats:
       stats_.stats(*request);

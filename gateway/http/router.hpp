@@ -4,6 +4,7 @@
 #pragma once
 
 #include "fcgi/request.hpp"
+#include "gateway/http/channels_endpoint.hpp"
 #include "gateway/http/poll_endpoint.hpp"
 #include "gateway/http/publish_endpoint.hpp"
 #include "gateway/http/responder.hpp"
@@ -15,7 +16,7 @@ namespace comet {
 class Router final : public fcgi::Handler {
  public:
   Router(Responder& responder, PollEndpoint& poll, SseEndpoint& sse, PublishEndpoint& publish,
-         StatsEndpoint& stats);
+         ChannelsEndpoint& channels, StatsEndpoint& stats);
 
   void on_request(const fcgi::RequestPtr& request) override;
 
@@ -24,6 +25,7 @@ class Router final : public fcgi::Handler {
   PollEndpoint& poll_;
   SseEndpoint& sse_;
   PublishEndpoint& publish_;
+  ChannelsEndpoint& channels_;
   StatsEndpoint& stats_;
 };
 

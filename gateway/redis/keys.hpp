@@ -26,6 +26,21 @@ inline std::array<std::string, 4> presence_keys(std::string_view prefix, std::st
   return {base, base + ":info", base + ":gone", base + ":v"};
 }
 
+// Occupancy: gateway ID's clients per channel, a hash channel -> clients
+// ("<prefix>#occupancy:<ID>"), and the gateways reporting, a sorted set
+// ID -> until when its report holds ("<prefix>#gateways"). What
+// Comet::occupancy() sums.
+inline std::string occupancy_key(std::string_view prefix, std::string_view gateway) {
+  std::string k(prefix);
+  k.append("#occupancy:").append(gateway);
+  return k;
+}
+inline std::string gateway_registry_key(std::string_view prefix) {
+  std::string k(prefix);
+  k.append("#gateways");
+  return k;
+}
+
 // The PSUBSCRIBE pattern for every channel under `prefix`: the prefix with
 // Redis's glob characters (* ? [ ] \\) escaped, then "*". Unescaped, a
 // prefix such as "site[1]:" would match "site1:..." and never itself.

@@ -15,10 +15,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "gateway/core/presence_book.hpp"
 #include "gateway/core/presence_event.hpp"
@@ -121,6 +124,23 @@ class RedisClient {
   // The member list, with its version.
   bool presence_members(std::string_view channel,
                         std::function<void(std::optional<PresenceSnapshot>)> done);
+  // Occupancy (keys.hpp): writes gateway `id`'s clients per channel:
+  // `counts` set (with `replace`, the whole hash is replaced by them), `gone`
+  // removed; the hash and the registry entry hold until now + `ttl`.
+  // done(true) when Redis took it all and still had the hash (false: send
+  // everything again next time).
+  bool occupancy_report(std::string_view id,
+                        const std::vector<std::pair<std::string, std::size_t>>& counts,
+                        const std::vector<std::string>& gone, bool replace, WallMs now,
+                        WallMs ttl_ms, std::function<void(bool)> done);
+  // The clients of every channel whose name starts with `prefix`, summed
+  // over the gateways whose reports hold at `now`; nullopt on any failure.
+  bool occupancy_read(
+      std::string_view prefix, WallMs now,
+      std::function<void(std::optional<std::map<std::string, std::uint64_t>>)> done);
+  // The member count of each of `channels` (presence channels), in order.
+  bool presence_sizes(std::vector<std::string> channels,
+                      std::function<void(std::optional<std::vector<std::uint64_t>>)> done);
   // A barrier on the subscription: publishes a marker of this instance's
   // own and runs `done(true)` once it has come back on the subscription, so
   // every message published before the call has been received by then.

@@ -50,7 +50,8 @@ struct Channel {
   // conservative bound inherited at creation): a cursor before it has lost
   // something here and gets a gap.
   std::uint64_t dropped_seq = 0;
-  WaitQueue waiters;  // of parked waiters
+  WaitQueue waiters;         // of parked waiters
+  std::uint32_t parked = 0;  // in `waiters`
   // The receipt time under which this channel is filed in the Hub's age
   // index: a lower bound of buffer.front()->received (so the index may wake
   // early, never late); set iff buffer is not empty.

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -72,6 +74,29 @@ TEST(HubTest, StartsIdle) {
   EXPECT_EQ(hub.parked(), 0u);
   EXPECT_EQ(hub.channels(), 0u);
   EXPECT_FALSE(hub.next_wakeup());
+}
+
+TEST(HubTest, OccupiedChannelsCountTheirParkedWaiters) {
+  Hub hub(small_options(), kEpoch, kJson);
+  auto occupied = [&] {
+    std::map<std::string, std::size_t> m;
+    hub.for_each_occupied([&](std::string_view c, std::size_t n) { m.emplace(c, n); });
+    return m;
+  };
+  const auto now = Clock::time_point{} + std::chrono::hours(1);
+  FakeWaiter a, b, c;
+  hub.poll(a, chans({"x", "y"}), since_now(), std::chrono::seconds(10), now);
+  hub.poll(b, chans({"x"}), since_now(), std::chrono::seconds(10), now);
+  hub.poll(c, chans({"z"}), since_now(), std::chrono::seconds(10), now);
+  EXPECT_EQ(occupied(), (std::map<std::string, std::size_t>{{"x", 2}, {"y", 1}, {"z", 1}}));
+  hub.cancel(c);
+  hub.receive("x", "m", now);
+  hub.flush(now);  // a and b answered
+  EXPECT_TRUE(occupied().empty());
+  // A waiter parked again counts once.
+  hub.poll(a, chans({"y"}), since_now(), std::chrono::seconds(10), now);
+  hub.poll(a, chans({"y"}), since_now(), std::chrono::seconds(10), now);
+  EXPECT_EQ(occupied(), (std::map<std::string, std::size_t>{{"y", 1}}));
 }
 
 TEST(HubTest, MessageJsonIsEncodedOnce) {

@@ -34,6 +34,8 @@ TEST(Route, LastSegmentDecides) {
   EXPECT_EQ(endpoint_for_path("/comet/poll"), Endpoint::poll);
   EXPECT_EQ(endpoint_for_path("/a/b/c/sse"), Endpoint::sse);
   EXPECT_EQ(endpoint_for_path("/publish"), Endpoint::publish);
+  EXPECT_EQ(endpoint_for_path("/comet/channels"), Endpoint::channels);
+  EXPECT_EQ(endpoint_name(Endpoint::channels), "channels");
   EXPECT_EQ(endpoint_for_path("stats"), Endpoint::stats);
   EXPECT_EQ(endpoint_for_path("/x/health"), Endpoint::health);
   EXPECT_EQ(endpoint_for_path("/comet/poll/"), Endpoint::unknown);
