@@ -6,15 +6,25 @@ namespace comet {
 
 PresenceBook::PresenceBook(PresenceOptions options) : options_(options) {}
 
+void PresenceBook::refresh_at(const std::string& channel, Channel& c, WallMs at) {
+  refresh_due_.erase({c.next_refresh, channel});
+  c.next_refresh = at;
+  refresh_due_.emplace(at, channel);
+}
+
 void PresenceBook::begin(std::string_view channel, std::string_view user, std::string_view info,
                          WallMs now) {
   auto c = held_.find(channel);
-  if (c == held_.end()) c = held_.emplace(std::string(channel), Channel{}).first;
+  if (c == held_.end()) {
+    c = held_.emplace(std::string(channel), Channel{}).first;
+    c->second.next_refresh = now;
+    refresh_due_.emplace(now, c->first);
+  }
   auto u = c->second.users.find(user);
   if (u == c->second.users.end()) {
     u = c->second.users.emplace(std::string(user), Hold{}).first;
     // A user new here is refreshed at once: its join should not wait.
-    c->second.next_refresh = now;
+    if (c->second.next_refresh > now) refresh_at(c->first, c->second, now);
   }
   ++u->second.active;
   u->second.info.assign(info);
@@ -31,14 +41,13 @@ void PresenceBook::end(std::string_view channel, std::string_view user, WallMs n
 std::vector<PresenceRefresh> PresenceBook::refreshes_due(WallMs now) {
   std::vector<PresenceRefresh> out;
   const WallMs interval = std::max<WallMs>(1, options_.grace_ms / 3);
-  for (auto c = held_.begin(); c != held_.end();) {
+  while (!refresh_due_.empty() && refresh_due_.begin()->first <= now) {
+    const std::string name = refresh_due_.begin()->second;
+    refresh_due_.erase(refresh_due_.begin());
+    auto c = held_.find(name);
     Channel& ch = c->second;
-    if (ch.next_refresh > now) {
-      ++c;
-      continue;
-    }
-    PresenceRefresh loud{c->first, false, {}};
-    PresenceRefresh quiet{c->first, true, {}};
+    PresenceRefresh loud{name, false, {}};
+    PresenceRefresh quiet{name, true, {}};
     for (auto u = ch.users.begin(); u != ch.users.end();) {
       Hold& h = u->second;
       const WallMs expiry = h.active > 0 ? now + options_.grace_ms : h.last_end + options_.grace_ms;
@@ -54,11 +63,11 @@ std::vector<PresenceRefresh> PresenceBook::refreshes_due(WallMs now) {
     if (!quiet.entries.empty()) out.push_back(std::move(quiet));
     if (!loud.entries.empty()) out.push_back(std::move(loud));
     if (ch.users.empty()) {
-      c = held_.erase(c);
+      held_.erase(c);
       continue;
     }
     ch.next_refresh = now + interval;
-    ++c;
+    refresh_due_.emplace(ch.next_refresh, name);
   }
   return out;
 }
@@ -74,11 +83,7 @@ void PresenceBook::refreshed(const PresenceRefresh& r) {
 }
 
 WallMs PresenceBook::next_refresh() const {
-  WallMs next = -1;
-  for (const auto& [name, c] : held_) {
-    if (next < 0 || c.next_refresh < next) next = c.next_refresh;
-  }
-  return next;
+  return refresh_due_.empty() ? -1 : refresh_due_.begin()->first;
 }
 
 std::size_t PresenceBook::users_held() const {
@@ -89,46 +94,38 @@ std::size_t PresenceBook::users_held() const {
 
 void PresenceBook::sweep_due(std::string_view channel, WallMs due) {
   auto it = sweeps_.find(channel);
-  if (due < 0) {
-    if (it != sweeps_.end()) sweeps_.erase(it);
-    return;
-  }
   if (it != sweeps_.end()) {
+    sweep_due_.erase({it->second, it->first});
+    if (due < 0) {
+      sweeps_.erase(it);
+      return;
+    }
     it->second = due;
-  } else if (sweeps_.size() < options_.max_sweeps) {
+    sweep_due_.emplace(due, it->first);
+  } else if (due >= 0 && sweeps_.size() < options_.max_sweeps) {
     sweeps_.emplace(std::string(channel), due);
+    sweep_due_.emplace(due, std::string(channel));
   }
 }
 
 void PresenceBook::heard_of(std::string_view channel, WallMs now) {
   const WallMs latest = now + options_.grace_ms;
   auto it = sweeps_.find(channel);
-  if (it != sweeps_.end()) {
-    it->second = std::min(it->second, latest);
-  } else if (sweeps_.size() < options_.max_sweeps) {
-    sweeps_.emplace(std::string(channel), latest);
-  }
+  if (it == sweeps_.end() || it->second > latest) sweep_due(channel, latest);
 }
 
 std::vector<std::string> PresenceBook::sweeps_due(WallMs now) {
   std::vector<std::string> out;
-  for (auto it = sweeps_.begin(); it != sweeps_.end();) {
-    if (it->second <= now) {
-      out.push_back(it->first);
-      it = sweeps_.erase(it);
-    } else {
-      ++it;
-    }
+  while (!sweep_due_.empty() && sweep_due_.begin()->first <= now) {
+    out.push_back(sweep_due_.begin()->second);
+    sweep_due_.erase(sweep_due_.begin());
+    sweeps_.erase(sweeps_.find(out.back()));
   }
   return out;
 }
 
 WallMs PresenceBook::next_sweep() const {
-  WallMs next = -1;
-  for (const auto& [name, due] : sweeps_) {
-    if (next < 0 || due < next) next = due;
-  }
-  return next;
+  return sweep_due_.empty() ? -1 : sweep_due_.begin()->first;
 }
 
 std::uint64_t PresenceBook::want_members(std::string_view channel) {

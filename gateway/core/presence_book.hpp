@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -122,6 +123,9 @@ class PresenceBook {
     std::map<std::string, Hold, std::less<>> users;
     WallMs next_refresh = 0;
   };
+  // (time, channel): what is due first is found without a scan.
+  using Due = std::set<std::pair<WallMs, std::string>, std::less<>>;
+  void refresh_at(const std::string& channel, Channel& c, WallMs at);
   struct List {
     bool ready = false;
     bool overflow = false;
@@ -134,7 +138,9 @@ class PresenceBook {
 
   PresenceOptions options_;
   std::map<std::string, Channel, std::less<>> held_;
+  Due refresh_due_;  // (next_refresh, channel) of every held_ channel
   std::map<std::string, WallMs, std::less<>> sweeps_;
+  Due sweep_due_;  // (due, channel) of every sweeps_ entry
   std::map<std::string, List, std::less<>> lists_;
   std::uint64_t tickets_ = 0;
 };
