@@ -14,15 +14,18 @@ $query = $_SERVER['QUERY_STRING'] ?? '';
 parse_str($query, $options);
 $log = getenv('WEBHOOK_LOG');
 
-// One counter per query string, kept in a file beside the log.
-$counter = fopen($log . '.' . md5($query) . '.count', 'c+');
-flock($counter, LOCK_EX);
-$attempt = (int) stream_get_contents($counter) + 1;
-ftruncate($counter, 0);
-rewind($counter);
-fwrite($counter, (string) $attempt);
-flock($counter, LOCK_UN);
-fclose($counter);
+// One counter per query string, all in one file beside the log
+// ("<log>.counts": {query: attempts}), under a lock.
+$counts = fopen($log . '.counts', 'c+');
+flock($counts, LOCK_EX);
+$all = json_decode(stream_get_contents($counts) ?: '{}', true) ?: [];
+$attempt = ($all[$query] ?? 0) + 1;
+$all[$query] = $attempt;
+ftruncate($counts, 0);
+rewind($counts);
+fwrite($counts, json_encode($all));
+flock($counts, LOCK_UN);
+fclose($counts);
 
 $body = file_get_contents('php://input');
 $signature = $_SERVER['HTTP_X_COMET_SIGNATURE'] ?? '';
