@@ -270,6 +270,25 @@ TEST(Presence, WebhooksTellThePhpAppEachChangeOnce) {
                                                      "member_removed:obs", "channel_vacated"}));
 }
 
+// On a Redis Cluster: the functions are loaded on every master, a channel's
+// keys live in its slot, and the joins and leaves (PUBLISHed by a function
+// on that slot's master) reach both gateways.
+TEST(Presence, OnARedisCluster) {
+  auto o = options(2);
+  o.cluster_masters = 3;
+  Stack stack(o);
+  Follower ann(stack, token(stack, "ann"));
+  ASSERT_TRUE(ann.wait_for("join:ann")) << stack.logs();
+  auto bob = std::make_unique<Follower>(stack, token(stack, "bob"));
+  ASSERT_TRUE(bob->wait_for("here:ann")) << stack.logs();
+  ASSERT_TRUE(ann.wait_for("join:bob")) << stack.logs();
+  bob.reset();
+  ASSERT_TRUE(ann.wait_for("leave:bob")) << stack.logs();
+  ann.stop();
+  EXPECT_EQ(ann.count("join:bob"), 1);
+  EXPECT_EQ(ann.count("leave:bob"), 1);
+}
+
 // A gateway killed with kill -9: its users' members leave once, after the
 // grace, announced by the survivor (which never held them).
 TEST(Presence, KilledGatewaysUsersLeaveOnceAfterTheGrace) {
