@@ -30,6 +30,19 @@ bool Presence::is_presence(std::string_view channel) const {
   return !config_.channels.empty() && matches_pattern(config_.channels, channel);
 }
 
+const HttpError* Presence::hold_refusal(std::span<const std::string> channels,
+                                        std::string_view user) const {
+  switch (book_.admits(channels, user)) {
+    case PresenceBook::Refusal::none:
+      return nullptr;
+    case PresenceBook::Refusal::full:
+      return &errors::presence_full;
+    case PresenceBook::Refusal::user_full:
+      return &errors::user_presence_full;
+  }
+  return nullptr;
+}
+
 void Presence::prepare(std::span<const std::string> channels, std::function<void(bool)> ready) {
   Waiting w;
   bool ok = true;

@@ -46,6 +46,8 @@ class Presence final : public PresenceDesk {
 
   // PresenceDesk
   bool is_presence(std::string_view channel) const override;
+  const HttpError* hold_refusal(std::span<const std::string> channels,
+                                std::string_view user) const override;
   void prepare(std::span<const std::string> channels, std::function<void(bool ok)> ready) override;
   void hold(std::string_view channel, std::string_view user, std::string_view info) override;
   void release(std::string_view channel, std::string_view user) override;

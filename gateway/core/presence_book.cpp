@@ -23,11 +23,30 @@ void PresenceBook::begin(std::string_view channel, std::string_view user, std::s
   auto u = c->second.users.find(user);
   if (u == c->second.users.end()) {
     u = c->second.users.emplace(std::string(user), Hold{}).first;
+    ++holds_;
+    auto pu = per_user_.find(user);
+    if (pu == per_user_.end()) pu = per_user_.emplace(std::string(user), 0).first;
+    ++pu->second;
     // A user new here is refreshed at once: its join should not wait.
     if (c->second.next_refresh > now) refresh_at(c->first, c->second, now);
   }
   ++u->second.active;
   u->second.info.assign(info);
+}
+
+PresenceBook::Refusal PresenceBook::admits(std::span<const std::string> channels,
+                                           std::string_view user) const {
+  std::size_t added = 0;
+  for (const auto& channel : channels) {
+    auto c = held_.find(channel);
+    if (c == held_.end() || c->second.users.find(user) == c->second.users.end()) ++added;
+  }
+  if (added == 0) return Refusal::none;
+  auto pu = per_user_.find(user);
+  const std::size_t mine = pu == per_user_.end() ? 0 : pu->second;
+  if (mine + added > options_.max_channels_per_user) return Refusal::user_full;
+  if (holds_ + added > options_.max_holds) return Refusal::full;
+  return Refusal::none;
 }
 
 void PresenceBook::end(std::string_view channel, std::string_view user, WallMs now) {
@@ -54,6 +73,9 @@ std::vector<PresenceRefresh> PresenceBook::refreshes_due(WallMs now) {
       if (h.active == 0 && expiry <= now) {
         // Its last refresh (within a third of the grace after its end)
         // carried this expiry already: Redis lets it go from here.
+        --holds_;
+        auto pu = per_user_.find(u->first);
+        if (--pu->second == 0) per_user_.erase(pu);
         u = ch.users.erase(u);
         continue;
       }
@@ -87,9 +109,7 @@ WallMs PresenceBook::next_refresh() const {
 }
 
 std::size_t PresenceBook::users_held() const {
-  std::size_t n = 0;
-  for (const auto& [name, c] : held_) n += c.users.size();
-  return n;
+  return holds_;
 }
 
 void PresenceBook::sweep_due(std::string_view channel, WallMs due) {

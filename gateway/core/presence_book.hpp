@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,6 +35,11 @@ struct PresenceOptions {
   std::size_t max_pending_events = 10000;
   // Channels whose sweeps are scheduled, at most.
   std::size_t max_sweeps = 100000;
+  // (channel, user) pairs held, in all and per user: each costs Redis a
+  // member and a refresh, and a request answered at once holds its user
+  // for a grace without being parked, so parking limits do not bound them.
+  std::size_t max_holds = 100000;
+  std::size_t max_channels_per_user = 64;
 };
 
 // The members of one channel: user -> info (a JSON object's text, or empty).
@@ -65,6 +71,9 @@ class PresenceBook {
   explicit PresenceBook(PresenceOptions options = {});
 
   // ---- Users held here ----
+  // Why `user` may not begin on `channels` now, if it may not.
+  enum class Refusal { none, full, user_full };
+  Refusal admits(std::span<const std::string> channels, std::string_view user) const;
   // A request of `user` on `channel` began / ended.
   void begin(std::string_view channel, std::string_view user, std::string_view info, WallMs now);
   void end(std::string_view channel, std::string_view user, WallMs now);
@@ -138,6 +147,8 @@ class PresenceBook {
 
   PresenceOptions options_;
   std::map<std::string, Channel, std::less<>> held_;
+  std::size_t holds_ = 0;                                     // pairs in held_
+  std::map<std::string, std::size_t, std::less<>> per_user_;  // user -> channels held
   Due refresh_due_;  // (next_refresh, channel) of every held_ channel
   std::map<std::string, WallMs, std::less<>> sweeps_;
   Due sweep_due_;  // (due, channel) of every sweeps_ entry

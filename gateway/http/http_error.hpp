@@ -32,6 +32,10 @@ inline const HttpError channels_full{503, "overloaded",
                                      "too many channels held (--max-channels-total); retry", 2};
 inline const HttpError user_required{403, "user_required",
                                      "a presence channel needs a token that names a user"};
+inline const HttpError presence_full{503, "overloaded",
+                                     "too many users held on presence channels; retry", 2};
+inline const HttpError user_presence_full{429, "too_many_requests",
+                                          "this user is on too many presence channels at once", 5};
 inline const HttpError presence_unavailable{
     503, "presence_unavailable", "the member list cannot be read now (Redis is down); retry", 2};
 }  // namespace errors

@@ -16,11 +16,10 @@ std::vector<std::string> presence_channels(const PresenceDesk& desk,
 }
 
 const HttpError* presence_refusal(const PresenceDesk& desk, const PollParams& p) {
-  if (p.user) return nullptr;
-  for (const auto& c : p.channels) {
-    if (desk.is_presence(c)) return &errors::user_required;
-  }
-  return nullptr;
+  const auto on = presence_channels(desk, p.channels);
+  if (on.empty()) return nullptr;
+  if (!p.user) return &errors::user_required;
+  return desk.hold_refusal(on, *p.user);
 }
 
 PresenceHold::PresenceHold(PresenceDesk& desk, std::string user, std::string_view info,

@@ -21,6 +21,10 @@ namespace comet {
 class PresenceDesk {
  public:
   virtual bool is_presence(std::string_view channel) const = 0;
+  // 503/429 when `user` may not hold `channels` (presence channels) now:
+  // the gateway's holds, or the user's, are at their bound.
+  virtual const HttpError* hold_refusal(std::span<const std::string> channels,
+                                        std::string_view user) const = 0;
   // Runs `ready` once the member list of every presence channel among
   // `channels` is held (true) or cannot be read now (false), from a fresh
   // stack or, when they are all held already, at once.
@@ -41,7 +45,7 @@ std::vector<std::string> presence_channels(const PresenceDesk& desk,
                                            std::span<const std::string> channels);
 
 // 403 user_required for a request on a presence channel whose token names
-// no user; nullptr when it may go on.
+// no user, or the desk's hold_refusal; nullptr when it may go on.
 const HttpError* presence_refusal(const PresenceDesk& desk, const PollParams& p);
 
 // A request's presence: holds its user on its presence channels from

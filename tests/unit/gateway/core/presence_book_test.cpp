@@ -143,3 +143,33 @@ TEST(PresenceBook, SweepsAreDueWhenRedisSaysOrAGraceAfterAnEvent) {
 
 }  // namespace
 }  // namespace comet
+
+namespace comet {
+namespace {
+
+TEST(PresenceBook, HoldsAreBoundedInAllAndPerUser) {
+  PresenceOptions o{3000};
+  o.max_holds = 3;
+  o.max_channels_per_user = 2;
+  PresenceBook b(o);
+  const std::vector<std::string> ab{"a", "b"}, abc{"a", "b", "c"}, c{"c"}, d{"d"};
+  EXPECT_EQ(b.admits(abc, "ann"), PresenceBook::Refusal::user_full);
+  ASSERT_EQ(b.admits(ab, "ann"), PresenceBook::Refusal::none);
+  b.begin("a", "ann", "", 0);
+  b.begin("b", "ann", "", 0);
+  EXPECT_EQ(b.admits(ab, "ann"), PresenceBook::Refusal::none);  // held already
+  EXPECT_EQ(b.admits(c, "ann"), PresenceBook::Refusal::user_full);
+  b.begin("c", "bob", "", 0);
+  EXPECT_EQ(b.users_held(), 3u);
+  EXPECT_EQ(b.admits(d, "cat"), PresenceBook::Refusal::full);
+  // Once ann's grace has passed (after her last refresh), room again.
+  b.end("a", "ann", 0);
+  b.refreshes_due(0);
+  b.refreshes_due(3000);
+  EXPECT_EQ(b.users_held(), 2u);
+  EXPECT_EQ(b.admits(d, "cat"), PresenceBook::Refusal::none);
+  EXPECT_EQ(b.admits(c, "ann"), PresenceBook::Refusal::none);
+}
+
+}  // namespace
+}  // namespace comet
