@@ -113,7 +113,7 @@ nginx -p "$RUN/nginx/" -c "$RUN/nginx/nginx.conf"
 wait_for nginx "$RUN/nginx/logs/error.log" port_open "$HTTP_PORT"
 
 echo
-echo "Demo chat: http://127.0.0.1:$HTTP_PORT/demo/   (open it in two windows)"
+echo "Demo chat: http://127.0.0.1:$HTTP_PORT/demo/   (open it in two browsers)"
 echo "           ?transport=sse|longpoll|jsonp picks the transport, ?shared=1 one connection per browser"
 echo "Stats:     http://127.0.0.1:$HTTP_PORT/comet/stats"
 echo "Logs:      $RUN/*.log, $RUN/nginx/logs/   Stop: ./scripts/down.sh"
