@@ -88,14 +88,19 @@ async function main() {
     };
     const seen = (page, text) => page.waitForFunction(
       (t) => document.querySelector('#log').innerText.includes(t), text, { timeout: 10000 });
-    await send(a, 'hello from tab A \u2713');
-    for (const page of Object.values(tabs)) await seen(page, 'hello from tab A \u2713');
-    await send(b, 'hi ann, <b>not bold</b>');
-    for (const page of Object.values(tabs)) await seen(page, 'hi ann, <b>not bold</b>');
+    // Texts of this run alone: a demo that has run before shows its
+    // earlier messages too (the page starts from the earliest buffered).
+    const run = Date.now().toString(36);
+    const hello = 'hello from tab A \u2713 ' + run;
+    const hi = 'hi ann, <b>not bold</b> ' + run;
+    await send(a, hello);
+    for (const page of Object.values(tabs)) await seen(page, hello);
+    await send(b, hi);
+    for (const page of Object.values(tabs)) await seen(page, hi);
     if (screenshot) await a.screenshot({ path: screenshot });
     for (const [who, page] of Object.entries(tabs)) {
       const log = await page.innerText('#log');
-      if (log.split('hello from tab A').length !== 2) throw new Error('duplicate message in ' + who + ': ' + log);
+      if (log.split(hello).length !== 2) throw new Error('duplicate message in ' + who + ': ' + log);
     }
     // Two browsers, two connections, however many tabs.
     const n = await parked(statsUrl);
