@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Starts the whole demo on this machine: installs the Debian packages (when
 # missing), builds, then runs redis-server, comet-gateway, PHP's built-in
-# server for examples/demo/send.php and nginx rendered from
+# server for examples/demo/*.php and nginx rendered from
 # nginx.conf.example, all under ./run/ with pid files. Idempotent: what a
 # previous run started is stopped first (scripts/down.sh).
+#
+# Access control is on, as the demo's "online" list needs it: a random
+# token secret is made once (./run/token-secret) and given to the gateway in
+# its config file (./run/comet-gateway.conf: token-secret, public-channel
+# demo.chat, presence demo.presence) and to the PHP server (token.php) in
+# its environment.
 #
 # Ports (override with the environment):
 #   COMET_HTTP_PORT      nginx            (default 8080)
@@ -40,13 +46,33 @@ wait_for() {
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 redis_ready() { redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
 
+# A port already taken (another checkout's demo, say) would otherwise be
+# mistaken for ours coming up.
+for var in COMET_HTTP_PORT:$HTTP_PORT COMET_REDIS_PORT:$REDIS_PORT COMET_DEMO_PHP_PORT:$PHP_PORT; do
+  if port_open "${var#*:}"; then
+    echo "up.sh: 127.0.0.1:${var#*:} is in use by another program; choose another port: ${var%%:*}=..." >&2
+    exit 1
+  fi
+done
+
+if [[ ! -s $RUN/token-secret ]]; then
+  (umask 077 && od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$RUN/token-secret")
+fi
+TOKEN_SECRET=$(cat "$RUN/token-secret")
+(umask 077 && cat >"$RUN/comet-gateway.conf") <<CONF
+# Written by scripts/up.sh.
+token-secret = $TOKEN_SECRET
+public-channel = demo.chat
+presence = demo.presence
+CONF
+
 echo "up.sh: redis-server on 127.0.0.1:$REDIS_PORT"
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
   --dir "$RUN/redis" --daemonize yes --pidfile "$RUN/redis.pid" --logfile "$RUN/redis.log"
 wait_for redis-server "$RUN/redis.log" redis_ready
 
 echo "up.sh: comet-gateway on unix:$RUN/comet.sock"
-nohup "$GATEWAY" --listen "unix:$RUN/comet.sock" \
+nohup "$GATEWAY" --config "$RUN/comet-gateway.conf" --listen "unix:$RUN/comet.sock" \
   --redis "redis://127.0.0.1:$REDIS_PORT" >"$RUN/gateway.log" 2>&1 </dev/null &
 echo $! >"$RUN/gateway.pid"
 gateway_ready() {
@@ -59,8 +85,8 @@ gateway_ready() {
 }
 wait_for comet-gateway "$RUN/gateway.log" gateway_ready
 
-echo "up.sh: php -S on 127.0.0.1:$PHP_PORT (examples/demo/send.php)"
-COMET_REDIS_HOST=127.0.0.1 COMET_REDIS_PORT=$REDIS_PORT \
+echo "up.sh: php -S on 127.0.0.1:$PHP_PORT (examples/demo/*.php)"
+COMET_REDIS_HOST=127.0.0.1 COMET_REDIS_PORT=$REDIS_PORT COMET_TOKEN_SECRET=$TOKEN_SECRET \
   nohup php -S "127.0.0.1:$PHP_PORT" -t "$ROOT/examples/demo" >"$RUN/php.log" 2>&1 </dev/null &
 echo $! >"$RUN/php.pid"
 wait_for "php -S" "$RUN/php.log" port_open "$PHP_PORT"
@@ -87,6 +113,7 @@ nginx -p "$RUN/nginx/" -c "$RUN/nginx/nginx.conf"
 wait_for nginx "$RUN/nginx/logs/error.log" port_open "$HTTP_PORT"
 
 echo
-echo "Demo chat: http://127.0.0.1:$HTTP_PORT/demo/   (open it in two windows)"
+echo "Demo chat: http://127.0.0.1:$HTTP_PORT/demo/   (open it in two browsers)"
+echo "           ?transport=sse|longpoll|jsonp picks the transport, ?shared=1 one connection per browser"
 echo "Stats:     http://127.0.0.1:$HTTP_PORT/comet/stats"
 echo "Logs:      $RUN/*.log, $RUN/nginx/logs/   Stop: ./scripts/down.sh"

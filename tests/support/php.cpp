@@ -90,11 +90,14 @@ std::unique_ptr<Process> php_publish_burst(const std::string& dir, int redis_por
       opt);
 }
 
-PhpDemoServer::PhpDemoServer(const std::string& dir, int redis_port) : port_(free_tcp_port()) {
+PhpDemoServer::PhpDemoServer(const std::string& dir, int redis_port,
+                             const std::string& token_secret)
+    : port_(free_tcp_port()) {
   ProcessOptions opt;
   opt.log_dir = dir;
   opt.name = "php-demo";
   opt.env = {"COMET_REDIS_HOST=127.0.0.1", "COMET_REDIS_PORT=" + std::to_string(redis_port)};
+  if (!token_secret.empty()) opt.env.push_back("COMET_TOKEN_SECRET=" + token_secret);
   process_ = std::make_unique<Process>(
       std::vector<std::string>{"php", "-S", address(), "-t",
                                std::string(COMET_SOURCE_DIR) + "/examples/demo"},

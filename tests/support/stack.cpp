@@ -40,7 +40,10 @@ Stack::Stack(StackOptions options) : options_(std::move(options)) {
   }
   gateways_.resize(static_cast<std::size_t>(std::max(options_.gateways, 1)));
   for (std::size_t i = 0; i < gateways_.size(); ++i) start_gateway(i);
-  if (options_.demo) demo_ = std::make_unique<PhpDemoServer>(dir_.path(), redis_->port());
+  if (options_.demo) {
+    demo_ =
+        std::make_unique<PhpDemoServer>(dir_.path(), redis_->port(), options_.demo_token_secret);
+  }
   if (options_.nginx) {
     NginxOptions n;
     n.dir = dir_.subdir("nginx");

@@ -28,7 +28,10 @@ using json = nlohmann::json;
 
 struct StackOptions {
   bool nginx = true;
-  bool demo = false;  // php -S for examples/demo/send.php
+  bool demo = false;  // php -S for examples/demo/*.php
+  // The demo's COMET_TOKEN_SECRET (token.php); give the gateways the same
+  // --token-secret in gateway_args.
+  std::string demo_token_secret;
   // Passed to NginxOptions (more locations and servers for one test).
   std::string nginx_locations;
   std::string nginx_servers;
