@@ -49,6 +49,13 @@ TEST(LaravelEcho, PresenceEntriesMapToHereJoiningLeaving) {
   run_connector_case("presence");
 }
 
+// The page's own user (the auth answer's channel_data) is in each list
+// here() gets, also before its own join has come; its own joins and leaves
+// call nothing.
+TEST(LaravelEcho, PresenceListsIncludeThePagesOwnUser) {
+  run_connector_case("presence-own-user");
+}
+
 // Laravel's event names (namespaced, '.'-prefixed, listenToAll), an event
 // carrying this page's socket id dropped, stopListening, leave.
 TEST(LaravelEcho, EventNamesToOthersAndLeave) {
