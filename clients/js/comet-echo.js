@@ -155,10 +155,15 @@ function (root, requiredClient) {
 
   // A presence channel: the gateway's members list ("here"), joins and
   // leaves, keyed by user; the callbacks get each member's info (what the
-  // site's channel callback returned), {} for a member without one.
+  // site's channel callback returned), {} for a member without one. As with
+  // Pusher, the page's own user is in every list and its own joins and
+  // leaves call nothing: the gateway's first list lacks it until its join
+  // (unless another of its pages is there), so the user the site's auth
+  // answer named (channel_data) is added to the list.
   function CometPresenceChannel(connector, name) {
     CometChannel.call(this, connector, name);
     this.members_ = null;  // user -> info, once the gateway has sent them
+    this.me_ = null;       // {user, info} from the auth answer's channel_data
     this.onHere_ = [];
     this.onJoining_ = [];
     this.onLeaving_ = [];
@@ -200,12 +205,21 @@ function (root, requiredClient) {
         if (!this.members_.info.hasOwnProperty(user)) this.members_.order.push(user);
         this.members_.info[user] = list[i].info && typeof list[i].info === 'object' ? list[i].info : {};
       }
+      this.addMe_();
       call(this.onHere_.slice(), [this.infos_()]);
       return;
     }
     if (!this.members_) this.members_ = { order: [], info: {} };
     var id = String(m.user);
     var known = this.members_.info.hasOwnProperty(id);
+    if (this.me_ && id === this.me_.user) {
+      // The page's own user: its info as the gateway has it, and no call.
+      if (m.presence === 'join') {
+        if (!known) this.members_.order.push(id);
+        this.members_.info[id] = info;
+      }
+      return;
+    }
     if (m.presence === 'join') {
       this.members_.info[id] = info;
       if (known) return;
@@ -217,6 +231,19 @@ function (root, requiredClient) {
       remove(this.members_.order, id);
       call(this.onLeaving_.slice(), [was]);
     }
+  };
+
+  CometPresenceChannel.prototype.identify_ = function (data) {
+    if (!data || data.user_id === undefined || data.user_id === null) return;
+    var info = data.user_info && typeof data.user_info === 'object' ? data.user_info : {};
+    this.me_ = { user: String(data.user_id), info: info };
+    if (this.members_) this.addMe_();
+  };
+
+  CometPresenceChannel.prototype.addMe_ = function () {
+    if (!this.me_ || this.members_.info.hasOwnProperty(this.me_.user)) return;
+    this.members_.order.push(this.me_.user);
+    this.members_.info[this.me_.user] = this.me_.info;
   };
 
   // A socket id in Pusher's form (digits.digits): Laravel sends it back in
@@ -464,6 +491,9 @@ function (root, requiredClient) {
     for (var g in granted) if (granted.hasOwnProperty(g) && this.channels[g]) this.granted_[g] = true;
     this.token_ = answer.token;
     if (this.client_) this.client_.token = answer.token;
+    // Laravel's channel_data for a presence channel: the page's own user.
+    var asked = this.channels[name];
+    if (granted[name] && asked && asked.identify_) asked.identify_(answer.channel_data);
     // A channel held before and left out now: its callback refuses it today.
     for (var j = 0; j < before.length; j++) if (!granted[before[j]]) this.refused_(before[j], 403, '');
     if (granted[name] && this.channels[name] && !this.has_(name)) this.follow_(name);

@@ -142,6 +142,42 @@ const cases = {
     e.disconnect();
   },
 
+  // The page's own user (the auth answer's channel_data) is in every list
+  // here() gets, also when the gateway's lacks it (before its own join
+  // has come), and its own joins and leaves call nothing, as with Pusher.
+  async 'presence-own-user'() {
+    const e = await echo();
+    const calls = [];
+    const chat = e.join('chat.1')
+      .here((members) => calls.push(['here', members]))
+      .joining((m) => calls.push(['joining', m]))
+      .leaving((m) => calls.push(['leaving', m]));
+    const auth = await next('the auth', isAuth);
+    auth.respond(200, { token: 'T1', channels: ['presence-chat.1'], expires_in: 3600,
+      channel_data: { user_id: 7, user_info: { id: 7, name: 'Ann' } } });
+    let p = await poll('the first poll');
+    p.respond(200, { cursor: 'c1', messages: [
+      { channel: 'presence-chat.1', id: 'i1', presence: 'here', members: [{ user: '8', info: { name: 'Bob' } }] }] });
+    p = await poll('the second poll', (x) => x.params.get('since') === 'c1');
+    p.respond(200, { cursor: 'c2', messages: [
+      { channel: 'presence-chat.1', id: 'i2', presence: 'join', user: '7', info: { id: 7, name: 'Ann' } },
+      { channel: 'presence-chat.1', id: 'i3', presence: 'join', user: '9', info: { name: 'Carl' } },
+      { channel: 'presence-chat.1', id: 'i4', presence: 'leave', user: '7' }] });
+    p = await poll('the third poll', (x) => x.params.get('since') === 'c2');
+    // After a gap (a Redis restart that lost the members, say), a list
+    // without the page's user again.
+    p.respond(200, { cursor: 'c3', gaps: ['presence-chat.1'], messages: [
+      { channel: 'presence-chat.1', id: 'i5', presence: 'here', members: [{ user: '9', info: { name: 'Carl' } }] },
+      { channel: 'presence-chat.1', id: 'i6', presence: 'join', user: '7', info: { id: 7, name: 'Ann' } }] });
+    await poll('the fourth poll', (x) => x.params.get('since') === 'c3');
+    const ann = { id: 7, name: 'Ann' }, bob = { name: 'Bob' }, carl = { name: 'Carl' };
+    same(calls, [['here', [bob, ann]], ['joining', carl], ['here', [carl, ann]]], 'presence callbacks');
+    const late = [];
+    chat.here((members) => late.push(members));
+    same(late, [[carl, ann]], 'a late here()');
+    e.disconnect();
+  },
+
   // Event names, toOthers and leave on canned answers.
   async events() {
     const e = await echo();

@@ -23,6 +23,15 @@ async function until(what, fn, ms = 15000) {
   }
 }
 
+// Fails if `fn` turns true within `ms`: for what must not happen.
+async function never(what, fn, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await fn()) throw new Error(what);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 function same(got, want, what) {
   check(JSON.stringify(got) === JSON.stringify(want),
     what + ': got ' + JSON.stringify(got) + ', want ' + JSON.stringify(want));
@@ -30,12 +39,16 @@ function same(got, want, what) {
 
 const record = (page) => page.evaluate(() => window.record);
 
-// A page logged in as `user` (none: a guest), its comet requests recorded.
-async function open(context, user) {
+// A page logged in as `user` (none: a guest), its comet requests recorded;
+// `transport` the CometClient's (default 'auto': SSE in Chromium).
+async function open(context, user, transport) {
   const page = await context.newPage();
   page.urls = [];
   page.on('request', (r) => { if (r.url().includes('/comet/')) page.urls.push(r.url()); });
-  await page.goto(new URL('/echo.html' + (user ? '?user=' + user : ''), base).href);
+  const query = new URLSearchParams();
+  if (user) query.set('user', user);
+  if (transport) query.set('transport', transport);
+  await page.goto(new URL('/echo.html?' + query, base).href);
   await until('the page to load', () => page.evaluate(() => window.ready === true));
   return page;
 }
@@ -132,6 +145,69 @@ const cases = {
     });
     same((await record(a)).events.map((e) => e[2]).sort(), ['all', 'all-private'], 'the sending page');
   },
+
+  // Echo.join('chat.1') (the gateway runs with --presence 'presence-*'):
+  // here() lists who is there, the page's own user included; joining()
+  // comes once per user (a second tab is none), leaving() once its last tab
+  // has gone, a grace later; each member is what the app's presence
+  // callback returned. A user the callback refuses gets 403 and never
+  // appears. listen() gets the app's events on the presence channel.
+  async presence(context, transport) {
+    const info = (id) => ({ id, name: 'User ' + id });
+    const calls = async (page) => (await record(page)).presence;
+    const ann = await open(context, '7', transport);
+    await follow(ann, ['presence-chat.1', 'OrderShipped']);
+    await until("user 7's here", async () => (await calls(ann)).length > 0);
+    same(await calls(ann), [['here', [info('7')]]], "user 7's here");
+
+    const bob1 = await open(context, '8', transport);
+    await follow(bob1, ['presence-chat.1', 'OrderShipped']);
+    await until("user 8's here", async () => (await calls(bob1)).length > 0);
+    same(await calls(bob1), [['here', [info('7'), info('8')]]], "user 8's here");
+    await until("user 8's join in user 7's page", async () => (await calls(ann)).length > 1);
+    same(await calls(ann), [['here', [info('7')]], ['joining', info('8')]], 'user 7 after user 8 came');
+
+    const bob2 = await open(context, '8', transport);
+    await follow(bob2, ['presence-chat.1', 'OrderShipped']);
+    await until("the here of user 8's second tab", async () => (await calls(bob2)).length > 0);
+    same(await calls(bob2), [['here', [info('7'), info('8')]]], "the here of user 8's second tab");
+
+    const carl = await open(context, '9', transport);
+    const auth = carl.waitForResponse((r) => r.url().endsWith('/broadcasting/auth'));
+    await carl.evaluate(() => window.follow('presence-chat.1', 'OrderShipped'));
+    same((await auth).status(), 403, '/broadcasting/auth for user 9');
+    await until('the refusal in the page', async () => (await record(carl)).errors.length === 1);
+    same((await record(carl)).errors, [['presence-chat.1', 403]], "user 9's errors");
+    const direct = await carl.evaluate(async () => {
+      const r = await fetch('/comet/poll?channel=presence-chat.1&timeout=0');
+      return [r.status, (await r.json()).error];
+    });
+    same(direct, [403, 'token_required'], 'a poll on the presence channel without a token');
+
+    await fire(ann, { event: 'shipped', channel: 'presence-chat.1', text: 'c1' });
+    for (const [page, who] of [[ann, 'user 7'], [bob1, 'user 8'], [bob2, "user 8's second tab"]]) {
+      same(await events(page, 1), [['presence-chat.1', 'OrderShipped', 'c1']], 'events of ' + who);
+    }
+
+    // One of user 8's tabs closes: the other keeps user 8 there (three
+    // graces without a leave).
+    await bob1.close();
+    await never('user 8 left with a tab open', async () => (await calls(ann)).length > 2, 3000);
+    const closed = Date.now();
+    await bob2.close();
+    await until("user 8's leave", async () => (await calls(ann)).length > 2);
+    const after = Date.now() - closed;
+    same(await calls(ann), [['here', [info('7')]], ['joining', info('8')], ['leaving', info('8')]],
+      "user 7's presence callbacks");
+    check(after >= 1000, 'user 8 left ' + after + ' ms after its last tab closed, before the grace');
+    same(await calls(carl), [], "user 9's presence callbacks");
+    const used = await ann.evaluate(() => window.Echo.connector.client_.transport);
+    check(!transport || used === transport, 'the pages used ' + used);
+    console.log("user 8's leave came " + after + ' ms after its last tab closed (' + used + ')');
+  },
+
+  // The same with long polls.
+  'presence-longpoll': (context) => cases.presence(context, 'longpoll'),
 
   // leave(): the page's requests stop naming the channel, and what is
   // fired on it no longer reaches the page; the channel it kept still does.

@@ -49,6 +49,13 @@ TEST(LaravelEcho, PresenceEntriesMapToHereJoiningLeaving) {
   run_connector_case("presence");
 }
 
+// The page's own user (the auth answer's channel_data) is in each list
+// here() gets, also before its own join has come; its own joins and leaves
+// call nothing.
+TEST(LaravelEcho, PresenceListsIncludeThePagesOwnUser) {
+  run_connector_case("presence-own-user");
+}
+
 // Laravel's event names (namespaced, '.'-prefixed, listenToAll), an event
 // carrying this page's socket id dropped, stopListening, leave.
 TEST(LaravelEcho, EventNamesToOthersAndLeave) {
@@ -70,11 +77,13 @@ class Laravel : public ::testing::Test {
     const int fpm_port = free_tcp_port();
     StackOptions o;
     // Laravel's redis connection prefix; access control on, the app's public
-    // channels open.
+    // channels open, its presence channels with a short grace.
     o.gateway_args = {"--prefix",         "laravel_database_",
                       "--token-secret",   kSecret,
                       "--public-channel", "orders",
-                      "--public-channel", "news"};
+                      "--public-channel", "news",
+                      "--presence",       "presence-*",
+                      "--presence-grace", "1"};
     o.nginx_locations = laravel_locations(fpm_port);
     stack_ = std::make_unique<Stack>(o);
     const std::string dir = stack_->dir().subdir("fpm");
@@ -121,6 +130,22 @@ TEST_F(Laravel, PrivateChannelOnlyForTheUserTheCallbackAllows) {
 // receive its own event, on public and private channels; another page does.
 TEST_F(Laravel, ToOthersSkipsTheSendingPage) {
   run_case("to-others");
+}
+
+// Echo.join(c) on a presence channel of the app: here() lists who is
+// there, the page's own user included; joining() once per user, however
+// many tabs; leaving() once the user's last tab has closed, after the
+// grace; members as the presence callback returned them; a user the
+// callback refuses gets 403 and never appears; listen() gets the app's
+// events broadcast on a PresenceChannel.
+TEST_F(Laravel, PresenceChannelHereJoiningLeaving) {
+  run_case("presence");
+}
+
+// The same with long polls (the pages above use SSE): a closed tab's
+// parked poll ends the user's request there as a stream's end does.
+TEST_F(Laravel, PresenceChannelHereJoiningLeavingLongPoll) {
+  run_case("presence-longpoll");
 }
 
 // Echo.leave(c) stops delivery on c; the other channel goes on.

@@ -4,6 +4,7 @@ namespace App\Events;
 
 use Illuminate\Broadcasting\Channel;
 use Illuminate\Broadcasting\InteractsWithSockets;
+use Illuminate\Broadcasting\PresenceChannel;
 use Illuminate\Broadcasting\PrivateChannel;
 use Illuminate\Contracts\Broadcasting\ShouldBroadcastNow;
 
@@ -25,6 +26,9 @@ class OrderShipped implements ShouldBroadcastNow
     {
         if (strpos($this->channel, 'private-') === 0) {
             return new PrivateChannel(substr($this->channel, strlen('private-')));
+        }
+        if (strpos($this->channel, 'presence-') === 0) {
+            return new PresenceChannel(substr($this->channel, strlen('presence-')));
         }
         return new Channel($this->channel);
     }

@@ -27,7 +27,8 @@ class AppServiceProvider extends ServiceProvider
 
         // Fires an event: event=shipped (App\Events\OrderShipped) or
         // event=paid (broadcastAs 'invoice.paid'), on channel (a public
-        // name or private-...), to everyone or, with others=1, toOthers().
+        // name, private-... or presence-...), to everyone or, with
+        // others=1, toOthers().
         Route::post('/fire', function (Request $request) {
             $class = $request->input('event') === 'paid' ? InvoicePaid::class : OrderShipped::class;
             $pending = broadcast(new $class((string) $request->input('channel'), (string) $request->input('text')));
