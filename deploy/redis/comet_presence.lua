@@ -13,10 +13,12 @@
 --   <prefix>{NAME}:presence:v     the version: every join and leave takes
 --                                 the next one
 -- A user is a member from the refresh that adds it until the sweep that
--- finds its expiry passed: each gateway refreshes the users it holds (with
--- now + grace while they have a request there, last end + grace after),
--- and any gateway may sweep. A function runs atomically, so each join and
--- each leave happens once, whichever gateways race.
+-- finds its expiry passed: each gateway refreshes the users it holds (for
+-- a grace while they have a request there, until a grace after their last
+-- request ended), and any gateway may sweep. A function runs atomically, so
+-- each join and each leave happens once, whichever gateways race. Times are
+-- Redis's own clock (TIME): the gateways pass durations, so their clocks
+-- need not agree.
 --
 -- Each join and leave is PUBLISHed on "<prefix>#presence:NAME", in the
 -- pub/sub stream every gateway hears, as
@@ -27,6 +29,12 @@
 
 -- The next version. A lost key starts again above every version it
 -- handed out (from the clock), so that versions only grow.
+-- Redis's clock, in ms.
+local function clock()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
 local function next_version(key, now)
   local v = redis.call('INCR', key)
   if v == 1 then
@@ -41,8 +49,8 @@ local function keep(keys, until_ms, now)
   for i = 1, 4 do redis.call('PEXPIRE', keys[i], ttl) end
 end
 
--- The earliest time a sweep has something to do, or -1.
-local function next_due(keys)
+-- In how many ms a sweep has something to do (0: now), or -1 (never).
+local function next_due(keys, now)
   local due = -1
   for _, k in ipairs({keys[1], keys[3]}) do
     local first = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
@@ -51,29 +59,32 @@ local function next_due(keys)
       if due < 0 or t < due then due = t end
     end
   end
-  return due
+  if due < 0 then return -1 end
+  if due < now then return 0 end
+  return math.floor(due - now)
 end
 
 -- FCALL comet_presence_refresh_v1 4 <zset> <info> <gone> <version>
---       <event channel> <now ms> <delay ms> <quiet> {<user> <expiry ms> <info>}...
+--       <event channel> <delay ms> <quiet> {<user> <ms> <info>}...
 --
--- Makes each user a member until at least its expiry. A user not a
--- member yet joins: its info is stored and its join published. Returns
--- { next sweep due, webhook event name, user, ... } ("" for the user of a
--- channel event). <quiet> "1": the caller held these users before Redis
+-- Makes each user a member for at least <ms> more. A user not a member
+-- yet joins: its info is stored and its join published. Returns
+-- { ms until a sweep is due, webhook event name, user, ... } ("" for the
+-- user of a channel event). <quiet> "1": the caller held these users before Redis
 -- lost them (a restart): their joins are published (every gateway's list
 -- must have them) but cause no webhook event.
 local function refresh(keys, args)
   local zset, info, gone = keys[1], keys[2], keys[3]
-  local channel, now, delay = args[1], tonumber(args[2]), tonumber(args[3])
-  local quiet = args[4] == '1'
+  local channel, delay = args[1], tonumber(args[2])
+  local quiet = args[3] == '1'
+  local now = clock()
   local was_empty = redis.call('ZCARD', zset) == 0 and redis.call('ZCARD', gone) == 0
   local out = {0}
   local latest = now
-  for i = 5, #args, 3 do
-    local user, expiry, data = args[i], tonumber(args[i + 1]), args[i + 2]
+  for i = 4, #args, 3 do
+    local user, expiry, data = args[i], now + tonumber(args[i + 1]), args[i + 2]
     if expiry > latest then latest = expiry end
-    if redis.call('ZADD', zset, 'GT', 'CH', args[i + 1], user) == 1 and
+    if redis.call('ZADD', zset, 'GT', 'CH', string.format('%d', expiry), user) == 1 and
         redis.call('HEXISTS', info, user) == 0 then
       -- Added (CH also counts a raised score: HEXISTS tells them apart,
       -- every member has its info field, "" for none).
@@ -92,22 +103,23 @@ local function refresh(keys, args)
     table.insert(out, 2, 'channel_occupied')
   end
   keep(keys, latest + delay, now)
-  out[1] = next_due(keys)
+  out[1] = next_due(keys, now)
   return out
 end
 
 -- FCALL comet_presence_sweep_v1 4 <zset> <info> <gone> <version>
---       <event channel> <now ms> <delay ms>
+--       <event channel> <delay ms>
 --
 -- Users whose expiry has passed leave (published); those gone for <delay>
 -- without coming back are returned as member_removed, and the channel as
 -- channel_vacated when nobody is left. Same reply as refresh. At most 1,000
--- of each per call: the reply's due time is then now, to call again.
+-- of each per call: the reply's due time is then 0, to call again.
 local function sweep(keys, args)
   local zset, info, gone = keys[1], keys[2], keys[3]
-  local channel, now, delay = args[1], tonumber(args[2]), tonumber(args[3])
+  local channel, delay = args[1], tonumber(args[2])
+  local now = clock()
   local out = {0}
-  local expired = redis.call('ZRANGEBYSCORE', zset, '-inf', now, 'LIMIT', 0, 1000)
+  local expired = redis.call('ZRANGEBYSCORE', zset, '-inf', string.format('%d', now), 'LIMIT', 0, 1000)
   for _, user in ipairs(expired) do
     redis.call('ZREM', zset, user)
     redis.call('HDEL', info, user)
@@ -115,7 +127,7 @@ local function sweep(keys, args)
     local v = next_version(keys[4], now)
     redis.call('PUBLISH', channel, v .. ':l:' .. #user .. ':' .. user)
   end
-  local due = redis.call('ZRANGEBYSCORE', gone, '-inf', now, 'LIMIT', 0, 1000)
+  local due = redis.call('ZRANGEBYSCORE', gone, '-inf', string.format('%d', now), 'LIMIT', 0, 1000)
   for _, user in ipairs(due) do
     redis.call('ZREM', gone, user)
     out[#out + 1] = 'member_removed'
@@ -125,8 +137,8 @@ local function sweep(keys, args)
     out[#out + 1] = 'channel_vacated'
     out[#out + 1] = ''
   end
-  out[1] = next_due(keys)
-  if #expired == 1000 or #due == 1000 then out[1] = now end
+  out[1] = next_due(keys, now)
+  if #expired == 1000 or #due == 1000 then out[1] = 0 end
   return out
 end
 

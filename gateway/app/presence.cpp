@@ -175,7 +175,7 @@ void Presence::tick() {
   }
   for (auto& channel : book_.sweeps_due(now)) {
     const bool sent = redis_.presence_sweep(
-        channel, now, delay, [this, life = life_.watch(), channel, retry_at](auto o) {
+        channel, delay, [this, life = life_.watch(), channel, retry_at](auto o) {
           if (life.alive()) outcome(channel, std::move(o), retry_at);
         });
     if (!sent) book_.sweep_due(channel, retry_at);
@@ -195,7 +195,7 @@ void Presence::outcome(const std::string& channel, std::optional<PresenceOutcome
     schedule();
     return;
   }
-  book_.sweep_due(channel, o->next_due);
+  book_.sweep_due(channel, o->due_in < 0 ? -1 : wall_now() + o->due_in);
   for (const auto& change : o->changes) {
     log_.log(LogLevel::debug, "presence",
              change.name + " " + channel + (change.user.empty() ? "" : " " + change.user));

@@ -62,7 +62,7 @@ std::optional<PresenceOutcome> parse_presence_outcome(const redisReply& reply) {
     return std::nullopt;
   }
   PresenceOutcome out;
-  out.next_due = reply.element[0]->integer;
+  out.due_in = reply.element[0]->integer;
   for (std::size_t i = 1; i + 1 < reply.elements; i += 2) {
     std::string_view name, user;
     if (!text_of(reply.element[i], name) || !text_of(reply.element[i + 1], user)) {

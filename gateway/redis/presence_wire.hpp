@@ -21,14 +21,14 @@ std::optional<PresenceEvent> parse_presence_event(std::string_view payload);
 
 // What a refresh or a sweep changed that the application hears of by
 // webhook (channel_occupied, member_added, member_removed,
-// channel_vacated; `user` empty for a channel's), and when the channel is
-// next due a sweep (-1: nothing left to sweep).
+// channel_vacated; `user` empty for a channel's), and in how many ms the
+// channel is next due a sweep (-1: nothing left to sweep).
 struct PresenceOutcome {
   struct Change {
     std::string name;
     std::string user;
   };
-  WallMs next_due = -1;
+  WallMs due_in = -1;
   std::vector<Change> changes;
 };
 std::optional<PresenceOutcome> parse_presence_outcome(const redisReply& reply);

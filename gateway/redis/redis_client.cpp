@@ -389,23 +389,24 @@ bool RedisClient::publish(std::string_view channel, std::string_view payload, bo
 }
 bool RedisClient::presence_refresh(const PresenceRefresh& refresh, WallMs now, WallMs delay_ms,
                                    std::function<void(std::optional<PresenceOutcome>)> done) {
-  std::vector<std::string> args{std::to_string(now), std::to_string(delay_ms),
-                                refresh.quiet ? "1" : "0"};
-  args.reserve(3 + 3 * refresh.entries.size());
+  // Durations, not times: Redis keeps its own clock (TIME), so the
+  // gateways' clocks need not agree.
+  std::vector<std::string> args{std::to_string(delay_ms), refresh.quiet ? "1" : "0"};
+  args.reserve(2 + 3 * refresh.entries.size());
   for (const auto& e : refresh.entries) {
     args.push_back(e.user);
-    args.push_back(std::to_string(e.expiry));
+    args.push_back(std::to_string(std::max<WallMs>(0, e.expiry - now)));
     args.push_back(e.info);
   }
   return impl_->presence_call<PresenceOutcome>("comet_presence_refresh_v1", refresh.channel,
                                                std::move(args), &parse_presence_outcome,
                                                std::move(done));
 }
-bool RedisClient::presence_sweep(std::string_view channel, WallMs now, WallMs delay_ms,
+bool RedisClient::presence_sweep(std::string_view channel, WallMs delay_ms,
                                  std::function<void(std::optional<PresenceOutcome>)> done) {
   return impl_->presence_call<PresenceOutcome>("comet_presence_sweep_v1", channel,
-                                               {std::to_string(now), std::to_string(delay_ms)},
-                                               &parse_presence_outcome, std::move(done));
+                                               {std::to_string(delay_ms)}, &parse_presence_outcome,
+                                               std::move(done));
 }
 bool RedisClient::presence_members(std::string_view channel,
                                    std::function<void(std::optional<PresenceSnapshot>)> done) {

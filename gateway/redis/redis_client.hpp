@@ -113,13 +113,14 @@ class RedisClient {
   // Presence channels (deploy/redis/comet_presence.lua), on the command
   // connection; `done` runs exactly once, from a fresh stack, with nullopt
   // on any failure; false (and `done` never runs) when the command
-  // connection is not ready. Times are the wall clock's ms; `delay_ms` is
-  // how long a member that left stays "gone" before member_removed.
-  // Keeps `refresh`'s users members until their expiry.
+  // connection is not ready. `delay_ms` is how long a member that left
+  // stays "gone" before member_removed.
+  // Keeps `refresh`'s users members until their expiry (wall clock ms,
+  // sent as durations from `now`: Redis counts on its own clock).
   bool presence_refresh(const PresenceRefresh& refresh, WallMs now, WallMs delay_ms,
                         std::function<void(std::optional<PresenceOutcome>)> done);
-  // Lets the members whose expiry has passed leave.
-  bool presence_sweep(std::string_view channel, WallMs now, WallMs delay_ms,
+  // Lets the members whose expiry has passed (on Redis's clock) leave.
+  bool presence_sweep(std::string_view channel, WallMs delay_ms,
                       std::function<void(std::optional<PresenceOutcome>)> done);
   // The member list, with its version.
   bool presence_members(std::string_view channel,
