@@ -81,20 +81,32 @@ local function refresh(keys, args)
   local was_empty = redis.call('ZCARD', zset) == 0 and redis.call('ZCARD', gone) == 0
   local out = {0}
   local latest = now
-  for i = 4, #args, 3 do
-    local user, expiry, data = args[i], now + tonumber(args[i + 1]), args[i + 2]
-    if expiry > latest then latest = expiry end
-    if redis.call('ZADD', zset, 'GT', 'CH', string.format('%d', expiry), user) == 1 and
-        redis.call('HEXISTS', info, user) == 0 then
-      -- Added (CH also counts a raised score: HEXISTS tells them apart,
-      -- every member has its info field, "" for none).
-      redis.call('HSET', info, user, data)
-      local back = redis.call('ZREM', gone, user) == 1
-      local v = next_version(keys[4], now)
-      redis.call('PUBLISH', channel, v .. ':j:' .. #user .. ':' .. user .. data)
-      if not back and not quiet then
-        out[#out + 1] = 'member_added'
-        out[#out + 1] = user
+  -- In slices of 1,000 users, two calls each (ZMSCORE tells who is new,
+  -- one ZADD GT raises every expiry), so that the cost per member is the
+  -- work Redis does for it, not a call: unpack() of more than a few
+  -- thousand values would overflow Lua's stack anyway.
+  for first = 4, #args, 3000 do
+    local users, scores = {}, {}
+    for i = first, math.min(first + 2999, #args), 3 do
+      local expiry = now + tonumber(args[i + 1])
+      if expiry > latest then latest = expiry end
+      users[#users + 1] = args[i]
+      scores[#scores + 1] = string.format('%d', expiry)
+      scores[#scores + 1] = args[i]
+    end
+    local old = redis.call('ZMSCORE', zset, unpack(users))
+    redis.call('ZADD', zset, 'GT', unpack(scores))
+    for j, user in ipairs(users) do
+      if not old[j] then
+        local data = args[first + 3 * (j - 1) + 2]
+        redis.call('HSET', info, user, data)
+        local back = redis.call('ZREM', gone, user) == 1
+        local v = next_version(keys[4], now)
+        redis.call('PUBLISH', channel, v .. ':j:' .. #user .. ':' .. user .. data)
+        if not back and not quiet then
+          out[#out + 1] = 'member_added'
+          out[#out + 1] = user
+        end
       end
     end
   end

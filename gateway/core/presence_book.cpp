@@ -6,19 +6,13 @@ namespace comet {
 
 PresenceBook::PresenceBook(PresenceOptions options) : options_(options) {}
 
-void PresenceBook::refresh_at(const std::string& channel, Channel& c, WallMs at) {
-  refresh_due_.erase({c.next_refresh, channel});
-  c.next_refresh = at;
-  refresh_due_.emplace(at, channel);
-}
-
 void PresenceBook::begin(std::string_view channel, std::string_view user, std::string_view info,
                          WallMs now) {
   auto c = held_.find(channel);
   if (c == held_.end()) {
     c = held_.emplace(std::string(channel), Channel{}).first;
-    c->second.next_refresh = now;
-    refresh_due_.emplace(now, c->first);
+    c->second.next_refresh = now + std::max<WallMs>(1, options_.grace_ms / 3);
+    refresh_due_.emplace(c->second.next_refresh, c->first);
   }
   auto u = c->second.users.find(user);
   if (u == c->second.users.end()) {
@@ -28,7 +22,12 @@ void PresenceBook::begin(std::string_view channel, std::string_view user, std::s
     if (pu == per_user_.end()) pu = per_user_.emplace(std::string(user), 0).first;
     ++pu->second;
     // A user new here is refreshed at once: its join should not wait.
-    if (c->second.next_refresh > now) refresh_at(c->first, c->second, now);
+    Channel& ch = c->second;
+    ch.fresh.emplace_back(user);
+    if (!ch.fresh_at) {
+      ch.fresh_at = now;
+      fresh_due_.emplace(now, c->first);
+    }
   }
   ++u->second.active;
   u->second.info.assign(info);
@@ -57,20 +56,24 @@ void PresenceBook::end(std::string_view channel, std::string_view user, WallMs n
   if (--u->second.active == 0) u->second.last_end = now;
 }
 
-std::vector<PresenceRefresh> PresenceBook::refreshes_due(WallMs now) {
-  std::vector<PresenceRefresh> out;
-  const WallMs interval = std::max<WallMs>(1, options_.grace_ms / 3);
-  while (!refresh_due_.empty() && refresh_due_.begin()->first <= now) {
-    const std::string name = refresh_due_.begin()->second;
-    refresh_due_.erase(refresh_due_.begin());
-    auto c = held_.find(name);
-    Channel& ch = c->second;
-    PresenceRefresh loud{name, false, {}};
-    PresenceRefresh quiet{name, true, {}};
+void PresenceBook::refresh_users(const std::string& name, Channel& ch,
+                                 const std::vector<std::string>* users, WallMs now,
+                                 std::vector<PresenceRefresh>& out) {
+  PresenceRefresh loud{name, false, {}};
+  PresenceRefresh quiet{name, true, {}};
+  auto add = [&](const std::string& user, const Hold& h) {
+    const WallMs expiry = h.active > 0 ? now + options_.grace_ms : h.last_end + options_.grace_ms;
+    (h.quiet ? quiet : loud).entries.push_back({user, expiry, h.info});
+  };
+  if (users != nullptr) {
+    for (const auto& user : *users) {
+      auto u = ch.users.find(user);
+      if (u != ch.users.end()) add(u->first, u->second);
+    }
+  } else {
     for (auto u = ch.users.begin(); u != ch.users.end();) {
-      Hold& h = u->second;
-      const WallMs expiry = h.active > 0 ? now + options_.grace_ms : h.last_end + options_.grace_ms;
-      if (h.active == 0 && expiry <= now) {
+      const Hold& h = u->second;
+      if (h.active == 0 && h.last_end + options_.grace_ms <= now) {
         // Its last refresh (within a third of the grace after its end)
         // carried this expiry already: Redis lets it go from here.
         --holds_;
@@ -79,17 +82,41 @@ std::vector<PresenceRefresh> PresenceBook::refreshes_due(WallMs now) {
         u = ch.users.erase(u);
         continue;
       }
-      (h.quiet ? quiet : loud).entries.push_back({u->first, expiry, h.info});
+      add(u->first, h);
       ++u;
     }
-    if (!quiet.entries.empty()) out.push_back(std::move(quiet));
-    if (!loud.entries.empty()) out.push_back(std::move(loud));
+  }
+  if (!quiet.entries.empty()) out.push_back(std::move(quiet));
+  if (!loud.entries.empty()) out.push_back(std::move(loud));
+}
+
+std::vector<PresenceRefresh> PresenceBook::refreshes_due(WallMs now) {
+  std::vector<PresenceRefresh> out;
+  const WallMs interval = std::max<WallMs>(1, options_.grace_ms / 3);
+  while (!refresh_due_.empty() && refresh_due_.begin()->first <= now) {
+    const std::string name = refresh_due_.begin()->second;
+    refresh_due_.erase(refresh_due_.begin());
+    auto c = held_.find(name);
+    Channel& ch = c->second;
+    // Every user: the fresh ones with them.
+    if (ch.fresh_at) fresh_due_.erase({*ch.fresh_at, name});
+    ch.fresh.clear();
+    ch.fresh_at.reset();
+    refresh_users(name, ch, nullptr, now, out);
     if (ch.users.empty()) {
       held_.erase(c);
       continue;
     }
     ch.next_refresh = now + interval;
     refresh_due_.emplace(ch.next_refresh, name);
+  }
+  while (!fresh_due_.empty() && fresh_due_.begin()->first <= now) {
+    const std::string name = fresh_due_.begin()->second;
+    fresh_due_.erase(fresh_due_.begin());
+    Channel& ch = held_.find(name)->second;
+    refresh_users(name, ch, &ch.fresh, now, out);
+    ch.fresh.clear();
+    ch.fresh_at.reset();
   }
   return out;
 }
@@ -105,7 +132,11 @@ void PresenceBook::refreshed(const PresenceRefresh& r) {
 }
 
 WallMs PresenceBook::next_refresh() const {
-  return refresh_due_.empty() ? -1 : refresh_due_.begin()->first;
+  WallMs next = refresh_due_.empty() ? -1 : refresh_due_.begin()->first;
+  if (!fresh_due_.empty() && (next < 0 || fresh_due_.begin()->first < next)) {
+    next = fresh_due_.begin()->first;
+  }
+  return next;
 }
 
 std::size_t PresenceBook::users_held() const {

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -77,8 +78,9 @@ class PresenceBook {
   // A request of `user` on `channel` began / ended.
   void begin(std::string_view channel, std::string_view user, std::string_view info, WallMs now);
   void end(std::string_view channel, std::string_view user, WallMs now);
-  // The refreshes due at `now` (a channel with a new user is due at once),
-  // and forgets users whose grace has passed.
+  // The refreshes due at `now`: every user of a channel every third of the
+  // grace, and a channel's new users at once (on their own), and forgets
+  // users whose grace has passed.
   std::vector<PresenceRefresh> refreshes_due(WallMs now);
   // Redis answered `r`: its users are no longer quiet (a quiet refresh that
   // fails is sent quiet again).
@@ -130,11 +132,19 @@ class PresenceBook {
   };
   struct Channel {
     std::map<std::string, Hold, std::less<>> users;
-    WallMs next_refresh = 0;
+    WallMs next_refresh = 0;  // every user's
+    // Users new since the last refresh, refreshed on their own at once (a
+    // join costs Redis the new users, not the channel's every member).
+    std::vector<std::string> fresh;
+    std::optional<WallMs> fresh_at;  // when they are due (in fresh_due_)
   };
+  // The refresh of `users` of `ch` at `now` (split into quiet and loud),
+  // appended to `out`; with `users` null, of every user, forgetting those
+  // whose grace has passed.
+  void refresh_users(const std::string& name, Channel& ch, const std::vector<std::string>* users,
+                     WallMs now, std::vector<PresenceRefresh>& out);
   // (time, channel): what is due first is found without a scan.
   using Due = std::set<std::pair<WallMs, std::string>, std::less<>>;
-  void refresh_at(const std::string& channel, Channel& c, WallMs at);
   struct List {
     bool ready = false;
     bool overflow = false;
@@ -150,6 +160,7 @@ class PresenceBook {
   std::size_t holds_ = 0;                                     // pairs in held_
   std::map<std::string, std::size_t, std::less<>> per_user_;  // user -> channels held
   Due refresh_due_;  // (next_refresh, channel) of every held_ channel
+  Due fresh_due_;    // (fresh_at, channel) of channels with fresh users
   std::map<std::string, WallMs, std::less<>> sweeps_;
   Due sweep_due_;  // (due, channel) of every sweeps_ entry
   std::map<std::string, List, std::less<>> lists_;

@@ -51,6 +51,22 @@ TEST(PresenceBook, AUserEndsAGraceAfterItsLastClientAndIsThenForgotten) {
   EXPECT_EQ(b.next_refresh(), -1);
 }
 
+TEST(PresenceBook, AJoinRefreshesTheNewUsersAloneNotTheChannel) {
+  PresenceBook b(PresenceOptions{3000});
+  for (int i = 0; i < 100; ++i) b.begin("c", "u" + std::to_string(i), "", 0);
+  EXPECT_EQ(b.refreshes_due(0).at(0).entries.size(), 100u);  // one refresh for the burst
+  b.begin("c", "new", "", 500);
+  EXPECT_EQ(b.next_refresh(), 500);
+  auto r = b.refreshes_due(500);
+  ASSERT_EQ(r.size(), 1u);
+  ASSERT_EQ(r[0].entries.size(), 1u);
+  EXPECT_EQ(r[0].entries[0].user, "new");
+  EXPECT_EQ(r[0].entries[0].expiry, 3500);
+  // Every user, on the schedule.
+  EXPECT_EQ(b.next_refresh(), 1000);
+  EXPECT_EQ(b.refreshes_due(1000).at(0).entries.size(), 101u);
+}
+
 TEST(PresenceBook, AUserBackWithinTheGraceStaysHeld) {
   PresenceBook b(PresenceOptions{3000});
   b.begin("c", "ann", "", 0);
@@ -65,18 +81,23 @@ TEST(PresenceBook, UsersHeldAcrossALostLinkAreRefreshedQuietlyUntilAnswered) {
   b.begin("c", "ann", "", 0);
   b.refreshes_due(0);
   b.link_lost();
-  b.begin("c", "bob", "", 10);  // new since: not quiet
+  b.begin("c", "bob", "", 10);  // new since: not quiet, and refreshed alone
   auto r = b.refreshes_due(10);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_FALSE(r[0].quiet);
+  EXPECT_EQ(r[0].entries.size(), 1u);
+  EXPECT_EQ(r[0].entries.at(0).user, "bob");
+  r = b.refreshes_due(1000);
   ASSERT_EQ(r.size(), 2u);
   EXPECT_TRUE(r[0].quiet);
   EXPECT_EQ(r[0].entries.at(0).user, "ann");
   EXPECT_FALSE(r[1].quiet);
   EXPECT_EQ(r[1].entries.at(0).user, "bob");
   // Not answered (Redis still away): quiet again next time.
-  r = b.refreshes_due(1010);
+  r = b.refreshes_due(2000);
   ASSERT_EQ(r.size(), 2u);
   b.refreshed(r[0]);
-  r = b.refreshes_due(2010);
+  r = b.refreshes_due(3000);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_FALSE(r[0].quiet);
   EXPECT_EQ(r[0].entries.size(), 2u);
