@@ -9,7 +9,7 @@
 //                        [--subscribers 10] [--workers 1] [--gateways 1[,2...]]
 //                        [--systems nchan,comet]
 //   comet_bench gateway  [--parked 100000,1000000] [--idle-seconds 10] [--per-connection 50000]
-//   comet_bench presence [--members 10000] [--join-rate 1000] [--probes 20] [--window 30]
+//   comet_bench presence [--members 10000] [--join-rate 100] [--probes 20] [--window 30]
 //   comet_bench all      (fanout, rate and gateway with their defaults)
 //
 // --gateways: how many comet-gateway processes on the same Redis, each on its

@@ -25,7 +25,7 @@ struct Options {
   double idle_seconds = 10;
   int per_connection = 50000;
   // presence
-  int members = 10000, probes = 20, join_rate = 1000;
+  int members = 10000, probes = 20, join_rate = 100;
   double window = 30;
   bool keep = false;
   int quiet_wait = -1;  // seconds; cap on waiting for idle CPUs (-1: none)

@@ -57,11 +57,14 @@ constexpr std::string_view kTokenSecret = "bench-token-secret-0123456789";
 constexpr std::string_view kHookSecret = "bench-webhook-secret-0123456789";
 const std::string kChannel = "lobby";
 const std::string kPlain = "plain";
-constexpr int kConnsPerGateway = 2;
-// Answers are kept up to this much per request: the cursor is at the
-// start, the joins and leaves watched for come in small answers; a member
-// list ("here") of thousands is cut.
-constexpr std::size_t kKeepBytes = 256 * 1024;
+// 250 users per connection: a member list for each joiner (up to 10,000
+// members, ~40 bytes each) is queued on its connection, and the gateway
+// closes a connection with more than --max-write-queue-bytes queued.
+constexpr int kConnsPerGateway = 20;
+// Answers are kept up to this much per request: the cursor and the status
+// are at the start, and the joins and leaves watched for come in small
+// answers; a member list ("here") of thousands is cut.
+constexpr std::size_t kKeepBytes = 16 * 1024;
 
 struct Member {
   std::size_t conn = 0;
@@ -209,6 +212,7 @@ class Swarm {
     fcgi_request(conns_[x.conn].out, x.id, "/comet/poll", q);
     x.open = true;
     x.body.clear();
+    x.body.shrink_to_fit();
   }
 
   void readable(std::size_t ci) {
@@ -408,11 +412,13 @@ int scenario_presence(const Options& o) {
   Stack st(o);
   st.start_redis();
   WebhookSink hooks;
-  st.start_gateways("unix", 2,
-                    {"--token-secret", std::string(kTokenSecret), "--presence", kChannel,
-                     "--webhook", "http://127.0.0.1:" + std::to_string(hooks.port()) + "/hooks",
-                     "--webhook-secret", std::string(kHookSecret), "--max-requests-per-connection",
-                     "65535", "--max-parked", std::to_string(n + probes + 1000)});
+  st.start_gateways(
+      "unix", 2,
+      {"--token-secret", std::string(kTokenSecret), "--presence", kChannel, "--webhook",
+       "http://127.0.0.1:" + std::to_string(hooks.port()) + "/hooks", "--webhook-secret",
+       std::string(kHookSecret), "--max-requests-per-connection", "65535", "--max-parked",
+       std::to_string(n + probes + 1000), "--max-write-queue-bytes", "268435456",
+       "--max-write-queue-bytes-total", "2147483648"});
   std::vector<std::string> sockets{(st.dir() / "gw.sock").string(),
                                    (st.dir() / "gw-2.sock").string()};
   for (const auto& s : sockets)
@@ -507,10 +513,10 @@ int scenario_presence(const Options& o) {
         return members_now == n && hooks.count("member_added") >= n &&
                Clock::now() - swarm.last_answer > 1s && parked() >= n;
       },
-      300s);
+      180s);
   const Window join = meter.end();
   if (!joined_all)
-    std::printf("  WARNING: joins not complete after 300 s: %lld members, %ld member_added\n",
+    std::printf("  WARNING: joins not complete after 180 s: %lld members, %ld member_added\n",
                 members_now, hooks.count("member_added"));
   const double join_secs = ms_between(join0, Clock::now()) / 1000;
   std::vector<double> added_ms;
@@ -742,6 +748,19 @@ int scenario_presence(const Options& o) {
       hooks.count("member_removed"), hooks.count("channel_vacated"));
   std::printf("  refused answers: %ld%s%s\n", swarm.refused, swarm.refused ? ", the first: " : "",
               swarm.first_refusal.c_str());
+  // A Redis link past its command timeout (3 s) reconnects, and refreshes
+  // lost then let members expire: the logs say whether that happened.
+  for (const char* log : {"comet-gateway.log", "comet-gateway-2.log"}) {
+    std::ifstream in(st.dir() / log);
+    long warnings = 0;
+    std::string first;
+    for (std::string l; std::getline(in, l);) {
+      if (l.find(" warn ") == std::string::npos) continue;
+      if (++warnings == 1) first = l;
+    }
+    std::printf("  %s: %ld warnings%s%s\n", log, warnings, warnings ? ", the first: " : "",
+                first.c_str());
+  }
   fs::create_directories(o.out);
   std::ofstream csv(o.out / "presence.csv");
   csv << "phase,secs,redis_calls,fcall,redis_cpu_ms,net_in,net_out,gw_cpu_ms,answers,client_bytes,"
