@@ -457,10 +457,11 @@ int scenario_presence(const Options& o) {
         first_conn[static_cast<std::size_t>(j % 2)] + kConnsPerGateway, name, token_for(name)));
   }
   Meter meter(redis, st, swarm);
+  // Everyone parked again and nothing answered for a second; false (and
+  // says so) past two minutes.
   auto settle = [&](long want_parked, const char* what) {
-    // Everyone parked again and nothing answered for a second.
     auto last_check = Clock::now() - 1s;
-    if (!swarm.run_until(
+    if (swarm.run_until(
             [&] {
               if (Clock::now() - swarm.last_answer < 1s || Clock::now() - last_check < 250ms)
                 return false;
@@ -468,8 +469,13 @@ int scenario_presence(const Options& o) {
               return parked() >= want_parked;
             },
             120s))
-      die(std::string("timed out settling after ") + what + ": parked " + std::to_string(parked()) +
-          " of " + std::to_string(want_parked));
+      return true;
+    const auto each = st.gateway_metrics("comet_parked_requests");
+    std::printf(
+        "  WARNING: not settled after %s in 120 s: parked %ld + %ld of %ld, %zu requests open, %ld "
+        "answers\n",
+        what, each.at(0), each.at(1), want_parked, swarm.open_requests(), swarm.answers);
+    return false;
   };
   auto steady_window = [&] {
     swarm.run_until([&] { return false; }, 200ms);
@@ -484,7 +490,7 @@ int scenario_presence(const Options& o) {
   std::printf("  plain: %d polls on a plain channel\n", n);
   std::fflush(stdout);
   for (int i = 0; i < n; ++i) swarm.poll(static_cast<std::size_t>(i), kPlain);
-  settle(n, "parking on the plain channel");
+  if (!settle(n, "parking on the plain channel")) die("the plain polls did not park");
   const Window plain = steady_window();
   swarm.close_all();
   wait_for(
@@ -540,6 +546,8 @@ int scenario_presence(const Options& o) {
   for (int k = 0; k < 4; ++k)
     key_bytes[k] = redis.command({"MEMORY", "USAGE", keys[k], "SAMPLES", "0"}).integer;
   const auto users_held = st.gateway_metrics("comet_presence_users");
+  std::vector<long> rss_steady;
+  for (pid_t p : st.gateway_pids()) rss_steady.push_back(rss_kib(p));
 
   // ---- probes: one more user joins, in turn ----
   std::printf("  probes: %d joins with %d members present\n", probes, n);
@@ -582,18 +590,21 @@ int scenario_presence(const Options& o) {
       if (e.name == "member_added" && e.user == swarm.member(pm).user)
         added = ms_between(t0, e.arrived);
     probe_added.push_back(added);
-    settle(n + j + 1, "a probe's join");
+    if (!settle(n + j + 1, "a probe's join")) break;
   }
   watch.clear();
 
   // ---- leaves: the probes end their polls, 250 ms apart ----
-  std::printf("  leaves: the %d probes end their polls\n", probes);
+  // Only the probes that joined (all, unless a join did not settle).
+  probe_ids.resize(probe_last.size());
+  const int np = static_cast<int>(probe_ids.size());
+  std::printf("  leaves: the %d probes end their polls\n", np);
   std::fflush(stdout);
   std::map<std::string, std::size_t> leaving;  // user -> probe index
-  std::vector<Clock::time_point> left(static_cast<std::size_t>(probes));
-  std::vector<std::vector<double>> leave_seen(static_cast<std::size_t>(probes));
+  std::vector<Clock::time_point> left(static_cast<std::size_t>(np));
+  std::vector<std::vector<double>> leave_seen(static_cast<std::size_t>(np));
   std::vector<std::string> leave_watch;
-  for (int j = 0; j < probes; ++j)
+  for (int j = 0; j < np; ++j)
     leave_watch.push_back("\"presence\":\"leave\",\"user\":\"" +
                           swarm.member(probe_ids[static_cast<std::size_t>(j)]).user + "\"");
   long leaves_seen = 0;
@@ -608,7 +619,7 @@ int scenario_presence(const Options& o) {
     }
   };
   for (auto& v : leave_seen) v.assign(static_cast<std::size_t>(n), NAN);
-  for (int j = 0; j < probes; ++j) {
+  for (int j = 0; j < np; ++j) {
     swarm.abort(probe_ids[static_cast<std::size_t>(j)]);
     left[static_cast<std::size_t>(j)] = Clock::now();
     swarm.run_until([&] { return false; }, 250ms);
@@ -620,7 +631,7 @@ int scenario_presence(const Options& o) {
   };
   swarm.run_until(
       [&] {
-        if (leaves_seen < static_cast<long>(n) * probes) return false;
+        if (leaves_seen < static_cast<long>(n) * np) return false;
         for (std::size_t pm : probe_ids)
           if (!removed_of(swarm.member(pm).user)) return false;
         return true;
@@ -629,7 +640,7 @@ int scenario_presence(const Options& o) {
   std::vector<double> leave_last, leave_removed;
   {
     const auto evs = hooks.events();
-    for (int j = 0; j < probes; ++j) {
+    for (int j = 0; j < np; ++j) {
       const Spread s = spread(leave_seen[static_cast<std::size_t>(j)]);
       leave_last.push_back(s.n == static_cast<std::size_t>(n) ? s.max : NAN);
       double removed = NAN;
@@ -724,6 +735,8 @@ int scenario_presence(const Options& o) {
       "B per member\n",
       key_bytes[0], key_bytes[1], key_bytes[2], key_bytes[3],
       static_cast<double>(key_bytes[0] + key_bytes[1] + key_bytes[2] + key_bytes[3]) / n);
+  std::printf("  gateways' RSS at steady state: %ld + %ld KiB\n", rss_steady.at(0),
+              rss_steady.at(1));
   std::printf("  comet_presence_users: %ld + %ld\n", users_held.size() > 0 ? users_held[0] : -1,
               users_held.size() > 1 ? users_held[1] : -1);
   std::printf("  member_added after each user's first poll (ms, p50 / p99 / max): %s\n",
