@@ -9,7 +9,8 @@
 //                        [--subscribers 10] [--workers 1] [--gateways 1[,2...]]
 //                        [--systems nchan,comet]
 //   comet_bench gateway  [--parked 100000,1000000] [--idle-seconds 10] [--per-connection 50000]
-//   comet_bench all      (the three above with their defaults)
+//   comet_bench presence [--members 10000] [--join-rate 100] [--probes 20] [--window 30]
+//   comet_bench all      (fanout, rate and gateway with their defaults)
 //
 // --gateways: how many comet-gateway processes on the same Redis, each on its
 // own socket, all in nginx's comet upstream (round robin); the rate scenario
@@ -27,7 +28,7 @@
 // HTTP POST for nchan's publisher.
 //
 // This file only dispatches: one file per scenario beside it (fanout.cpp,
-// rate.cpp, gateway.cpp), what they share about the systems and the run in
+// rate.cpp, gateway.cpp, presence.cpp), what they share about the systems and the run in
 // stack, systems and publish, and the generic helpers in bench/common/.
 #include <signal.h>
 #include <sys/resource.h>
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
     if (o.mode == "fanout") return scenario_fanout(o);
     if (o.mode == "rate") return scenario_rate(o);
     if (o.mode == "gateway") return scenario_gateway(o);
+    if (o.mode == "presence") return scenario_presence(o);
     if (o.mode == "all") {
       int rc = scenario_fanout(o);
       rc |= scenario_rate(o);

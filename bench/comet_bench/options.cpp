@@ -10,7 +10,7 @@ namespace bench {
 Options parse(int argc, char** argv) {
   Options o;
   if (argc < 2)
-    die("usage: comet_bench fanout|rate|gateway|all [options] (see the header of "
+    die("usage: comet_bench fanout|rate|gateway|presence|all [options] (see the header of "
         "bench/comet_bench/main.cpp)");
   o.mode = argv[1];
   const fs::path self = fs::canonical("/proc/self/exe");
@@ -57,6 +57,14 @@ Options parse(int argc, char** argv) {
       o.idle_seconds = std::stod(v);
     else if (k == "--per-connection")
       o.per_connection = std::min(65535, std::stoi(v));
+    else if (k == "--members")
+      o.members = std::stoi(v);
+    else if (k == "--probes")
+      o.probes = std::min(99, std::stoi(v));
+    else if (k == "--join-rate")
+      o.join_rate = std::max(1, std::stoi(v));
+    else if (k == "--window")
+      o.window = std::stod(v);
     else if (k == "--build")
       o.build = v;
     else if (k == "--root")

@@ -24,6 +24,9 @@ struct Options {
   std::vector<long> parked{100000, 1000000};
   double idle_seconds = 10;
   int per_connection = 50000;
+  // presence
+  int members = 10000, probes = 20, join_rate = 100;
+  double window = 30;
   bool keep = false;
   int quiet_wait = -1;  // seconds; cap on waiting for idle CPUs (-1: none)
   std::string perf;     // perf record -a around each fan-out, to this file prefix

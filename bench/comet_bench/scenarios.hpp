@@ -12,5 +12,7 @@ int scenario_fanout(const Options& o);
 int scenario_rate(const Options& o);
 // comet-gateway alone over multiplexed FastCGI.
 int scenario_gateway(const Options& o);
+// A presence channel's cost: Redis and the gateways, joins, leaves, webhooks.
+int scenario_presence(const Options& o);
 
 }  // namespace bench
