@@ -3,6 +3,12 @@
 export type CometTransportOption = 'auto' | 'sse' | 'longpoll' | 'jsonp';
 export type CometTransport = 'sse' | 'longpoll' | 'jsonp';
 
+/** A member of a presence channel: its user, and its info when the token had one. */
+export interface CometMember {
+  user: string;
+  info?: Record<string, unknown>;
+}
+
 export interface CometMessage {
   channel: string;
   /** Opaque: the Redis stream id of a durable message, else a gateway-specific string. */
@@ -13,7 +19,7 @@ export interface CometMessage {
   bytes?: Uint8Array;
   /** On a presence channel (--presence): 'here' (members), 'join' or 'leave' (user, info). */
   presence?: 'here' | 'join' | 'leave';
-  members?: Array<{ user: string; info?: Record<string, unknown> }>;
+  members?: CometMember[];
   user?: string;
   info?: Record<string, unknown>;
 }
@@ -33,6 +39,12 @@ export interface CometOptions {
   onResponse?: () => void;
   /** The transport in use changed. */
   onTransport?: (transport: CometTransport) => void;
+  /** A presence channel's member list replaced (the gateway's 'here'; with shared, the leader's lists). */
+  onHere?: (channel: string, members: CometMember[]) => void;
+  /** A user not listed joined a presence channel. */
+  onJoin?: (channel: string, member: CometMember) => void;
+  /** A listed user left a presence channel (member as it was listed, with its info). */
+  onLeave?: (channel: string, member: CometMember) => void;
   /** Default 'auto': SSE where EventSource exists, long-poll when it is missing or does not come through. */
   transport?: CometTransportOption;
   /** Where to start: 'earliest', a cursor, or (default) now. */
@@ -82,6 +94,8 @@ export declare class CometClient {
   subscribe(channel: string): void;
   /** With no channel left the client waits for subscribe(). @throws TypeError for a bad channel name, or with shared. */
   unsubscribe(channel: string): void;
+  /** A presence channel's members now, sorted by user (a copy; empty before its first list). */
+  members(channel: string): CometMember[];
   /** The URL of a request to endpoint 'poll' or 'sse' with the client's channels, cursor and token. */
   requestUrl(endpoint: 'poll' | 'sse', extra?: Record<string, string | number>): string;
 }

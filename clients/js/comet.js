@@ -10,6 +10,9 @@
  *     onError: function (err) { ... },      // optional, for display
  *     onResponse: function () { ... },      // optional: a poll answered, a stream opened
  *     onTransport: function (name) { ... }, // optional: 'sse', 'longpoll' or 'jsonp' now
+ *     onHere: function (channel, members) { ... },  // optional, presence channels: the list
+ *     onJoin: function (channel, member) { ... },    // a member came: {user, info}
+ *     onLeave: function (channel, member) { ... },   // a member went
  *     transport: 'auto',                    // 'auto' | 'sse' | 'longpoll' | 'jsonp'
  *     since: 'earliest',                    // optional: also what is still buffered
  *     timeout: 25,                          // seconds per poll
@@ -19,6 +22,7 @@
  *     minBackoff: 1000, maxBackoff: 30000   // ms
  *   });
  *   client.start();  client.subscribe('chat.7');  client.unsubscribe('chat.42');  client.stop();
+ *   client.members('lobby.1');  // a presence channel's members now: [{user, info}, ...]
  *
  * url is the gateway's mount ('/comet/'); a URL ending in /poll or /sse (the
  * form earlier versions took) stands for its mount too.
@@ -59,6 +63,32 @@ function (root) {
   function indexOf(list, item) {
     for (var i = 0; i < list.length; i++) if (list[i] === item) return i;
     return -1;
+  }
+
+  // A presence channel's member as the page gets it: {user}, and info when
+  // its token had one.
+  function member(m) {
+    var out = { user: m.user };
+    if (m.info !== undefined) out.info = m.info;
+    return out;
+  }
+
+  function copyMembers(list) {
+    var out = [];
+    for (var i = 0; i < list.length; i++) out.push(member(list[i]));
+    return out;
+  }
+
+  // Where user is, or belongs, in a list sorted by user.
+  function position(list, user) {
+    var lo = 0;
+    var hi = list.length;
+    while (lo < hi) {
+      var mid = (lo + hi) >> 1;
+      if (list[mid].user < user) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   function checkChannel(channel) {
@@ -126,6 +156,9 @@ function (root) {
     this.onError = o.onError || noop;
     this.onResponse = o.onResponse || noop;
     this.onTransport = o.onTransport || noop;
+    this.onHere = o.onHere || noop;
+    this.onJoin = o.onJoin || noop;
+    this.onLeave = o.onLeave || noop;
     this.mode_ = transport;
     this.timeout = o.timeout === undefined ? 25 : o.timeout;
     this.token = o.token || null;
@@ -150,6 +183,11 @@ function (root) {
     this.post_ = null;        // shared: sends to the other tabs
     this.unshare_ = null;     // shared: leaves the group
     this.share_token_ = null; // shared: the current membership
+    // The member lists of the presence channels, sorted by user, under
+    // ' ' + channel (a channel may be named __proto__).
+    this.lists_ = {};
+    // shared: a follower keeps the lists only from the leader's on.
+    this.synced_ = true;
   }
 
   CometClient.prototype.start = function () {
@@ -200,7 +238,15 @@ function (root) {
     var i = indexOf(this.channels, channel);
     if (i < 0) return;
     this.channels.splice(i, 1);
+    delete this.lists_[' ' + channel];
     this.restart_();
+  };
+
+  // A presence channel's members as this client knows them (its last list,
+  // then the joins and leaves after it), sorted by user: a copy.
+  CometClient.prototype.members = function (channel) {
+    checkChannel(channel);
+    return copyMembers(this.lists_[' ' + channel] || []);
   };
 
   CometClient.prototype.restart_ = function () {
@@ -436,24 +482,34 @@ function (root) {
     var token = {};
     var cleanups = [];
     var heardBatch = false;
+    var askedAgain = false;
     var current = function () { return self.running && self.share_token_ === token; };
     this.share_token_ = token;
+    this.synced_ = false;
     this.unshare_ = function () {
       for (var i = 0; i < cleanups.length; i++) cleanups[i]();
     };
     function heard(data) {
       if (!current() || !data) return;
       if (self.leader) {
-        if (data.type === 'hello') self.post_({ type: 'cursor', cursor: self.cursor });
+        // The lists as they are after every batch passed on so far: the
+        // tab that said hello applies the batches that follow to them.
+        if (data.type === 'hello') self.post_({ type: 'cursor', cursor: self.cursor, lists: self.sharedLists_() });
         return;
       }
       // This tab delivers what the leader delivers, from the leader's cursor
       // on (its own `since` is the group's only while nobody leads).
       if (data.type === 'batch') {
         heardBatch = true;
+        // A hello sent before the leader led went unanswered: ask again.
+        if (!self.synced_ && !askedAgain) {
+          askedAgain = true;
+          self.post_({ type: 'hello' });
+        }
         self.batch_(data.cursor, data.gaps, data.messages || []);
-      } else if (data.type === 'cursor' && data.cursor && !heardBatch) {
-        self.cursor = data.cursor;
+      } else if (data.type === 'cursor') {
+        if (data.cursor && !heardBatch) self.cursor = data.cursor;
+        if (!self.synced_ && isArray(data.lists)) self.takeLists_(data.lists);
       }
     }
     if (typeof root.BroadcastChannel === 'function') {
@@ -476,6 +532,8 @@ function (root) {
     }
     this.post_({ type: 'hello' });
     function lead() {
+      // Its lists go on from where they are, as its cursor does.
+      self.synced_ = true;
       self.leader = true;
       self.connect_();
     }
@@ -553,6 +611,26 @@ function (root) {
     tick();
   };
 
+  // shared: what a leader tells a tab that joins, [{channel, members}].
+  CometClient.prototype.sharedLists_ = function () {
+    var out = [];
+    for (var key in this.lists_) {
+      if (this.lists_.hasOwnProperty(key)) out.push({ channel: key.slice(1), members: this.lists_[key] });
+    }
+    return out;
+  };
+
+  // shared: a follower's first lists, the leader's: each is its 'here'.
+  CometClient.prototype.takeLists_ = function (lists) {
+    this.lists_ = {};
+    this.synced_ = true;
+    for (var i = 0; i < lists.length; i++) {
+      var l = lists[i];
+      if (!l || typeof l.channel !== 'string' || !isArray(l.members)) continue;
+      this.here_(l.channel, l.members);
+    }
+  };
+
   CometClient.prototype.deliver_ = function (body) {
     this.batch_(typeof body.cursor === 'string' ? body.cursor : null,
       isArray(body.gaps) ? body.gaps : null, isArray(body.messages) ? body.messages : []);
@@ -579,12 +657,57 @@ function (root) {
       if (isArray(m.members)) msg.members = m.members;
       if (m.user !== undefined) msg.user = m.user;
       if (m.info !== undefined) msg.info = m.info;
+      if (this.synced_ && typeof m.channel === 'string') this.presence_(m);
     }
+    this.call_(this.onMessage, msg);
+  };
+
+  // A handler of the page, called with the client as `this`.
+  CometClient.prototype.call_ = function (handler, a, b) {
     try {
-      this.onMessage(msg);
+      handler.call(this, a, b);
     } catch (err) {
       this.report_(err);
     }
+  };
+
+  // A presence entry: the channel's list, and onHere, onJoin or onLeave.
+  // A join of a member listed (a 'here' may include the events after it)
+  // only updates its info, a leave of one not listed is a repeat: neither
+  // calls anything.
+  CometClient.prototype.presence_ = function (m) {
+    if (m.presence === 'here') {
+      this.here_(m.channel, isArray(m.members) ? m.members : []);
+      return;
+    }
+    if (typeof m.user !== 'string') return;
+    var key = ' ' + m.channel;
+    var list = this.lists_[key] || [];
+    var i = position(list, m.user);
+    var listed = i < list.length && list[i].user === m.user;
+    if (m.presence === 'join') {
+      this.lists_[key] = list;
+      if (listed) {
+        list[i] = member(m);
+        return;
+      }
+      list.splice(i, 0, member(m));
+      this.call_(this.onJoin, m.channel, member(m));
+    } else if (m.presence === 'leave' && listed) {
+      var gone = list.splice(i, 1)[0];
+      this.call_(this.onLeave, m.channel, gone);
+    }
+  };
+
+  CometClient.prototype.here_ = function (channel, members) {
+    var list = [];
+    for (var i = 0; i < members.length; i++) {
+      if (members[i] && typeof members[i].user === 'string') list.push(member(members[i]));
+    }
+    // Sorted as this file compares (the gateway's order may differ beyond ASCII).
+    list.sort(function (a, b) { return a.user < b.user ? -1 : a.user > b.user ? 1 : 0; });
+    this.lists_[' ' + channel] = list;
+    this.call_(this.onHere, channel, copyMembers(list));
   };
 
   return { CometClient: CometClient };

@@ -1,7 +1,7 @@
 <?php
 // What the demo chat's PHP endpoints share: JSON answers, the JSON request
 // body, the name rule and the Redis connection. Not an endpoint itself
-// (nginx passes only send.php, token.php and members.php to PHP).
+// (nginx passes only send.php and token.php to PHP).
 require __DIR__ . '/../../clients/php/Comet.php';
 
 const MAX_NAME = 40;

@@ -1,6 +1,7 @@
 // The browser client (clients/js/comet.js, comet.mjs) in headless Chromium,
 // against a real gateway behind nginx (tests/integration/browser_client_test.cpp
-// starts them). Usage: node client_test.js CASE BASE_URL [OTHER_ORIGIN_URL]
+// starts them). Usage: node client_test.js CASE BASE_URL [OTHER_ORIGIN_URL or
+// TOKENS_JSON]
 // Prints "ok: CASE" and exits 0 when the case passes.
 'use strict';
 const { launch } = require('./chromium');
@@ -85,6 +86,36 @@ function watch(target) {
 }
 
 const param = (url, name) => new URL(url).searchParams.get(name);
+
+// Presence cases: a page of one user on the presence channel p.room (the
+// tokens, {user: token}, come from the test's PHP in argv).
+async function present(context, user, options) {
+  const page = await context.newPage();
+  await page.goto(new URL('/test/client.html', base).href);
+  await page.evaluate(([token, o]) => startClient('/comet/', ['p.room'], Object.assign({ token }, o)),
+    [JSON.parse(other)[user], options || {}]);
+  return page;
+}
+
+// Waits until the page's presence callbacks are as many as `want`, then
+// compares them.
+async function saw(page, want, what) {
+  await until(what, async () => (await record(page)).presence.length >= want.length).catch(() => {});
+  same((await record(page)).presence, want, what);
+}
+
+const members = (page) => page.evaluate(() => client.members('p.room').map((m) =>
+  m.user + (m.info ? '=' + m.info.name : '')).join(','));
+
+// Checks for `ms` that the page's presence callbacks stay `want`: what
+// must not happen within the gateway's presence grace and beyond.
+async function stays(page, want, what, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    same((await record(page)).presence, want, what);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 const cases = {
   // A stream through nginx delivers; when it ends and cannot be opened
@@ -318,7 +349,68 @@ const cases = {
     same(await metric('comet_parked_requests'), 1, 'parked polls of two tabs');
     for (const t of rest) same((await record(t)).gaps, [], 'gaps');
   },
+
+  // onHere, onJoin, onLeave and members() (--presence p.*, grace 2 s): ann,
+  // then bob in two tabs. Bob's second tab starts from the earliest: the
+  // list, then the buffered joins it already includes, which call nothing.
+  // Bob's first tab closing is no leave; his last is.
+  async presence(context) {
+    const a = await present(context, 'ann');
+    await saw(a, ['here:p.room:', 'join:p.room:ann'], "ann's tab");
+    const b1 = await present(context, 'bob', { transport: 'longpoll' });
+    await saw(a, ['here:p.room:', 'join:p.room:ann', 'join:p.room:bob'], "ann's tab after bob came");
+    await saw(b1, ['here:p.room:ann', 'join:p.room:bob'], "bob's first tab");
+    const b2 = await present(context, 'bob', { since: 'earliest' });
+    await until("bob's second tab to get the list and both joins",
+      async () => (await record(b2)).messages.length >= 3);
+    same((await record(b2)).presence, ['here:p.room:ann,bob'], "bob's second tab");
+    for (const p of [a, b1, b2]) same(await members(p), 'ann=Ann,bob=Bob', 'members()');
+    const before = (await record(a)).presence;
+    await b1.close();
+    // Bob's second tab keeps him: several graces, and no leave anywhere.
+    await stays(a, before, "ann's tab after bob's first tab closed", 5000);
+    same((await record(b2)).presence, ['here:p.room:ann,bob'], "bob's second tab after his first closed");
+    await b2.close();
+    await saw(a, before.concat(['leave:p.room:bob']), "ann's tab after bob's last tab closed");
+    same(await members(a), 'ann=Ann', "ann's members()");
+  },
+
+  // shared: ann's second tab follows the first one's connection: it gets
+  // the list from the leader (onHere with ann and bob, who came before it),
+  // then carl's join and leave as the leader does. When the leader's tab
+  // closes it leads with the list it has: dave's join adds to it.
+  async 'presence-shared'(context, lease) {
+    if (lease) {
+      await context.addInitScript(() => {
+        delete Navigator.prototype.locks;
+        delete window.BroadcastChannel;
+      });
+    }
+    const shared = { shared: true, transport: 'longpoll' };
+    const leader = await present(context, 'ann', shared);
+    await until('a leader', () => leader.evaluate(() => client.leader));
+    await saw(leader, ['here:p.room:', 'join:p.room:ann'], "ann's first tab");
+    await present(context, 'bob');
+    await saw(leader, ['here:p.room:', 'join:p.room:ann', 'join:p.room:bob'], "ann's first tab after bob came");
+    const follower = await present(context, 'ann', shared);
+    await saw(follower, ['here:p.room:ann,bob'], "ann's second tab");
+    same(await follower.evaluate(() => [client.leader, client.transport]), [false, null], 'the second tab');
+    same(await members(follower), 'ann=Ann,bob=Bob', "the second tab's members()");
+    const carl = await present(context, 'carl');
+    await saw(follower, ['here:p.room:ann,bob', 'join:p.room:carl'], "ann's second tab after carl came");
+    await carl.close();
+    const heard = ['here:p.room:ann,bob', 'join:p.room:carl', 'leave:p.room:carl'];
+    await saw(follower, heard, "ann's second tab after carl left");
+    same((await record(leader)).presence.slice(3), heard.slice(1), "the leader's callbacks since then");
+    await leader.close();
+    await until('the second tab to lead', () => follower.evaluate(() => client.leader));
+    await present(context, 'dave');
+    await saw(follower, heard.concat(['join:p.room:dave']), "ann's second tab leading");
+    same(await members(follower), 'ann=Ann,bob=Bob,dave=Dave', "the new leader's members()");
+  },
 };
+cases['presence-shared-locks'] = (context) => cases['presence-shared'](context, false);
+cases['presence-shared-lease'] = (context) => cases['presence-shared'](context, true);
 cases['shared-locks'] = (context) => cases.shared(context, false);
 cases['shared-lease'] = (context) => cases.shared(context, true);
 cases['subscribe-sse'] = (context) => cases.subscribe(context, 'sse');
@@ -326,7 +418,7 @@ cases['subscribe-longpoll'] = (context) => cases.subscribe(context, 'longpoll');
 
 async function main() {
   const run = cases[caseName];
-  if (!run || caseName === 'subscribe' || caseName === 'shared') throw new Error('unknown case ' + caseName);
+  if (!run || ['subscribe', 'shared', 'presence-shared'].includes(caseName)) throw new Error('unknown case ' + caseName);
   const browser = await launch();
   try {
     const context = watch(await browser.newContext());

@@ -136,6 +136,53 @@ const cases = {
     check(c.requestUrl('poll', { timeout: 25 }) === '/comet/poll?channel=a,b%3Ac%40d&timeout=25',
       c.requestUrl('poll', { timeout: 25 }));
   },
+
+  // A presence channel's list, fed entries as a poll answer carries them:
+  // a 'here' replaces it, a join of a member listed or a leave of one not
+  // listed (repeats) call nothing, members() is a copy, unsubscribe
+  // forgets the list.
+  'presence-lists'() {
+    const { CometClient } = require(path.join(dir, 'comet.js'));
+    const calls = [];
+    const show = (members) => members.map((m) => m.user + (m.info ? '=' + m.info.name : '')).join(',');
+    const c = new CometClient('/comet/', ['p', '__proto__'], {
+      onHere: (channel, members) => calls.push('here ' + channel + ' ' + show(members)),
+      onJoin: (channel, m) => calls.push('join ' + channel + ' ' + show([m])),
+      onLeave: (channel, m) => calls.push('leave ' + channel + ' ' + show([m])),
+      onMessage: (m) => calls.push('message ' + m.presence),
+      onError: (e) => calls.push('error ' + e.message),
+    });
+    const entry = (channel, presence, more) => Object.assign({ channel, id: 'x', presence }, more);
+    const answer = (...messages) => {
+      calls.length = 0;
+      c.deliver_({ cursor: 'c', messages });
+      return calls.filter((k) => !k.startsWith('message')).join('; ');
+    };
+    const expect = (got, want, what) => check(got === want, what + ': got "' + got + '", want "' + want + '"');
+    expect(answer(entry('p', 'here', { members: [{ user: 'bob', info: { name: 'B' } }, { user: 'ann' }] }),
+      entry('p', 'join', { user: 'ann', info: { name: 'A' } }), entry('p', 'join', { user: 'bob' })),
+    'here p ann,bob=B', 'a list that has the joins after it');
+    expect(show(c.members('p')), 'ann=A,bob', 'a listed join updates the info');
+    expect(answer(entry('p', 'join', { user: 'carl', info: { name: 'C' } }), entry('p', 'leave', { user: 'dave' }),
+      entry('p', 'leave', { user: 'ann' }), entry('p', 'leave', { user: 'ann' })),
+    'join p carl=C; leave p ann=A', 'a join, a leave of one not listed, a leave twice');
+    expect(calls.filter((k) => k.startsWith('message')).length, 4, 'entries to onMessage');
+    expect(show(c.members('p')), 'bob,carl=C', 'members');
+    const copy = c.members('p');
+    copy.pop();
+    copy[0].user = 'zed';
+    expect(show(c.members('p')), 'bob,carl=C', 'members after changing a copy');
+    expect(answer(entry('__proto__', 'join', { user: 'ann' })), 'join __proto__ ann', 'a channel named __proto__');
+    expect(answer(entry('p', 'here', { members: [{ user: 'dave' }] })), 'here p dave', 'a new list');
+    expect(show(c.members('__proto__')), 'ann', 'the other channel');
+    c.onJoin = () => { throw new Error('handler'); };
+    expect(answer(entry('p', 'join', { user: 'eve' }), entry('p', 'leave', { user: 'dave' })),
+      'error handler; leave p dave', 'a handler that throws');
+    c.unsubscribe('p');
+    expect(show(c.members('p')), '', 'members after unsubscribe');
+    expect(show(c.members('__proto__')), 'ann', 'the channel still subscribed');
+    expect(c.members('nobody').length, 0, 'a channel with no list');
+  },
 };
 
 (async () => {

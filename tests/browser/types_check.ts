@@ -1,7 +1,7 @@
 // Compiled (never run) by static_checks.js against clients/js/comet.d.ts
 // and comet.d.mts: what a typed page writes must type-check, what is wrong
 // must not (each @ts-expect-error fails the check when it is not an error).
-import { CometClient, CometMessage, CometTransport } from '../../clients/js/comet.js';
+import { CometClient, CometMember, CometMessage, CometTransport } from '../../clients/js/comet.js';
 import CometFromModule, { CometClient as ModuleClient } from '../../clients/js/comet.mjs';
 
 const client: CometClient = new CometClient('/comet/', ['chat.42'], {
@@ -23,6 +23,9 @@ const client: CometClient = new CometClient('/comet/', ['chat.42'], {
   onError(err) { console.log(err.message, err.status, err.code); },
   onResponse() {},
   onTransport(t: CometTransport) { console.log(t); },
+  onHere(channel: string, members: CometMember[]) { console.log(channel, members.map((m) => m.user)); },
+  onJoin(channel, m) { const name: unknown = m.info && m.info.name; console.log(channel, m.user, name); },
+  onLeave(channel, m: CometMember) { console.log(channel, m.user); },
 });
 client.start();
 client.subscribe('chat.7');
@@ -31,6 +34,8 @@ const where: string | null = client.cursor;
 const now: CometTransport | null = client.transport;
 const leads: boolean = client.leader && client.shared;
 console.log(where, now, leads, client.channels.length, client.url, client.running, client.requestUrl('poll'));
+const online: CometMember[] = client.members('lobby.1');
+console.log(online.length);
 client.stop();
 
 const same: typeof CometClient = ModuleClient;
@@ -43,6 +48,11 @@ new CometClient('/comet/', ['a'], { transport: 'websocket' });
 new CometClient('/comet/', 'a');
 // @ts-expect-error: read-only
 client.cursor = 'x';
+// @ts-expect-error: a member's user is a string
+const bad: number = client.members('lobby.1')[0].user;
+console.log(bad);
+// @ts-expect-error: onJoin gets one member, not a list
+new CometClient('/comet/', ['a'], { onJoin(channel: string, members: CometMember[]) { console.log(channel, members); } });
 // @ts-expect-error: no such endpoint
 client.requestUrl('publish');
 

@@ -65,6 +65,12 @@ TEST(BrowserClient, TypesMatchTheScript) {
   run_static("types");
 }
 
+// A presence channel's list kept from the entries of an answer: a 'here'
+// replaces it, a repeated join or leave calls nothing, members() is a copy.
+TEST(BrowserClient, PresenceListRules) {
+  run_static("presence-lists");
+}
+
 // comet.mjs exports the class comet.js defines (named and default).
 TEST(BrowserClient, ModuleExportsTheScriptsClass) {
   run_static("module");
@@ -156,6 +162,47 @@ TEST(BrowserClient, SharedTabsHoldOnePollWebLocks) {
 TEST(BrowserClient, SharedTabsHoldOnePollLease) {
   Stack stack(browser_stack());
   run_case(stack, "shared-lease");
+}
+
+// Presence callbacks: the presence channels p.*, a token per user (made by
+// the site's PHP, Comet::token with a user and a name) handed to the pages.
+constexpr const char* kSecret = "a-browser-test-secret-of-some-length";
+
+StackOptions presence_stack() {
+  return browser_stack({"--token-secret", kSecret, "--presence", "p.*", "--presence-grace", "2"});
+}
+
+// {"ann": token, ...}, each user with info {"name": "Ann"} and so on.
+std::string presence_tokens(Stack& stack) {
+  const std::string code = "require '" + kSource + "/clients/php/Comet.php'; $t = []; " +
+                           "foreach (['ann', 'bob', 'carl', 'dave'] as $u) $t[$u] = Comet::token('" +
+                           kSecret + "', ['p.*'], 600, ['user' => $u, 'info' => ['name' => " +
+                           "ucfirst($u)]]); echo json_encode($t);";
+  auto r = run({"php", "-r", code}, stack.dir().path(), std::chrono::seconds(30));
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  return r.out;
+}
+
+// onHere, onJoin, onLeave and members() in tabs of two users, one of them
+// with two tabs: his second tab is no join (and starting from the earliest,
+// the list it gets already has the joins that follow it: no onJoin), his
+// first tab's end no leave, his last tab's end one leave.
+TEST(BrowserClient, PresenceCallbacks) {
+  Stack stack(presence_stack());
+  run_case(stack, "presence", presence_tokens(stack));
+}
+
+// shared: a tab that follows another's connection gets the leader's lists
+// (onHere with the members who came before it), then the same joins and
+// leaves as the leader; leading after it, it keeps its lists.
+TEST(BrowserClient, PresenceInASharedFollowerWebLocks) {
+  Stack stack(presence_stack());
+  run_case(stack, "presence-shared-locks", presence_tokens(stack));
+}
+
+TEST(BrowserClient, PresenceInASharedFollowerLease) {
+  Stack stack(presence_stack());
+  run_case(stack, "presence-shared-lease", presence_tokens(stack));
 }
 
 }  // namespace

@@ -58,7 +58,6 @@ const std::set<std::string> kExpectedFiles = {
     "./usr/share/comet-gateway/examples/comet-gateway.conf",
     "./usr/share/comet-gateway/examples/demo/common.php",
     "./usr/share/comet-gateway/examples/demo/index.html",
-    "./usr/share/comet-gateway/examples/demo/members.php",
     "./usr/share/comet-gateway/examples/demo/send.php",
     "./usr/share/comet-gateway/examples/demo/token.php",
     "./usr/share/comet-gateway/examples/lighttpd-comet.conf",

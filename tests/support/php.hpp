@@ -50,9 +50,9 @@ std::unique_ptr<Process> php_publish_burst(const std::string& dir, int redis_por
                                            const std::string& channel, int n);
 
 // `php -S 127.0.0.1:PORT -t examples/demo`, with COMET_REDIS_HOST/PORT set
-// for send.php and members.php, and COMET_TOKEN_SECRET for token.php (the
-// gateway's --token-secret; token.php answers 503 without one); waits until
-// the port accepts.
+// for send.php, and COMET_TOKEN_SECRET for token.php (the gateway's
+// --token-secret; token.php answers 503 without one); waits until the port
+// accepts.
 class PhpDemoServer {
  public:
   PhpDemoServer(const std::string& dir, int redis_port, const std::string& token_secret = "");
