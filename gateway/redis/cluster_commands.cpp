@@ -7,8 +7,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <map>
 
-#include "gateway/core/clock.hpp"
 #include "gateway/core/backoff.hpp"
+#include "gateway/core/clock.hpp"
 #include "gateway/redis/cluster_redirects.hpp"
 #include "gateway/redis/commands.hpp"
 #include "gateway/redis/detail/guarded_timer.hpp"

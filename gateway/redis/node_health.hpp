@@ -10,8 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "gateway/core/clock.hpp"
 #include "gateway/core/backoff.hpp"
+#include "gateway/core/clock.hpp"
 
 namespace comet {
 

@@ -174,10 +174,11 @@ StackOptions presence_stack() {
 
 // {"ann": token, ...}, each user with info {"name": "Ann"} and so on.
 std::string presence_tokens(Stack& stack) {
-  const std::string code = "require '" + kSource + "/clients/php/Comet.php'; $t = []; " +
-                           "foreach (['ann', 'bob', 'carl', 'dave'] as $u) $t[$u] = Comet::token('" +
-                           kSecret + "', ['p.*'], 600, ['user' => $u, 'info' => ['name' => " +
-                           "ucfirst($u)]]); echo json_encode($t);";
+  const std::string code =
+      "require '" + kSource + "/clients/php/Comet.php'; $t = []; " +
+      "foreach (['ann', 'bob', 'carl', 'dave'] as $u) $t[$u] = Comet::token('" + kSecret +
+      "', ['p.*'], 600, ['user' => $u, 'info' => ['name' => " +
+      "ucfirst($u)]]); echo json_encode($t);";
   auto r = run({"php", "-r", code}, stack.dir().path(), std::chrono::seconds(30));
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   return r.out;

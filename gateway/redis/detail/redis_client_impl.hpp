@@ -23,8 +23,8 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/core/clock.hpp"
 #include "gateway/core/backoff.hpp"
+#include "gateway/core/clock.hpp"
 #include "gateway/redis/cluster_commands.hpp"
 #include "gateway/redis/detail/failover_watch.hpp"
 #include "gateway/redis/detail/guarded_timer.hpp"
