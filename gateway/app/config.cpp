@@ -168,6 +168,26 @@ std::chrono::milliseconds seconds_option(const po::variables_map& vm, const char
   return std::chrono::milliseconds(static_cast<long long>(s * 1000));
 }
 
+// A repeatable option of channel patterns (names, or prefixes ending in
+// "*"), which needs --token-secret (`secret`; `why` says why).
+std::vector<std::string> channel_patterns(const po::variables_map& vm, const char* name,
+                                          bool secret, const char* why) {
+  if (!vm.count(name)) return {};
+  auto patterns = vm[name].as<std::vector<std::string>>();
+  for (const auto& p : patterns) {
+    const std::string_view prefix =
+        !p.empty() && p.back() == '*' ? std::string_view(p).substr(0, p.size() - 1) : p;
+    if (!is_valid_channel_name(prefix)) {
+      throw std::runtime_error(std::string("--") + name + " " + p +
+                               ": not a channel name or a prefix ending in *");
+    }
+  }
+  if (!secret) {
+    throw std::runtime_error(std::string("--") + name + " needs --token-secret (" + why + ")");
+  }
+  return patterns;
+}
+
 std::size_t positive(const po::variables_map& vm, const char* name) {
   const auto v = vm[name].as<std::size_t>();
   if (v == 0) throw std::runtime_error(std::string("--") + name + " must be at least 1");
@@ -294,38 +314,12 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
         throw std::runtime_error("--token-secret must be at least 16 characters");
     }
   }
-  if (vm.count("public-channel")) {
-    c.public_channels = vm["public-channel"].as<std::vector<std::string>>();
-    for (const auto& p : c.public_channels) {
-      const std::string_view name =
-          !p.empty() && p.back() == '*' ? std::string_view(p).substr(0, p.size() - 1) : p;
-      // "*" alone would open every channel: then no --token-secret at all.
-      if (!is_valid_channel_name(name)) {
-        throw std::runtime_error("--public-channel " + p +
-                                 ": not a channel name or a prefix ending in *");
-      }
-    }
-    if (c.token_secrets.empty()) {
-      throw std::runtime_error(
-          "--public-channel needs --token-secret (without it every "
-          "channel is open)");
-    }
-  }
-  if (vm.count("presence")) {
-    c.presence_channels = vm["presence"].as<std::vector<std::string>>();
-    for (const auto& p : c.presence_channels) {
-      const std::string_view name =
-          !p.empty() && p.back() == '*' ? std::string_view(p).substr(0, p.size() - 1) : p;
-      if (!is_valid_channel_name(name)) {
-        throw std::runtime_error("--presence " + p +
-                                 ": not a channel name or a prefix ending in *");
-      }
-    }
-    if (c.token_secrets.empty()) {
-      throw std::runtime_error(
-          "--presence needs --token-secret (the members are the users the tokens name)");
-    }
-  }
+  // "*" alone would open every channel (then no --token-secret at all), or
+  // make every channel a presence channel.
+  c.public_channels = channel_patterns(vm, "public-channel", !c.token_secrets.empty(),
+                                       "without it every channel is open");
+  c.presence_channels = channel_patterns(vm, "presence", !c.token_secrets.empty(),
+                                         "the members are the users the tokens name");
   c.presence_grace = seconds_option(vm, "presence-grace", 0.1);
   if (vm.count("publish-secret"))
     c.publish_secrets = vm["publish-secret"].as<std::vector<std::string>>();

@@ -192,6 +192,23 @@ std::string error_of(std::vector<const char*> args) {
   return "(accepted)";
 }
 
+TEST(Config, PresenceChannels) {
+  const char* secret = "0123456789abcdef";
+  const auto cl = parse({"--token-secret", secret, "--presence", "lobby.*", "--presence", "room",
+                         "--presence-grace", "2.5"});
+  EXPECT_EQ(cl.config.presence_channels, (std::vector<std::string>{"lobby.*", "room"}));
+  EXPECT_EQ(cl.config.presence_grace, std::chrono::milliseconds(2500));
+  EXPECT_EQ(parse({}).config.presence_grace, std::chrono::milliseconds(5000));
+  EXPECT_TRUE(parse({}).config.presence_channels.empty());
+  for (const char* bad : {"*", "a b", "bad*name", ""}) {
+    EXPECT_NE(error_of({"--token-secret", secret, "--presence", bad}).find("--presence"),
+              std::string::npos)
+        << bad;
+  }
+  EXPECT_NE(error_of({"--presence", "lobby.*"}).find("needs --token-secret"), std::string::npos);
+  EXPECT_NE(error_of({"--presence-grace", "0.01"}).find("--presence-grace"), std::string::npos);
+}
+
 TEST(Config, WebhookFlags) {
   const auto off = parse({}).config.webhook;
   EXPECT_TRUE(off.urls.empty());
