@@ -1,20 +1,12 @@
 #include "gateway/app/cursor_placement.hpp"
 
+#include "gateway/util/wall_clock.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <tuple>
 
 namespace comet {
-
-namespace {
-
-std::uint64_t wall_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
-
-}  // namespace
 
 CursorPlacement::CursorPlacement(boost::asio::io_context& io, Delivery& delivery,
                                  RedisClient& redis, DurableReaderOptions reads,
@@ -180,7 +172,7 @@ void CursorPlacement::read_then(const fcgi::RequestPtr& request, std::vector<std
 std::vector<ReadNeed> CursorPlacement::plan(ReadingPoll& rp) {
   ReadLimits limits;
   limits.max_reads = max_reads_per_poll_ - std::min(rp.asked, max_reads_per_poll_);
-  limits.wall_ms = wall_ms();
+  limits.wall_ms = static_cast<std::uint64_t>(wall_ms());
   limits.caught_up = rp.caught_up;
   ReadPlan p =
       hub().reads_needed(rp.channels, rp.since, limits, rp.round > 0 ? &rp.reads : nullptr);

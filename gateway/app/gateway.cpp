@@ -8,6 +8,7 @@
 #include "gateway/http/http_response.hpp"
 #include "gateway/util/address_range.hpp"
 #include "gateway/util/log.hpp"
+#include "gateway/util/wall_clock.hpp"
 
 namespace comet {
 namespace {
@@ -271,9 +272,7 @@ bool Gateway::publish(std::string_view channel, std::string_view payload, bool d
 
 bool Gateway::channel_counts(std::string_view prefix,
                              std::function<void(std::optional<std::vector<ChannelCount>>)> done) {
-  const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
+  const auto wall = wall_ms();
   return redis_.occupancy_read(
       prefix, wall,
       [this, done = std::move(done)](std::optional<std::map<std::string, std::uint64_t>> sums) {

@@ -1,5 +1,7 @@
 #include "gateway/app/occupancy.hpp"
 
+#include "gateway/util/wall_clock.hpp"
+
 #include <utility>
 #include <vector>
 
@@ -39,9 +41,7 @@ void Occupancy::report() {
       if (now.find(channel) == now.end()) gone.push_back(channel);
     }
   }
-  const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
+  const auto wall = wall_ms();
   in_flight_ =
       redis_.occupancy_report(id_, counts, gone, resend_, wall, kHolds.count(),
                               [this, life = life_.watch(), now = std::move(now)](bool ok) mutable {

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "gateway/http/access_control.hpp"
+#include "gateway/util/wall_clock.hpp"
 
 namespace comet {
 
@@ -19,12 +20,6 @@ Presence::Presence(boost::asio::io_context& io, PresenceConfig config, RedisClie
       timer_(io) {}
 
 Presence::~Presence() = default;
-
-WallMs Presence::wall_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool Presence::is_presence(std::string_view channel) const {
   return !config_.channels.empty() && matches_pattern(config_.channels, channel);
@@ -111,12 +106,12 @@ void Presence::settle(const std::string& failed) {
 }
 
 void Presence::hold(std::string_view channel, std::string_view user, std::string_view info) {
-  book_.begin(channel, user, info, wall_now());
+  book_.begin(channel, user, info, wall_ms());
   schedule();
 }
 
 void Presence::release(std::string_view channel, std::string_view user) {
-  book_.end(channel, user, wall_now());
+  book_.end(channel, user, wall_ms());
 }
 
 const PresenceMembers* Presence::members(std::string_view channel) const {
@@ -127,7 +122,7 @@ void Presence::heard(std::string_view channel, const PresenceEvent& event) {
   // Every gateway numbers the stream alike: the event is a message of its
   // channel whether or not this gateway calls it a presence channel.
   hub_.receive_presence(channel, event, Clock::now());
-  book_.apply(channel, event, wall_now());
+  book_.apply(channel, event, wall_ms());
   schedule();
 }
 
@@ -151,7 +146,7 @@ void Presence::schedule() {
   if (next < 0) return;
   if (timer_at_ && *timer_at_ <= next) return;
   timer_at_ = next;
-  const auto delay = std::chrono::milliseconds(std::max<WallMs>(0, next - wall_now()));
+  const auto delay = std::chrono::milliseconds(std::max<WallMs>(0, next - wall_ms()));
   timer_.expires_after(delay);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
@@ -161,7 +156,7 @@ void Presence::schedule() {
 }
 
 void Presence::tick() {
-  const WallMs now = wall_now();
+  const WallMs now = wall_ms();
   const WallMs delay = config_.webhook_delay.count();
   const WallMs retry_at = now + config_.grace.count();
   for (auto& r : book_.refreshes_due(now)) {
@@ -195,7 +190,7 @@ void Presence::outcome(const std::string& channel, std::optional<PresenceOutcome
     schedule();
     return;
   }
-  book_.sweep_due(channel, o->due_in < 0 ? -1 : wall_now() + o->due_in);
+  book_.sweep_due(channel, o->due_in < 0 ? -1 : wall_ms() + o->due_in);
   for (const auto& change : o->changes) {
     log_.log(LogLevel::debug, "presence",
              change.name + " " + channel + (change.user.empty() ? "" : " " + change.user));

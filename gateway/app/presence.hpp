@@ -67,7 +67,6 @@ class Presence final : public PresenceDesk {
     std::vector<std::string> channels;  // lists not held yet
     std::function<void(bool)> ready;
   };
-  static WallMs wall_now();
   // Sends the read of `channel`'s list if none is out; false if it cannot.
   bool read_list(const std::string& channel);
   void list_read(const std::string& channel, std::uint64_t ticket,

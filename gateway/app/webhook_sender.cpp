@@ -1,5 +1,7 @@
 #include "gateway/app/webhook_sender.hpp"
 
+#include "gateway/util/wall_clock.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -237,9 +239,7 @@ void WebhookSender::pump() {
   const auto now = Clock::now();
   auto events = batcher_.take(now);
   if (!events.empty()) {
-    const auto time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+    const auto time_ms = wall_ms();
     auto batch = std::make_shared<const WebhookBatch>(
         WebhookBatch{events.size(), now, webhook_body(events, time_ms)});
     for (auto& t : targets_) t->push(batch);

@@ -5,23 +5,9 @@
 // Usage: node laravel_test.js CASE BASE_URL; prints "ok: CASE" and exits 0
 // when the case passes.
 'use strict';
-const { launch } = require('./chromium');
+const { launch, check, until } = require('./chromium');
 
 const [caseName, base] = process.argv.slice(2);
-
-function check(cond, what) {
-  if (!cond) throw new Error(what);
-}
-
-async function until(what, fn, ms = 15000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error('timed out waiting for ' + what);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 // Fails if `fn` turns true within `ms`: for what must not happen.
 async function never(what, fn, ms) {
