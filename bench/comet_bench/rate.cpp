@@ -125,6 +125,7 @@ RateResult run_rate(System sys, Stack& st, int rate, double seconds, int channel
         if (r.status != 200 && r.status != 304 && r.status != 408) ++res.errors;
         take_payloads(sys, r, s, payloads, res.gaps);
         const std::int64_t now = now_ns();
+        const auto delivered_before = res.delivered;
         for (auto p : payloads) {
           if (p.size() < 2 || p[0] != 't') continue;
           const std::int64_t t = std::atoll(p.data() + 2);
@@ -138,8 +139,8 @@ RateResult run_rate(System sys, Stack& st, int rate, double seconds, int channel
           s.next_seq = seq + 1;
           ++res.delivered;
           lat.push_back(static_cast<double>(now - t) / 1e6);
-          last_delivery = Clock::now();
         }
+        if (delivered_before != res.delivered) last_delivery = Clock::now();
         if (!is_complete[static_cast<std::size_t>(i)] && !publishing &&
             s.next_seq >= expected_on(s.channel)) {
           is_complete[static_cast<std::size_t>(i)] = 1;

@@ -54,6 +54,23 @@ TEST(JsonStringTest, InvalidBytesBecomeReplacementCharacters) {
   EXPECT_EQ(js("\xe2\x82"), R"("\ufffd\ufffd")");  // truncated
 }
 
+// The scan takes eight bytes at a time: a byte that needs care is found at
+// every offset of a word, and in the tail after the last whole word.
+TEST(JsonStringTest, SpecialBytesAtEveryOffsetOfAWord) {
+  const std::string plain(21, 'a');
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"\"", "\\\""},   {"\\", "\\\\"},           {"\n", "\\n"},       {"\x1f", "\\u001f"},
+      {"\x7f", "\x7f"}, {"\xc3\xa9", "\xc3\xa9"}, {"\xff", "\\ufffd"}, {" ", " "}};
+  for (const auto& [in, out] : cases) {
+    for (std::size_t at = 0; at <= plain.size(); ++at) {
+      const std::string s = plain.substr(0, at) + std::string(in) + plain.substr(at);
+      EXPECT_EQ(js(s), "\"" + plain.substr(0, at) + std::string(out) + plain.substr(at) + "\"")
+          << "at " << at;
+      EXPECT_EQ(is_valid_utf8(s), in != "\xff") << "at " << at;
+    }
+  }
+}
+
 TEST(Utf8Test, Valid) {
   EXPECT_TRUE(is_valid_utf8(""));
   EXPECT_TRUE(is_valid_utf8("ascii \x01\x7f"));
