@@ -76,7 +76,9 @@ std::map<std::string, std::string> web_server_test_values(const WebServerOptions
       };
     case WebServerKind::caddy:
       return {
-          {"ADMIN", "127.0.0.1:" + std::to_string(free_tcp_port())},
+          // A Unix socket: a TCP port picked free can be taken by another
+          // test before Caddy binds it (and Caddy then refuses to start).
+          {"ADMIN", "unix/" + std::filesystem::absolute(o.dir).string() + "/admin.sock"},
           {"DATA_DIR", o.dir + "/data"},
           {"LOG_DIR", o.dir},
           {"BIND", "127.0.0.1"},
