@@ -83,11 +83,12 @@ PushFrame parse_push_frame(const redisReply& r) {
 }
 
 void ReplyReader::Free::operator()(redisReply* r) const {
-  freeReplyObject(r);
+  ReplyPool::release(r);
 }
 
-ReplyReader::ReplyReader() : reader_(redisReaderCreate()) {
+ReplyReader::ReplyReader() : reader_(redisReaderCreateWithFunctions(ReplyPool::functions())) {
   if (reader_ == nullptr) throw std::bad_alloc();
+  reader_->privdata = &pool_;
 }
 
 ReplyReader::~ReplyReader() {

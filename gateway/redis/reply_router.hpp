@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "gateway/redis/reply.hpp"
+#include "gateway/redis/reply_pool.hpp"
 
 struct redisReader;
 struct redisReply;
@@ -58,7 +59,9 @@ struct PushFrame {
 };
 PushFrame parse_push_frame(const redisReply& reply);
 
-// RESP bytes in, complete replies out: hiredis' redisReader, owned.
+// RESP bytes in, complete replies out: hiredis' redisReader, owned, with
+// its replies built in a ReplyPool (reply_pool.hpp). A Reply must be
+// released before its reader.
 class ReplyReader {
  public:
   struct Free {
@@ -78,6 +81,7 @@ class ReplyReader {
   Reply next(std::string& error);
 
  private:
+  ReplyPool pool_;  // before reader_: the reader's last partial reply goes back to it
   redisReader* reader_;
 };
 
