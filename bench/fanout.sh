@@ -19,19 +19,8 @@ client=$build/bench/fanout_client
   exit 2
 }
 
-work=$(mktemp -d /tmp/comet-bench.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/bench/lib.sh" comet-bench
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-    php -r '$s=socket_create(AF_INET,SOCK_STREAM,0);socket_bind($s,"127.0.0.1",0);socket_getsockname($s,$a,$p);echo $p;'
-}
 wait_port() {
   for _ in $(seq 1 500); do
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0

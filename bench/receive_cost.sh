@@ -27,26 +27,8 @@ gateway_bin=$build/comet-gateway
   exit 2
 }
 
-work=$(mktemp -d /tmp/comet-receive.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/bench/lib.sh" comet-receive
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_for() {  # COMMAND...: until it succeeds, at most 30 s
-  for _ in $(seq 1 3000); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.01
-  done
-  echo "timed out: $*" >&2
-  return 1
-}
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 received() {  # the gateway's comet_messages_received_total, over FastCGI
   SCRIPT_NAME=/comet/stats REQUEST_METHOD=GET cgi-fcgi -bind -connect "$1" 2>/dev/null |

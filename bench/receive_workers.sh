@@ -23,26 +23,16 @@ tool=$build/bench/receive_workers
   exit 2
 }
 
-work=$(mktemp -d /tmp/comet-workers.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/bench/lib.sh" comet-workers
 
-redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis_port=$(free_port)
 # No output-buffer limit: a worker behind the publisher catches up instead of
 # being dropped (the measure is CPU per message, not keeping pace).
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
   --client-output-buffer-limit 'pubsub 0 0 0' \
   --dir "$work" >"$work/redis.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 3000); do
-  redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
-  sleep 0.01
-done
+wait_for redis-cli -p "$redis_port" ping
 
 payload=$(head -c "$payload_bytes" /dev/zero | tr '\0' 'x')
 echo "messages: $count over $channels channels, payload $payload_bytes B"
