@@ -1,6 +1,10 @@
 // Fan-out through nginx: `count` polls on `channels` channels, one message
 // per channel, time until every poll has it; `rounds` rounds on the same
-// keep-alive connections, each poll following its cursor.
+// keep-alive connections, each poll following its cursor. With `runs` above
+// one, the systems' sequence runs again, forwards and backwards in turn,
+// each time on freshly started servers, so that a machine getting faster or
+// slower during the run weighs on every system alike; the rounds are pooled
+// and each run's own ratios are printed as well.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -32,6 +36,7 @@ namespace {
 
 struct FanoutResult {
   std::vector<double> ms;              // per round: publish -> all delivered
+  std::vector<double> run_ms;          // per run: the median of its rounds
   std::vector<double> p50_ms;          // per round: median poll's delivery
   std::vector<long> fcgi_connections;  // comet: after each round
   long reconnects = 0, wrong = 0;
@@ -179,6 +184,30 @@ FanoutResult run_fanout(System sys, Stack& st, int count, int channels, int roun
   return res;
 }
 
+// One more run's rounds into the pooled result of a system.
+void absorb(FanoutResult& into, FanoutResult&& r) {
+  const double run = median(r.ms);
+  if (into.ms.empty()) {
+    into = std::move(r);
+    into.run_ms = {run};
+    return;
+  }
+  const auto append = [](std::vector<double>& a, const std::vector<double>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+  };
+  append(into.ms, r.ms);
+  append(into.p50_ms, r.p50_ms);
+  append(into.nginx_cpu_ms, r.nginx_cpu_ms);
+  append(into.responder_cpu_ms, r.responder_cpu_ms);
+  into.fcgi_connections.insert(into.fcgi_connections.end(), r.fcgi_connections.begin(),
+                               r.fcgi_connections.end());
+  into.run_ms.push_back(run);
+  into.reconnects += r.reconnects;
+  into.wrong += r.wrong;
+  into.other_cpu = std::max(into.other_cpu, r.other_cpu);
+  into.steal_ms = std::max(into.steal_ms, r.steal_ms);
+}
+
 }  // namespace
 
 int scenario_fanout(const Options& o) {
@@ -209,36 +238,50 @@ int scenario_fanout(const Options& o) {
     std::printf("\n");
     std::fflush(stdout);
   };
-  // nchan first, then per transport the bare responder (the floor of the
-  // FastCGI hop) and comet-gateway behind the same nginx config; each system
-  // has the machine to itself while it runs.
-  if (wanted("nchan")) {
-    st.start_nginx_nchan();
-    for (auto& r : rows) {
-      r.by["nchan"] = run_fanout(System::nchan, st, o.count, r.channels, o.rounds, ++base);
-      report("nchan", r.channels, r.by["nchan"]);
-    }
-    st.stop_nginx();
-  }
+  // nchan, then per transport the bare responder (the floor of the FastCGI
+  // hop) and comet-gateway behind the same nginx config; each system has the
+  // machine to itself while it runs.
+  struct Unit {
+    System sys;
+    std::string transport, key;
+  };
+  std::vector<Unit> units;
+  if (wanted("nchan")) units.push_back({System::nchan, "", "nchan"});
   for (const auto& t : o.transports) {
     for (const System sys : {System::bare, System::comet}) {
       const std::string name = sys == System::bare ? "bare" : "comet";
-      if (!wanted(name)) continue;
-      if (sys == System::bare)
-        st.start_bare(t);
+      if (wanted(name)) units.push_back({sys, t, name + "-" + t});
+    }
+  }
+  const auto run_unit = [&](const Unit& u) {
+    if (u.sys == System::nchan) {
+      st.start_nginx_nchan();
+    } else {
+      if (u.sys == System::bare)
+        st.start_bare(u.transport);
       else
-        st.start_gateways(t, o.gateways.front());
+        st.start_gateways(u.transport, o.gateways.front());
       st.start_nginx_comet();
       wait_for("responder health", [&] {
         return http_get(st.nginx_port(), "/comet/health").find("up") != std::string::npos;
       });
-      for (auto& r : rows) {
-        auto res = run_fanout(sys, st, o.count, r.channels, o.rounds, ++base);
-        report(name + " (" + t + ")", r.channels, res);
-        r.by[name + "-" + t] = std::move(res);
-      }
-      st.stop_nginx();
-      st.stop_gateway();
+    }
+    const std::string label =
+        u.sys == System::nchan ? "nchan" : std::string(name_of(u.sys)) + " (" + u.transport + ")";
+    for (auto& r : rows) {
+      auto res = run_fanout(u.sys, st, o.count, r.channels, o.rounds, ++base);
+      report(label, r.channels, res);
+      absorb(r.by[u.key], std::move(res));
+    }
+    st.stop_nginx();
+    if (u.sys != System::nchan) st.stop_gateway();
+  };
+  for (int run = 0; run < o.runs; ++run) {
+    if (o.runs > 1) std::printf("run %d of %d\n", run + 1, o.runs);
+    if (run % 2 == 0) {
+      for (const Unit& u : units) run_unit(u);
+    } else {
+      for (auto it = units.rbegin(); it != units.rend(); ++it) run_unit(*it);
     }
   }
   const auto med = [](Row& r, const std::string& k) {
@@ -264,7 +307,7 @@ int scenario_fanout(const Options& o) {
   fs::create_directories(o.out);
   std::ofstream csv(o.out / "fanout.csv");
   csv << "channels,system,median_ms,rounds_ms,p50_ms,reconnects,rss_per_parked_b,nginx_rss_per_"
-         "parked_b,other_cpu,nginx_cpu_ms,responder_cpu_ms\n";
+         "parked_b,other_cpu,nginx_cpu_ms,responder_cpu_ms,runs_ms\n";
   for (auto& r : rows) {
     const double n = med(r, "nchan");
     for (const auto& t : o.transports) {
@@ -277,9 +320,14 @@ int scenario_fanout(const Options& o) {
         if (it == r.by.end()) continue;
         other = std::max(other, it->second.other_cpu);
         if (k == "nchan") continue;
+        // Consecutive equal counts as one `count x rounds` (a run's rounds
+        // keep their connections; each run starts its servers afresh).
         std::string cs;
-        for (long x : it->second.fcgi_connections)
-          cs += (cs.empty() ? "" : "/") + std::to_string(x);
+        const auto& fc = it->second.fcgi_connections;
+        for (std::size_t a = 0, b = 0; a < fc.size(); a = b) {
+          while (b < fc.size() && fc[b] == fc[a]) ++b;
+          cs += (cs.empty() ? "" : "/") + std::to_string(fc[a]) + "x" + std::to_string(b - a);
+        }
         conns += (conns.empty() ? "" : "; ") + cs;
       }
       // nginx's CPU time during the fan-out (median of the rounds): the
@@ -291,7 +339,7 @@ int scenario_fanout(const Options& o) {
                    (it == r.by.end() ? std::string("-") : ms(median(it->second.nginx_cpu_ms)));
       }
       table.push_back({std::to_string(o.count) + " polls, " + std::to_string(r.channels) +
-                           " ch (median of " + std::to_string(o.rounds) + ")",
+                           " ch (median of " + std::to_string(o.rounds * o.runs) + ")",
                        t, ms(n), ms(b), ms(c), ratio(c, n), ratio(b, n), ratio(c, b), ngx_cpu,
                        fmt("%.0f", other), conns});
     }
@@ -299,7 +347,7 @@ int scenario_fanout(const Options& o) {
       csv << r.channels << "," << sys << "," << median(f.ms) << ",\"" << join_ms(f.ms) << "\","
           << median(f.p50_ms) << "," << f.reconnects << "," << f.rss_per_parked_b << ","
           << f.nginx_rss_per_parked_b << "," << f.other_cpu << ",\"" << join_ms(f.nginx_cpu_ms)
-          << "\",\"" << join_ms(f.responder_cpu_ms) << "\"\n";
+          << "\",\"" << join_ms(f.responder_cpu_ms) << "\",\"" << join_ms(f.run_ms) << "\"\n";
     }
   }
   std::printf("\n");
@@ -308,6 +356,37 @@ int scenario_fanout(const Options& o) {
   for (auto& r : rows)
     for (auto& [sys, f] : r.by)
       std::printf("  %3d ch %-10s %s\n", r.channels, sys.c_str(), join_ms(f.ms).c_str());
+  if (o.runs > 1) {
+    // Each run's own ratios (median of its rounds against the median of the
+    // same run's rounds of the other system): how far one run says apart.
+    std::printf("\nper run (ratio of the run's medians):\n");
+    for (auto& r : rows) {
+      for (const auto& t : o.transports) {
+        const auto runs_of = [&](const std::string& k) {
+          auto it = r.by.find(k);
+          return it == r.by.end() ? std::vector<double>{} : it->second.run_ms;
+        };
+        const auto c = runs_of("comet-" + t), b = runs_of("bare-" + t), n = runs_of("nchan");
+        struct Pair {
+          const char* what;
+          const std::vector<double>&num, &den;
+        };
+        for (const Pair& p :
+             {Pair{"comet/nchan", c, n}, Pair{"comet/bare", c, b}, Pair{"bare/nchan", b, n}}) {
+          if (p.num.empty() || p.den.size() != p.num.size()) continue;
+          std::vector<double> q;
+          for (std::size_t i = 0; i < p.num.size(); ++i) q.push_back(p.num[i] / p.den[i]);
+          std::string all;
+          for (double x : q) all += (all.empty() ? "" : " ") + fmt("%.2f", x);
+          std::printf("  %3d ch %-4s %-11s %s (median %.2f, %zu of %zu runs at or below 1.00)\n",
+                      r.channels, t.c_str(), p.what, all.c_str(), median(q),
+                      static_cast<std::size_t>(
+                          std::count_if(q.begin(), q.end(), [](double x) { return x <= 1.0; })),
+                      q.size());
+        }
+      }
+    }
+  }
   const auto rss = [&](const std::string& k, bool nginx) {
     auto it = rows[0].by.find(k);
     if (it == rows[0].by.end()) return std::string("-");

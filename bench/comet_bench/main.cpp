@@ -3,8 +3,8 @@
 // table with the ratio. It starts redis-server, comet-gateway and nginx (one
 // config per system) on free loopback ports and stops them, by pid, when done.
 //
-//   comet_bench fanout   [--count 8000] [--rounds 5] [--workers 1] [--transports unix,tcp]
-//                        [--systems nchan,bare,comet] [--gateways 1]
+//   comet_bench fanout   [--count 8000] [--rounds 5] [--runs 1] [--workers 1]
+//                        [--transports unix,tcp] [--systems nchan,bare,comet] [--gateways 1]
 //   comet_bench rate     [--rates 1000,5000,20000] [--seconds 10] [--channels 100]
 //                        [--subscribers 10] [--workers 1] [--gateways 1[,2...]]
 //                        [--systems nchan,comet]

@@ -30,6 +30,8 @@ Options parse(int argc, char** argv) {
       o.count = std::stoi(v);
     else if (k == "--rounds")
       o.rounds = std::stoi(v);
+    else if (k == "--runs")
+      o.runs = std::max(1, std::stoi(v));
     else if (k == "--workers")
       o.workers = std::stoi(v);
     else if (k == "--gateways") {

@@ -13,6 +13,9 @@ struct Options {
   std::string mode;
   fs::path build, root, out;
   int count = 8000, rounds = 5, workers = 1;
+  // fanout: the systems' sequence this many times, forwards then backwards
+  // (nchan, bare, comet, then comet, bare, nchan, ...), rounds pooled.
+  int runs = 1;
   // comet-gateway processes on the same Redis behind one nginx upstream;
   // the rate scenario runs each count in turn, fan-out the first.
   std::vector<int> gateways{1};
