@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -26,6 +28,32 @@
 namespace bench {
 
 namespace {
+
+// The payload's stamp, "t=<steady ns>;c=<channel>;s=<seq>", in one pass:
+// this runs for every message the bench receives (1.6 million a second at
+// the top rate), on the machine it measures, so it neither searches twice
+// nor goes through strtoll's locale handling.
+bool parse_stamp(std::string_view p, std::int64_t& t, long& seq) {
+  if (p.size() < 2 || p[0] != 't' || p[1] != '=') return false;
+  std::size_t i = 2;
+  const auto digits = [&](std::int64_t& v) {
+    const std::size_t from = i;
+    v = 0;
+    for (; i < p.size() && p[i] >= '0' && p[i] <= '9'; ++i) v = v * 10 + (p[i] - '0');
+    return i > from;
+  };
+  if (!digits(t)) return false;
+  for (; i + 3 <= p.size(); ++i) {
+    if (p[i] == ';' && p[i + 1] == 's' && p[i + 2] == '=') {
+      i += 3;
+      std::int64_t s = 0;
+      if (!digits(s)) return false;
+      seq = static_cast<long>(s);
+      return true;
+    }
+  }
+  return false;
+}
 
 struct RateResult {
   int rate = 0;
@@ -127,10 +155,9 @@ RateResult run_rate(System sys, Stack& st, int rate, double seconds, int channel
         const std::int64_t now = now_ns();
         const auto delivered_before = res.delivered;
         for (auto p : payloads) {
-          if (p.size() < 2 || p[0] != 't') continue;
-          const std::int64_t t = std::atoll(p.data() + 2);
-          const auto sp = p.find(";s=");
-          const long seq = std::atol(p.data() + sp + 3);
+          std::int64_t t = 0;
+          long seq = 0;
+          if (!parse_stamp(p, t, seq)) continue;
           if (seq < s.next_seq) {
             ++res.duplicated;
             continue;

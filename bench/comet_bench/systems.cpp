@@ -55,7 +55,8 @@ void take_payloads(System sys, const HttpResponse& r, SubState& s,
     payloads.push_back(b.substr(p, e - p));
     p = e;
   }
-  if (b.find("\"gaps\":") != std::string_view::npos) ++gaps;
+  static constexpr std::string_view kGaps = "\"gaps\":";
+  if (memmem(b.data(), b.size(), kGaps.data(), kGaps.size()) != nullptr) ++gaps;
 }
 
 long parked_now(System sys, const Stack& st) {
