@@ -39,10 +39,9 @@ std::string http_get(int port, const std::string& path) {
   return p == std::string::npos ? std::string() : out.substr(p + 4);
 }
 
-bool parse_response(const std::string& in, std::size_t& pos, HttpResponse& r,
-                    bool want_validators) {
+bool parse_response(std::string_view in, std::size_t& pos, HttpResponse& r, bool want_validators) {
   const auto hend = in.find("\r\n\r\n", pos);
-  if (hend == std::string::npos) return false;
+  if (hend == std::string_view::npos) return false;
   const std::string_view head(in.data() + pos, hend - pos);
   r = HttpResponse{};
   if (head.size() < 12) die("bad HTTP response");
