@@ -65,7 +65,13 @@ BatchPtr Hub::make_batch(std::span<const ChannelRef> channels, bool foreign) con
     // references grows once rather than by doubling (a catching-up poll
     // carries hundreds).
     b->messages.reserve(std::min(buf.size() - runs[0].next, max_messages));
-    for (std::size_t i = runs[0].next; i < buf.size() && take(buf[i], runs[0].ref); ++i) {
+    // The messages lie wherever they were allocated, among every other
+    // channel's: each one's cache line is asked for a few steps ahead, so
+    // that the references taken here do not wait for memory one by one.
+    constexpr std::size_t kAhead = 8;
+    for (std::size_t i = runs[0].next; i < buf.size(); ++i) {
+      if (i + kAhead < buf.size()) __builtin_prefetch(buf[i + kAhead].get());
+      if (!take(buf[i], runs[0].ref)) break;
     }
   } else if (!runs.empty()) {
     auto later = [](const Run& a, const Run& c) { return a.seq() > c.seq(); };  // min-heap
