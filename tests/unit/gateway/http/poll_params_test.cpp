@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/core/channel_name.hpp"
-
 namespace comet {
 namespace {
 
@@ -22,19 +20,6 @@ PollParams ok(const std::variant<PollParams, HttpError>& v) {
 int status(const std::variant<PollParams, HttpError>& v) {
   auto* e = std::get_if<HttpError>(&v);
   return e ? e->status : 200;
-}
-
-TEST(ChannelName, AllowedCharactersAndLength) {
-  EXPECT_TRUE(is_valid_channel_name("chat.42"));
-  EXPECT_TRUE(is_valid_channel_name("user@site:room_1-b"));
-  EXPECT_TRUE(is_valid_channel_name(std::string(128, 'a')));
-  EXPECT_FALSE(is_valid_channel_name(std::string(129, 'a')));
-  EXPECT_FALSE(is_valid_channel_name(""));
-  EXPECT_FALSE(is_valid_channel_name("a b"));
-  EXPECT_FALSE(is_valid_channel_name("a/b"));
-  EXPECT_FALSE(is_valid_channel_name("a*"));
-  EXPECT_FALSE(is_valid_channel_name("#heartbeat"));
-  EXPECT_FALSE(is_valid_channel_name("caf\xc3\xa9"));
 }
 
 TEST(PollParams, ChannelsRepeatedAndCommaSeparatedAreTheSame) {
